@@ -1,0 +1,1 @@
+//! Per-member-account work.

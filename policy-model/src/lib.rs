@@ -1,0 +1,1 @@
+//! Typed AWS policy documents (no I/O).

@@ -1,0 +1,1 @@
+//! Emulator harness for the workspace integration tests.
