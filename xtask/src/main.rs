@@ -3,7 +3,9 @@
 //! Every command works on a fresh machine: anything it needs beyond the Rust toolchain and
 //! `python3` (the emulator's virtual environment) it installs under `target/` itself.
 
+mod dist;
 mod emulator;
+mod tidy;
 
 use std::path::PathBuf;
 
@@ -18,6 +20,9 @@ commands:
   ci          cargo fmt --check, cargo clippy -D warnings, then `test`
   emulator    start the AWS emulator (see `cargo xtask emulator --help`)
   demo        emulator + simulated organization + plan + apply + verify
+  dist        stripped release build + tarball (binary, docs, completions, man page) + SHA256SUMS
+              [--allow-dirty]
+  release     --version X.Y.Z: changelog check, version bump, ci, dist, annotated tag (no push)
 ";
 
 fn main() -> Result<()> {
@@ -34,6 +39,19 @@ fn main() -> Result<()> {
             println!("cargo xtask demo: not yet available (it lands with the demo issue)");
             Ok(())
         }
+        "dist" => {
+            let allow_dirty = match rest.as_slice() {
+                [] => false,
+                [flag] if flag == "--allow-dirty" => true,
+                other => bail!("unexpected arguments {other:?}: usage `cargo xtask dist [--allow-dirty]`"),
+            };
+            dist::dist(&sh, &dist::DistOptions { allow_dirty }).map(drop)
+        }
+        "release" => match rest.as_slice() {
+            [flag, version] if flag == "--version" => dist::release(&sh, version),
+            _ => bail!("usage: `cargo xtask release --version X.Y.Z`"),
+        },
+        "tidy" => tidy::check(&project_root()),
         "" | "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(())
@@ -61,6 +79,7 @@ fn test(sh: &Shell) -> Result<()> {
 }
 
 fn ci(sh: &Shell) -> Result<()> {
+    tidy::check(&project_root())?;
     cmd!(sh, "cargo fmt --all --check").run()?;
     cmd!(sh, "cargo clippy --workspace --all-targets -- -D warnings").run()?;
     test(sh)
