@@ -1,0 +1,372 @@
+//! The one place that loads AWS configuration and builds SDK clients.
+//!
+//! **Architecture Invariant:** nothing else in the workspace calls `aws_config::defaults`. Every
+//! client comes from [`SdkFactory`], which applies the endpoint override (path-style S3 when one
+//! is set), standard retries, operation and attempt timeouts, a retry partition of its own for
+//! every account (throttling in one account never drains the retry tokens of another), and an
+//! interceptor that counts API calls per service for the report.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, SystemTime};
+
+use aws_config::{BehaviorVersion, Region};
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::{
+    ProvideCredentials, SharedCredentialsProvider, future::ProvideCredentials as CredsFuture,
+};
+use aws_sdk_iam::config::retry::RetryPartition;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+    FinalizerInterceptorContextRef,
+};
+use aws_smithy_runtime_api::client::retries::RequestAttempts;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::retry::RetryConfig;
+use aws_smithy_types::timeout::TimeoutConfig;
+use aws_types::SdkConfig;
+
+use crate::engine::EngineError;
+use crate::progress::Progress;
+
+/// Where and as whom to call AWS; the CLI fills it from flags and the environment.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AwsOptions {
+    /// Endpoint override (`--endpoint-url` / `AWS_ENDPOINT_URL`); when set S3 uses path-style.
+    pub endpoint_url: Option<String>,
+    /// Named profile; `None` uses the default chain.
+    pub profile: Option<String>,
+    /// Region of the caller's clients; `None` uses the default chain (the engine passes the
+    /// configured Regions explicitly to regional clients).
+    pub region: Option<String>,
+}
+
+/// Attempts per call (standard retry mode, exponential backoff with jitter).
+const MAX_ATTEMPTS: u32 = 6;
+/// Time limit of one attempt.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(20);
+/// Time limit of one call, retries included.
+const OPERATION_TIMEOUT: Duration = Duration::from_secs(90);
+/// Assumed-role credentials are refreshed when they expire within this margin.
+const REFRESH_MARGIN: Duration = Duration::from_secs(300);
+
+/// Counts API calls per service, SDK retries and throttling responses.
+#[derive(Debug, Default)]
+pub struct ApiStats {
+    calls: Mutex<BTreeMap<String, u64>>,
+    retries: AtomicU64,
+    throttles: AtomicU64,
+    progress: OnceLock<Arc<dyn Progress>>,
+}
+
+impl std::fmt::Debug for dyn Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress")
+    }
+}
+
+impl ApiStats {
+    fn record_call(&self, service: &str) {
+        if let Ok(mut calls) = self.calls.lock() {
+            *calls.entry(service.to_owned()).or_default() += 1;
+        }
+    }
+
+    /// API calls made so far, per service (`iam`, `s3`, ...). Retries are not counted twice.
+    pub fn calls(&self) -> BTreeMap<String, u64> {
+        self.calls.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    /// Attempts the SDK retried so far.
+    pub fn retries(&self) -> u64 {
+        self.retries.load(Ordering::Relaxed)
+    }
+
+    /// Responses that said "slow down" so far.
+    pub fn throttles(&self) -> u64 {
+        self.throttles.load(Ordering::Relaxed)
+    }
+}
+
+/// The interceptor behind [`ApiStats`]; one instance per client, labelled with its service.
+#[derive(Debug, Clone)]
+struct CountingInterceptor {
+    service: &'static str,
+    stats: Arc<ApiStats>,
+}
+
+impl Intercept for CountingInterceptor {
+    fn name(&self) -> &'static str {
+        "radiant-onboard-api-counter"
+    }
+
+    fn read_before_execution(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.stats.record_call(self.service);
+        Ok(())
+    }
+
+    fn read_before_attempt(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _rc: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let attempt = cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts());
+        if attempt > 1 {
+            self.stats.retries.fetch_add(1, Ordering::Relaxed);
+            if let Some(p) = self.stats.progress.get() {
+                p.retried();
+            }
+        }
+        Ok(())
+    }
+
+    fn read_after_attempt(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _rc: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let status = context.response().map(|r| r.status().as_u16());
+        if matches!(status, Some(429 | 503)) {
+            self.stats.throttles.fetch_add(1, Ordering::Relaxed);
+            if let Some(p) = self.stats.progress.get() {
+                p.throttled();
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Clients of one account, all sharing that account's credentials and retry partitions.
+#[derive(Debug, Clone)]
+pub struct AccountClients {
+    /// The account.
+    pub account_id: String,
+    config: SdkConfig,
+    factory: SdkFactory,
+}
+
+/// Builds every SDK client of the run.
+#[derive(Debug, Clone)]
+pub struct SdkFactory {
+    base: SdkConfig,
+    path_style: bool,
+    stats: Arc<ApiStats>,
+}
+
+impl SdkFactory {
+    /// Loads the caller's configuration (profile, Region, endpoint override) once.
+    pub async fn load(opts: &AwsOptions) -> Result<SdkFactory, EngineError> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .operation_timeout(OPERATION_TIMEOUT)
+                    .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                    .connect_timeout(Duration::from_secs(10))
+                    .build(),
+            );
+        if let Some(profile) = &opts.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = &opts.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        if let Some(url) = &opts.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        let base = loader.load().await;
+        if base.credentials_provider().is_none() {
+            return Err(EngineError::Preflight {
+                message: "no AWS credentials found: set a profile with `--profile` or the \
+                          AWS_* environment variables"
+                    .to_owned(),
+            });
+        }
+        let path_style = opts.endpoint_url.is_some() || base.endpoint_url().is_some();
+        Ok(SdkFactory {
+            base,
+            path_style,
+            stats: Arc::new(ApiStats::default()),
+        })
+    }
+
+    /// The call counters shared by every client of this factory.
+    pub fn stats(&self) -> &ApiStats {
+        &self.stats
+    }
+
+    /// Sends retry and throttling events to `progress` (first call wins).
+    pub fn attach_progress(&self, progress: Arc<dyn Progress>) {
+        let _ = self.stats.progress.set(progress);
+    }
+
+    /// The caller's (hub account's) clients.
+    pub fn caller(&self, account_id: &str) -> AccountClients {
+        AccountClients {
+            account_id: account_id.to_owned(),
+            config: self.base.clone(),
+            factory: self.clone(),
+        }
+    }
+
+    /// Clients of `account_id` that use `provider` (normally an [`AssumedRole`]).
+    pub fn for_account(
+        &self,
+        account_id: &str,
+        provider: impl ProvideCredentials + 'static,
+    ) -> AccountClients {
+        let config = self
+            .base
+            .to_builder()
+            .credentials_provider(SharedCredentialsProvider::new(provider))
+            .build();
+        AccountClients {
+            account_id: account_id.to_owned(),
+            config,
+            factory: self.clone(),
+        }
+    }
+
+    fn counter(&self, service: &'static str) -> CountingInterceptor {
+        CountingInterceptor {
+            service,
+            stats: Arc::clone(&self.stats),
+        }
+    }
+}
+
+macro_rules! client_fn {
+    ($(#[$doc:meta])* $name:ident, $krate:ident, $service:literal) => {
+        $(#[$doc])*
+        pub fn $name(&self, region: &str) -> $krate::Client {
+            let conf = $krate::config::Builder::from(&self.config)
+                .region(Region::new(region.to_owned()))
+                .retry_partition(self.partition($service))
+                .interceptor(self.factory.counter($service))
+                .build();
+            $krate::Client::from_conf(conf)
+        }
+    };
+}
+
+impl AccountClients {
+    fn partition(&self, service: &str) -> RetryPartition {
+        RetryPartition::new(format!("radiant-{service}-{}", self.account_id))
+    }
+
+    client_fn!(
+        /// STS client in `region`.
+        sts, aws_sdk_sts, "sts");
+    client_fn!(
+        /// IAM client (IAM is global; `region` only picks the endpoint's signing Region).
+        iam, aws_sdk_iam, "iam");
+    client_fn!(
+        /// Organizations client.
+        organizations, aws_sdk_organizations, "organizations");
+    client_fn!(
+        /// GuardDuty client in `region`.
+        guardduty, aws_sdk_guardduty, "guardduty");
+    client_fn!(
+        /// KMS client in `region`.
+        kms, aws_sdk_kms, "kms");
+    client_fn!(
+        /// CloudTrail client in `region`.
+        cloudtrail, aws_sdk_cloudtrail, "cloudtrail");
+    client_fn!(
+        /// SNS client in `region`.
+        sns, aws_sdk_sns, "sns");
+
+    /// S3 client in `region` (path-style when an endpoint override is set).
+    pub fn s3(&self, region: &str) -> aws_sdk_s3::Client {
+        let conf = aws_sdk_s3::config::Builder::from(&self.config)
+            .region(Region::new(region.to_owned()))
+            .force_path_style(self.factory.path_style)
+            .retry_partition(self.partition("s3"))
+            .interceptor(self.factory.counter("s3"))
+            .build();
+        aws_sdk_s3::Client::from_conf(conf)
+    }
+}
+
+/// Credentials of an assumed role, cached for the run and refreshed before they expire.
+#[derive(Debug, Clone)]
+pub struct AssumedRole {
+    sts: aws_sdk_sts::Client,
+    role_arn: String,
+    session_name: String,
+    cached: Arc<tokio::sync::Mutex<Credentials>>,
+}
+
+impl AssumedRole {
+    /// Wraps credentials already obtained with `sts:AssumeRole` on `role_arn`.
+    pub fn new(
+        sts: aws_sdk_sts::Client,
+        role_arn: String,
+        session_name: String,
+        first: Credentials,
+    ) -> Self {
+        Self {
+            sts,
+            role_arn,
+            session_name,
+            cached: Arc::new(tokio::sync::Mutex::new(first)),
+        }
+    }
+
+    async fn current(&self) -> aws_credential_types::provider::Result {
+        let mut cached = self.cached.lock().await;
+        let fresh = cached
+            .expiry()
+            .is_none_or(|exp| exp > SystemTime::now() + REFRESH_MARGIN);
+        if fresh {
+            return Ok(cached.clone());
+        }
+        let out = self
+            .sts
+            .assume_role()
+            .role_arn(&self.role_arn)
+            .role_session_name(&self.session_name)
+            .send()
+            .await
+            .map_err(aws_credential_types::provider::error::CredentialsError::provider_error)?;
+        let creds = out.credentials.ok_or_else(|| {
+            aws_credential_types::provider::error::CredentialsError::unhandled(
+                "sts:AssumeRole returned no credentials",
+            )
+        })?;
+        let next = credentials_from_sts(&creds);
+        *cached = next.clone();
+        Ok(next)
+    }
+}
+
+/// Converts STS credentials into SDK credentials (never logged).
+pub fn credentials_from_sts(c: &aws_sdk_sts::types::Credentials) -> Credentials {
+    let expiry = SystemTime::try_from(c.expiration).ok();
+    Credentials::new(
+        c.access_key_id.clone(),
+        c.secret_access_key.clone(),
+        Some(c.session_token.clone()),
+        expiry,
+        "radiant-onboard-assume-role",
+    )
+}
+
+impl ProvideCredentials for AssumedRole {
+    fn provide_credentials<'a>(&'a self) -> CredsFuture<'a>
+    where
+        Self: 'a,
+    {
+        CredsFuture::new(self.current())
+    }
+}

@@ -1,0 +1,299 @@
+//! Results as data: what a run did or would do, per hub resource, account and Region.
+//!
+//! Everything here is `serde::Serialize`; the CLI's JSON report embeds these types and its human
+//! report renders them. Nothing here prints.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+pub use account_worker::ErrorKind;
+
+/// What a run was asked to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunMode {
+    /// Read-only: every intended change is listed, nothing is written.
+    #[default]
+    Plan,
+    /// Onboarding.
+    Apply,
+    /// Removal of what the product created or added.
+    Offboard,
+}
+
+/// The outcome of `plan`, `apply` or `offboard`.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct RunOutcome {
+    /// What the run did.
+    pub mode: RunMode,
+    /// The organization (`o-…`).
+    pub organization_id: String,
+    /// The hub account.
+    pub hub_account_id: String,
+    /// Hub resources (buckets, keys, topics, trail, hub role) and what happened to each.
+    pub hub: Vec<ResourceResult>,
+    /// Every account of the organization (including skipped ones and the hub).
+    pub accounts: Vec<AccountResult>,
+    /// Every change made (apply, offboard) or intended (plan), with its diff.
+    pub changes: Vec<Change>,
+    /// How the size planner fit each shared document.
+    pub size_decisions: Vec<SizeDecision>,
+    /// The values the user types into Radiant.
+    pub handoff: Handoff,
+    /// API calls per service (`iam`, `s3`, ...).
+    pub api_calls: BTreeMap<String, u64>,
+    /// SDK retries and throttling responses seen.
+    pub retries: u64,
+    /// Throttling responses seen.
+    pub throttles: u64,
+    /// Notes that need the user's attention but are not failures.
+    pub warnings: Vec<String>,
+}
+
+impl RunOutcome {
+    /// True when a hub resource, an account or a Region failed.
+    pub fn has_failures(&self) -> bool {
+        self.hub.iter().any(|r| r.status == ResourceStatus::Failed)
+            || self.accounts.iter().any(|a| {
+                a.status == AccountStatus::Failed || a.regions.iter().any(|r| r.error.is_some())
+            })
+    }
+
+    /// True when something was (or, for a plan, would be) changed.
+    pub fn has_changes(&self) -> bool {
+        !self.changes.is_empty()
+    }
+}
+
+/// What happened to one resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ResourceStatus {
+    /// Created by this run.
+    Created,
+    /// Existed and was changed.
+    Updated,
+    /// Existed and already matched.
+    Unchanged,
+    /// Removed (offboard).
+    Deleted,
+    /// Would be created, updated or deleted (plan).
+    Planned,
+    /// Left alone, with a reason.
+    Skipped,
+    /// The step failed.
+    Failed,
+}
+
+/// One hub resource.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResourceResult {
+    /// ARN (or name when no ARN exists yet).
+    pub resource: String,
+    /// e.g. `s3-bucket`, `s3-bucket-policy`, `kms-key-policy`, `sns-topic`, `cloudtrail-trail`.
+    pub kind: String,
+    /// What happened.
+    pub status: ResourceStatus,
+    /// Why, for skipped resources, or extra facts.
+    pub detail: Option<String>,
+    /// The failure, when `status` is `failed`.
+    pub error: Option<ErrorRecord>,
+}
+
+/// One change, made or intended.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    /// The resource's ARN (a policy's owner: bucket, key, role, ...).
+    pub resource: String,
+    /// Create, update or delete.
+    pub action: ChangeAction,
+    /// The document or settings before (absent for a create).
+    pub before: Option<serde_json::Value>,
+    /// The document or settings after (absent for a delete).
+    pub after: Option<serde_json::Value>,
+    /// Statement-level diff of a policy document.
+    pub diff: Option<serde_json::Value>,
+    /// Why the change is needed.
+    pub reason: Option<String>,
+}
+
+/// Kind of a [`Change`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChangeAction {
+    /// A new resource.
+    Create,
+    /// A changed resource or document.
+    Update,
+    /// A removed resource or statement.
+    Delete,
+}
+
+/// How the size planner fit one shared document.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SizeDecision {
+    /// The document (e.g. the hub bucket policy's ARN).
+    pub document: String,
+    /// The form chosen (e.g. `explicit`, `split`, `compact`).
+    pub form: String,
+    /// Size of the planned document in bytes or characters, as AWS counts it.
+    pub size: usize,
+    /// The limit it must fit.
+    pub limit: usize,
+    /// Why this form.
+    pub reason: String,
+}
+
+/// Overall state of one account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AccountStatus {
+    /// Something was created or changed and the account is done.
+    Onboarded,
+    /// Everything was already in place.
+    Unchanged,
+    /// Plan: changes are pending.
+    Planned,
+    /// Offboard: the product's resources were removed.
+    Offboarded,
+    /// Not touched (suspended, excluded, outside the included OUs...), with a reason.
+    Skipped,
+    /// At least one step failed; see `error` and the Regions.
+    Failed,
+}
+
+/// The role an account plays in the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AccountRole {
+    /// The hub: handled with the caller's credentials, no member role.
+    Hub,
+    /// A member account reached through the access role.
+    Member,
+}
+
+/// One account.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AccountResult {
+    /// 12-digit account ID.
+    pub id: String,
+    /// Account name.
+    pub name: String,
+    /// Parent OU (or root) ID.
+    pub ou: Option<String>,
+    /// Hub or member.
+    pub role: AccountRole,
+    /// Overall state.
+    pub status: AccountStatus,
+    /// The member role's ARN (members only).
+    pub member_role_arn: Option<String>,
+    /// Per-Region results.
+    pub regions: Vec<RegionResult>,
+    /// Everything done (or intended) in this account, in order.
+    pub actions: Vec<ActionRecord>,
+    /// The account-level failure (e.g. the access role could not be assumed).
+    pub error: Option<ErrorRecord>,
+    /// Why the account was skipped.
+    pub skip_reason: Option<String>,
+}
+
+/// One account in one Region.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RegionResult {
+    /// The Region.
+    pub region: String,
+    /// The GuardDuty detector.
+    pub detector_id: Option<String>,
+    /// The publishing destination.
+    pub destination_id: Option<String>,
+    /// The destination's status (`PUBLISHING`, ...), when known.
+    pub destination_status: Option<String>,
+    /// Why the destination was left alone (e.g. it points elsewhere), when it was.
+    pub destination_note: Option<String>,
+    /// The failure of this Region.
+    pub error: Option<ErrorRecord>,
+}
+
+/// What was done (or intended) to one resource of an account.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ActionRecord {
+    /// ARN or name.
+    pub resource: String,
+    /// The Region, for regional resources.
+    pub region: Option<String>,
+    /// What happened.
+    pub status: ResourceStatus,
+    /// Extra facts.
+    pub detail: Option<String>,
+}
+
+/// A classified failure with AWS's own message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorRecord {
+    /// The classification.
+    pub kind: ErrorKind,
+    /// The failed operation, e.g. `iam:CreateRole`.
+    pub operation: String,
+    /// AWS's error code.
+    pub code: String,
+    /// AWS's message.
+    pub message: String,
+}
+
+impl From<&account_worker::WorkerError> for ErrorRecord {
+    fn from(e: &account_worker::WorkerError) -> Self {
+        Self {
+            kind: e.kind,
+            operation: e.operation.clone(),
+            code: e.code.clone(),
+            message: e.message.clone(),
+        }
+    }
+}
+
+/// The values the user types into Radiant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct Handoff {
+    /// Name of the CloudTrail SNS topic (when CloudTrail is enabled).
+    pub cloudtrail_sns_topic: Option<String>,
+    /// Name of the GuardDuty SNS topic (when GuardDuty is enabled).
+    pub guardduty_sns_topic: Option<String>,
+    /// The hub role's ARN.
+    pub role_arn: String,
+    /// The external ID Radiant uses (Radiant's credential ID; not a secret).
+    pub external_id: String,
+}
+
+/// The outcome of `verify`.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct VerifyOutcome {
+    /// Every check made.
+    pub checks: Vec<Check>,
+    /// ARNs or detector IDs in shared policies that belong to no current account.
+    pub orphans: Vec<String>,
+    /// API calls per service.
+    pub api_calls: BTreeMap<String, u64>,
+}
+
+impl VerifyOutcome {
+    /// True when a check failed or orphans were found.
+    pub fn has_problems(&self) -> bool {
+        self.checks.iter().any(|c| !c.ok) || !self.orphans.is_empty()
+    }
+}
+
+/// One verification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    /// `hub` or an account ID.
+    pub scope: String,
+    /// The Region, for regional checks.
+    pub region: Option<String>,
+    /// e.g. `trail-logging`, `destination-publishing`, `hub-role-assumable`.
+    pub name: String,
+    /// Whether it passed.
+    pub ok: bool,
+    /// What was seen.
+    pub detail: String,
+}
