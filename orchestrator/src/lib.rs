@@ -7,3 +7,4 @@ pub mod config;
 pub mod engine;
 pub mod outcome;
 pub mod progress;
+pub mod permissions;
