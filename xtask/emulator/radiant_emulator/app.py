@@ -1,0 +1,208 @@
+"""The WSGI application: moto's dispatcher wrapped by our layer (control API, counters, faults,
+then the AWS behaviour moto lacks), served by werkzeug's threaded server."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections import Counter
+from typing import Any, Callable, Iterable
+
+from werkzeug.serving import make_server
+
+from . import extensions, seeding
+from .faults import FaultSpec, Faults, internal_error, throttling_error
+from .protocol import IdentityCache, Response, identify, json_response, status_line
+
+CONTROL_PREFIX = "/_radiant/"
+
+
+class Counters:
+    """Calls per (account, service, operation, write)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: Counter[tuple[str, str, str, bool]] = Counter()
+
+    def add(self, account: str, service: str, operation: str, write: bool) -> None:
+        with self._lock:
+            self._counts[(account, service, operation, write)] += 1
+
+    def reset(self) -> None:
+        with self._lock:
+            self._counts.clear()
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            items = sorted(self._counts.items())
+        calls = [
+            {"account": a, "service": s, "operation": o, "write": w, "count": c}
+            for (a, s, o, w), c in items
+        ]
+        return {
+            "calls": calls,
+            "total": sum(c["count"] for c in calls),
+            "writes": sum(c["count"] for c in calls if c["write"]),
+            "reads": sum(c["count"] for c in calls if not c["write"]),
+        }
+
+
+class EmulatorApp:
+    def __init__(self) -> None:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+        self.moto = DomainDispatcherApplication(create_backend_app)
+        self.counters = Counters()
+        self.faults = Faults()
+        self.identities = IdentityCache()
+        self.state = extensions.State(self.identities)
+        self.seed_lock = threading.Lock()
+
+    # -- control API -------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        from moto.moto_api._internal.models import moto_api_backend
+
+        with self.seed_lock:
+            moto_api_backend.reset()
+            self.state.reset()
+            self.identities.clear()
+            self.faults.reset()
+            self.counters.reset()
+
+    def control(self, environ: dict[str, Any]) -> Response:
+        path = environ.get("PATH_INFO", "")[len(CONTROL_PREFIX):].strip("/")
+        method = environ.get("REQUEST_METHOD", "GET")
+        body: dict[str, Any] = {}
+        if method == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            raw = environ["wsgi.input"].read(length) if length else b""
+            if raw.strip():
+                try:
+                    parsed = json.loads(raw)
+                except ValueError as exc:
+                    return json_response({"error": f"request body is not JSON: {exc}"}, 400)
+                if not isinstance(parsed, dict):
+                    return json_response({"error": "request body must be a JSON object"}, 400)
+                body = parsed
+        try:
+            if (method, path) == ("POST", "reset"):
+                self.reset()
+                return json_response({"reset": True})
+            if (method, path) == ("POST", "seed"):
+                with self.seed_lock:
+                    return json_response(seeding.seed_organization(body, self.state))
+            if (method, path) == ("POST", "faults"):
+                self.faults.configure(FaultSpec.from_json(body))
+                return json_response({"faults": body})
+            if (method, path) == ("GET", "counters"):
+                return json_response(self.counters.snapshot())
+            if (method, path) == ("POST", "counters/reset"):
+                self.counters.reset()
+                return json_response({"reset": True})
+            if (method, path) == ("POST", "credentials"):
+                return json_response(self.state.issue_credentials(body))
+            if (method, path) == ("GET", "health"):
+                return json_response({"ok": True})
+        except (ValueError, KeyError, TypeError) as exc:
+            return json_response({"error": str(exc)}, 400)
+        return json_response({"error": f"unknown control call `{method} /_radiant/{path}`"}, 404)
+
+    # -- WSGI --------------------------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(CONTROL_PREFIX):
+            return self._send(self.control(environ), start_response)
+        req = identify(environ)
+        if req is None:
+            return self.moto(environ, start_response)
+        ident = self.identities.lookup(req.access_key)
+        req.account = ident.account
+        self.counters.add(req.account, req.service, req.operation, req.write)
+
+        decision = self.faults.decide(req.account, req.service)
+        if decision.delay_s > 0:
+            time.sleep(decision.delay_s)
+        if decision.outcome == "throttle":
+            return self._send(throttling_error(req.service, req.protocol), start_response)
+        if decision.outcome == "error":
+            return self._send(internal_error(req.service, req.protocol), start_response)
+        if decision.outcome == "drop":
+            return self._drop(environ, start_response)
+
+        handled = self.state.handle(req, ident)
+        if handled is not None:
+            return self._send(handled, start_response)
+        if extensions.wants_post_hook(req):
+            return self._with_post_hook(req, ident, environ, start_response)
+        return self.moto(environ, start_response)
+
+    def _with_post_hook(self, req: Any, ident: Any, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+            captured["status"] = status
+            captured["headers"] = headers
+            return lambda _data: None
+
+        chunks = b"".join(self.moto(environ, capture))
+        status = int(str(captured.get("status", "500")).split(" ", 1)[0])
+        if 200 <= status < 300:
+            self.state.after(req, ident, chunks)
+        start_response(captured.get("status", "500 Internal Server Error"), captured.get("headers", []))
+        return [chunks]
+
+    @staticmethod
+    def _send(resp: Response, start_response: Callable[..., Any]) -> Iterable[bytes]:
+        headers = resp.headers + [("Content-Length", str(len(resp.body)))]
+        start_response(status_line(resp.status), headers)
+        return [resp.body]
+
+    @staticmethod
+    def _drop(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        sock = environ.get("werkzeug.socket")
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        start_response("500 Internal Server Error", [("Content-Length", "0")])
+        return []
+
+
+def serve(host: str, port: int, app: EmulatorApp, on_ready: Callable[[str], None]) -> None:
+    """Serve until the process is stopped; `on_ready` gets the endpoint once it answers."""
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+    class QuietHandler(MotoRequestHandler):
+        def log_request(self, code: Any = "-", size: Any = "-") -> None:  # noqa: ARG002
+            return
+
+        def log_error(self, format: str, *args: Any) -> None:  # noqa: A002
+            return
+
+    server = make_server(host, port, app, threaded=True, request_handler=QuietHandler)
+    server.daemon_threads = True
+    endpoint = f"http://{host}:{server.server_port}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    _wait_until_answering(host, server.server_port)
+    on_ready(endpoint)
+    thread.join()
+
+
+def _wait_until_answering(host: str, port: int) -> None:
+    import http.client
+
+    for _ in range(200):
+        try:
+            conn = http.client.HTTPConnection(host, port, timeout=2)
+            conn.request("GET", CONTROL_PREFIX + "health")
+            conn.getresponse().read()
+            conn.close()
+            return
+        except OSError:
+            time.sleep(0.05)

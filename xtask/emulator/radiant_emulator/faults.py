@@ -1,0 +1,117 @@
+"""Fault injection: latency, token-bucket throttling per (account, service), 500s and dropped
+connections. Off by default; random choices come from one generator seeded by the spec."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from dataclasses import dataclass, fields
+from typing import Any
+
+from .protocol import JSON, QUERY, REST_JSON, REST_XML, Response, error
+
+# Each service's real throttling error: (HTTP status, code, message). Every code is one the AWS
+# SDK for Rust classifies as throttling (aws-runtime's THROTTLING_ERRORS), so it retries.
+THROTTLING: dict[str, tuple[int, str, str]] = {
+    "iam": (400, "Throttling", "Rate exceeded"),
+    "sts": (400, "Throttling", "Rate exceeded"),
+    "sns": (400, "Throttling", "Rate exceeded"),
+    "kms": (400, "ThrottlingException", "Rate exceeded"),
+    "cloudtrail": (400, "ThrottlingException", "Rate exceeded"),
+    "organizations": (400, "TooManyRequestsException", "AWS Organizations can't complete your request because another request is already in progress. Try again later."),
+    "s3": (503, "SlowDown", "Please reduce your request rate."),
+    "guardduty": (429, "TooManyRequestsException", "Rate exceeded"),
+}
+
+
+def throttling_error(service: str, protocol: str) -> Response:
+    status, code, message = THROTTLING.get(service, (400, "ThrottlingException", "Rate exceeded"))
+    return error(protocol, status, code, message)
+
+
+def internal_error(service: str, protocol: str) -> Response:
+    if protocol == REST_XML:
+        return error(protocol, 500, "InternalError", "We encountered an internal error. Please try again.", sender=False)
+    if protocol == QUERY:
+        return error(protocol, 500, "InternalFailure", "The request processing has failed because of an unknown error, exception or failure.", sender=False)
+    if protocol == REST_JSON:
+        return error(protocol, 500, "InternalServerErrorException", "Internal server error", sender=False)
+    assert protocol == JSON
+    return error(protocol, 500, "InternalFailure" if service != "kms" else "KMSInternalException", "Internal failure", sender=False)
+
+
+@dataclass
+class FaultSpec:
+    latency_ms: float = 0.0
+    jitter_ms: float = 0.0
+    throttle_rps: float | None = None
+    throttle_burst: int = 0
+    error_rate: float = 0.0
+    drop_rate: float = 0.0
+    seed: int = 0
+
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> "FaultSpec":
+        known = {f.name for f in fields(FaultSpec)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown fault fields: {sorted(unknown)}")
+        spec = FaultSpec(**data)
+        for rate in (spec.error_rate, spec.drop_rate):
+            if not 0.0 <= float(rate) <= 1.0:
+                raise ValueError("rates must be between 0 and 1")
+        if spec.throttle_rps is not None and spec.throttle_rps <= 0:
+            raise ValueError("throttle_rps must be positive")
+        return spec
+
+    @property
+    def active(self) -> bool:
+        return bool(self.latency_ms or self.jitter_ms or self.throttle_rps or self.error_rate or self.drop_rate)
+
+
+@dataclass
+class Decision:
+    delay_s: float = 0.0
+    outcome: str = "pass"  # "pass", "throttle", "error", "drop"
+
+
+class Faults:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.spec = FaultSpec()
+        self._rng = random.Random(0)
+        self._buckets: dict[tuple[str, str], list[float]] = {}
+
+    def configure(self, spec: FaultSpec) -> None:
+        with self._lock:
+            self.spec = spec
+            self._rng = random.Random(spec.seed)
+            self._buckets = {}
+
+    def reset(self) -> None:
+        self.configure(FaultSpec())
+
+    def decide(self, account: str, service: str) -> Decision:
+        spec = self.spec
+        if not spec.active:
+            return Decision()
+        # INVARIANT: the lock only guards the generator and the buckets; nobody sleeps under it.
+        with self._lock:
+            delay = spec.latency_ms / 1000.0
+            if spec.jitter_ms:
+                delay += self._rng.uniform(0, spec.jitter_ms) / 1000.0
+            if spec.throttle_rps:
+                now = time.monotonic()
+                burst = float(spec.throttle_burst or max(1, int(spec.throttle_rps)))
+                bucket = self._buckets.setdefault((account, service), [burst, now])
+                bucket[0] = min(burst, bucket[0] + (now - bucket[1]) * spec.throttle_rps)
+                bucket[1] = now
+                if bucket[0] < 1.0:
+                    return Decision(delay, "throttle")
+                bucket[0] -= 1.0
+            if spec.drop_rate and self._rng.random() < spec.drop_rate:
+                return Decision(delay, "drop")
+            if spec.error_rate and self._rng.random() < spec.error_rate:
+                return Decision(delay, "error")
+        return Decision(delay)
