@@ -1,0 +1,500 @@
+//! The size planner: for the documents whose size grows with the organization, pick the most
+//! precise form that fits the limit, and say why.
+//!
+//! Forms, most precise first:
+//! - hub role sts:AssumeRole: an explicit list of member role ARNs in one managed policy; the
+//!   list split over several managed policies, up to the attachment quota; the
+//!   `aws:ResourceOrgID` form over `arn:PARTITION:iam::*:role/MEMBER_ROLE_NAME`.
+//! - GuardDuty bucket and key statements: exact `aws:SourceArn` detectors; `aws:SourceAccount`
+//!   list plus ArnLike detector pattern; `aws:SourceOrgID` only when the caller opted in.
+//!
+//! The planner works on the document as it is (foreign statements included), so the budget is
+//! the room left in the document. A document that fits no form is a [`PlanError`], before any
+//! API call.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::arn::{AccountId, Arn, ArnError, OrgId};
+use crate::builders::{
+    self, DetectorScope, FindingsBucket, HubRolePermissions, detector_accounts, sid,
+};
+use crate::document::PolicyDocument;
+use crate::error::PatchError;
+use crate::size::{self, PolicyKind};
+use crate::statement::Statement;
+
+/// Default `AttachedPoliciesPerRoleQuota`.
+pub const DEFAULT_ATTACHMENT_QUOTA: usize = 10;
+
+/// The form the planner chose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "form")]
+pub enum PolicyForm {
+    /// The document has one fixed form (nothing to choose).
+    Fixed,
+    /// Nothing to admit: no member roles / no detectors, so the statement is left out.
+    Omitted,
+    /// An explicit list in a single document.
+    ExplicitList,
+    /// The explicit list of member role ARNs split over several managed policies.
+    SplitManagedPolicies {
+        /// How many managed policies.
+        count: usize,
+    },
+    /// sts:AssumeRole on `arn:PARTITION:iam::*:role/NAME` with `aws:ResourceOrgID`.
+    ResourceOrgId,
+    /// Exact detector ARNs in `aws:SourceArn` (and their accounts in `aws:SourceAccount`).
+    ExactSourceArn,
+    /// `aws:SourceAccount` list plus ArnLike `arn:PARTITION:guardduty:*:*:detector/*`.
+    SourceAccountList,
+    /// `aws:SourceOrgID` plus the ArnLike detector pattern (opt-in).
+    SourceOrgId,
+}
+
+/// What the planner chose and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SizeDecision {
+    /// The chosen form.
+    pub form: PolicyForm,
+    /// Why, for people: the sizes of the forms tried.
+    pub reason: String,
+    /// The size of the chosen document (the largest one when there are several).
+    pub size: usize,
+    /// The limit it was measured against.
+    pub limit: usize,
+}
+
+/// A planned single document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedDocument {
+    /// The document to write.
+    pub document: PolicyDocument,
+    /// Why it has this form.
+    pub decision: SizeDecision,
+}
+
+/// The hub role's managed policies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedPolicies {
+    /// The documents, in order; the first holds the base statements.
+    pub documents: Vec<PolicyDocument>,
+    /// Why they have this form.
+    pub decision: SizeDecision,
+}
+
+/// No form fits, or the input is unusable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    /// Every form was tried and none fits.
+    #[error("no form of the {kind} fits: {tried}")]
+    NoFormFits {
+        /// [`PolicyKind::describe`].
+        kind: &'static str,
+        /// The forms tried with their sizes and what to do.
+        tried: String,
+    },
+    /// A value that went into a statement is invalid.
+    #[error(transparent)]
+    Arn(#[from] ArnError),
+    /// The existing document cannot be patched (e.g. a duplicated owned Sid).
+    #[error(transparent)]
+    Patch(#[from] PatchError),
+}
+
+/// How many managed policies the hub role may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct AttachmentBudget {
+    /// The account's `AttachedPoliciesPerRoleQuota` (10 by default, 20 at most).
+    pub quota: usize,
+    /// Managed policies attached to the role that are not the product's.
+    pub already_attached: usize,
+}
+
+impl Default for AttachmentBudget {
+    fn default() -> Self {
+        Self {
+            quota: DEFAULT_ATTACHMENT_QUOTA,
+            already_attached: 0,
+        }
+    }
+}
+
+impl AttachmentBudget {
+    /// How many managed policies the product may attach.
+    pub fn available(self) -> usize {
+        self.quota.saturating_sub(self.already_attached)
+    }
+}
+
+/// The member roles the hub role must be able to assume.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberRoles {
+    /// The member role ARNs (one per member account); empty when the hub is the only account.
+    pub arns: Vec<Arn>,
+    /// The member role name, for the compact form.
+    pub role_name: String,
+    /// The organization, for the compact form; `None` disables it.
+    pub org_id: Option<OrgId>,
+}
+
+/// Size in characters of `value` as a JSON string (quotes and escapes included).
+fn json_string_chars(value: &str) -> usize {
+    Value::String(value.to_owned()).to_string().chars().count()
+}
+
+/// Plans the hub role's managed policies: base statements plus sts:AssumeRole on the member
+/// roles in the most precise form that fits.
+pub fn plan_hub_role(
+    input: &HubRolePermissions,
+    members: &MemberRoles,
+    budget: AttachmentBudget,
+) -> Result<PlannedPolicies, PlanError> {
+    let kind = PolicyKind::IamManaged;
+    let limit = size::limit(kind);
+    let base = builders::hub_role_base_statements(input)?;
+    let available = budget.available();
+    let no_room = |tried: String| PlanError::NoFormFits {
+        kind: kind.describe(),
+        tried,
+    };
+    if available == 0 {
+        return Err(no_room(format!(
+            "the role already has {} of its {} managed policy attachments; detach one or raise `AttachedPoliciesPerRoleQuota`",
+            budget.already_attached, budget.quota
+        )));
+    }
+    let arns: Vec<String> = {
+        let mut seen = Vec::new();
+        for arn in &members.arns {
+            let text = arn.to_string();
+            if !seen.contains(&text) {
+                seen.push(text);
+            }
+        }
+        seen
+    };
+    let base_doc = PolicyDocument::from_statements(base.clone());
+    let base_size = size::measure(&base_doc, kind);
+    if arns.is_empty() {
+        size::check(&base_doc, kind).map_err(|e| no_room(e.to_string()))?;
+        return Ok(PlannedPolicies {
+            documents: vec![base_doc],
+            decision: SizeDecision {
+                form: PolicyForm::Omitted,
+                reason: "no member accounts: the sts:AssumeRole statement is left out".to_owned(),
+                size: base_size,
+                limit,
+            },
+        });
+    }
+
+    // Explicit list, possibly split. Sizes are computed incrementally: each ARN adds its JSON
+    // string plus a comma after the first; every document is measured again at the end.
+    let empty_assume = builders::assume_member_roles_explicit(&[]);
+    let with_assume = |statements: Vec<Statement>| {
+        let mut all = statements;
+        all.push(empty_assume.clone());
+        size::measure(&PolicyDocument::from_statements(all), kind)
+    };
+    let first_empty = with_assume(base.clone());
+    let other_empty = with_assume(Vec::new());
+    let mut chunks: Vec<Vec<String>> = vec![Vec::new()];
+    let mut current = first_empty;
+    let mut overflow = false;
+    for arn in &arns {
+        let Some(chunk) = chunks.last_mut() else {
+            break;
+        };
+        let cost = json_string_chars(arn) + usize::from(!chunk.is_empty());
+        if current + cost <= limit {
+            chunk.push(arn.clone());
+            current += cost;
+            continue;
+        }
+        let fresh_cost = json_string_chars(arn);
+        if chunk.is_empty() || other_empty + fresh_cost > limit || chunks.len() >= available {
+            overflow = true;
+            break;
+        }
+        chunks.push(vec![arn.clone()]);
+        current = other_empty + fresh_cost;
+    }
+    let explicit_size =
+        first_empty + arns.iter().map(|a| json_string_chars(a) + 1).sum::<usize>() - 1;
+    let explicit_reason = format!(
+        "an explicit list of {} member role ARNs is {explicit_size} characters in one managed policy (limit {limit})",
+        arns.len()
+    );
+    if !overflow {
+        let documents: Vec<PolicyDocument> = chunks
+            .iter()
+            .enumerate()
+            .map(|(i, chunk)| {
+                let mut statements = if i == 0 { base.clone() } else { Vec::new() };
+                statements.push(
+                    Statement::allow(sid::ASSUME_MEMBER_ROLES)
+                        .actions(["sts:AssumeRole"])
+                        .resources(chunk.clone()),
+                );
+                PolicyDocument::from_statements(statements)
+            })
+            .collect();
+        let mut largest = 0;
+        for doc in &documents {
+            largest = largest.max(size::check(doc, kind).map_err(|e| no_room(e.to_string()))?);
+        }
+        let (form, reason) = if documents.len() == 1 {
+            (
+                PolicyForm::ExplicitList,
+                format!("{explicit_reason}: it fits"),
+            )
+        } else {
+            (
+                PolicyForm::SplitManagedPolicies {
+                    count: documents.len(),
+                },
+                format!(
+                    "{explicit_reason}: too large, so the list is split over {} managed policies ({available} attachments available)",
+                    documents.len()
+                ),
+            )
+        };
+        return Ok(PlannedPolicies {
+            documents,
+            decision: SizeDecision {
+                form,
+                reason,
+                size: largest,
+                limit,
+            },
+        });
+    }
+    let split_reason = format!(
+        "{explicit_reason}; split over the {available} available managed policy attachments it still does not fit"
+    );
+    let Some(org_id) = &members.org_id else {
+        return Err(no_room(format!(
+            "{split_reason}, and the organization ID needed for the `aws:ResourceOrgID` form is unknown; raise `AttachedPoliciesPerRoleQuota` or detach other policies"
+        )));
+    };
+    let mut statements = base;
+    statements.push(builders::assume_member_roles_org_scoped(
+        input.partition,
+        &members.role_name,
+        org_id,
+    )?);
+    let doc = PolicyDocument::from_statements(statements);
+    let compact_size = size::check(&doc, kind).map_err(|e| {
+        no_room(format!(
+            "{split_reason}; the `aws:ResourceOrgID` form does not fit either: {e}"
+        ))
+    })?;
+    Ok(PlannedPolicies {
+        documents: vec![doc],
+        decision: SizeDecision {
+            form: PolicyForm::ResourceOrgId,
+            reason: format!(
+                "{split_reason}, so sts:AssumeRole covers `arn:{}:iam::*:role/{}` in organization `{org_id}` (aws:ResourceOrgID), {compact_size} characters",
+                input.partition, members.role_name
+            ),
+            size: compact_size,
+            limit,
+        },
+    })
+}
+
+/// The GuardDuty detectors that must be admitted, and which compact forms are allowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuardDutySources {
+    /// Detector ARNs (`arn:PARTITION:guardduty:REGION:ACCOUNT:detector/ID`).
+    pub detectors: Vec<Arn>,
+    /// The organization, for the `aws:SourceOrgID` form.
+    pub org_id: Option<OrgId>,
+    /// Opt-in: allow the `aws:SourceOrgID` form (unconfirmed for GuardDuty).
+    pub allow_source_org_id: bool,
+}
+
+impl GuardDutySources {
+    /// The forms to try, most precise first, with their names for the reason text.
+    fn scopes(&self) -> Vec<(PolicyForm, DetectorScope, &'static str)> {
+        let mut scopes = vec![
+            (
+                PolicyForm::ExactSourceArn,
+                DetectorScope::Detectors(self.detectors.clone()),
+                "exact aws:SourceArn detector list",
+            ),
+            (
+                PolicyForm::SourceAccountList,
+                DetectorScope::Accounts(
+                    detector_accounts(&self.detectors)
+                        .iter()
+                        .filter_map(|a| AccountId::new(a).ok())
+                        .collect(),
+                ),
+                "aws:SourceAccount list with an ArnLike detector pattern",
+            ),
+        ];
+        if let (true, Some(org)) = (self.allow_source_org_id, &self.org_id) {
+            scopes.push((
+                PolicyForm::SourceOrgId,
+                DetectorScope::Organization(org.clone()),
+                "aws:SourceOrgID (opted in)",
+            ));
+        }
+        scopes
+    }
+
+    fn validate(&self) -> Result<(), ArnError> {
+        for detector in &self.detectors {
+            let is_detector = detector.service() == "guardduty"
+                && !detector.region().is_empty()
+                && detector.account_id().is_some()
+                && detector.resource().starts_with("detector/")
+                && detector.resource().len() > "detector/".len();
+            if !is_detector {
+                return Err(ArnError::Malformed {
+                    value: detector.to_string(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+fn plan_statements(
+    existing: &PolicyDocument,
+    kind: PolicyKind,
+    sids: &[&str],
+    sources: &GuardDutySources,
+    build: impl Fn(&DetectorScope) -> Result<Vec<Statement>, ArnError>,
+) -> Result<PlannedDocument, PlanError> {
+    sources.validate()?;
+    let limit = size::limit(kind);
+    if sources.detectors.is_empty() {
+        let mut document = existing.clone();
+        for sid in sids {
+            document.remove_statement(sid)?;
+        }
+        let size = size::check(&document, kind).map_err(|e| PlanError::NoFormFits {
+            kind: kind.describe(),
+            tried: format!("without the GuardDuty statements: {e}"),
+        })?;
+        return Ok(PlannedDocument {
+            document,
+            decision: SizeDecision {
+                form: PolicyForm::Omitted,
+                reason: "no GuardDuty detectors to admit: the GuardDuty statements are left out"
+                    .to_owned(),
+                size,
+                limit,
+            },
+        });
+    }
+    let mut tried = Vec::new();
+    for (form, scope, name) in sources.scopes() {
+        let mut document = existing.clone();
+        for statement in build(&scope)? {
+            document.ensure_statement(statement)?;
+        }
+        let size = size::measure(&document, kind);
+        match size::check(&document, kind) {
+            Ok(_) => {
+                let reason = if tried.is_empty() {
+                    format!(
+                        "{name} for {} detectors: {size} of {limit} bytes with the statements already in the policy",
+                        sources.detectors.len()
+                    )
+                } else {
+                    format!(
+                        "{}; so the {name}: {size} of {limit} bytes",
+                        tried.join("; ")
+                    )
+                };
+                return Ok(PlannedDocument {
+                    document,
+                    decision: SizeDecision {
+                        form,
+                        reason,
+                        size,
+                        limit,
+                    },
+                });
+            }
+            Err(_) => tried.push(format!(
+                "the {name} would make the policy {size} bytes, over {limit}"
+            )),
+        }
+    }
+    let hint = if sources.allow_source_org_id {
+        "remove foreign statements from the policy"
+    } else {
+        "remove foreign statements from the policy, or opt in to `allow_source_org_id`"
+    };
+    Err(PlanError::NoFormFits {
+        kind: kind.describe(),
+        tried: format!("{}; {hint}", tried.join("; ")),
+    })
+}
+
+/// Plans the GuardDuty statements of the findings bucket's policy, starting from the policy as
+/// it is now (foreign statements kept). With no detectors the statements are removed.
+pub fn plan_guardduty_bucket(
+    existing: &PolicyDocument,
+    bucket: &FindingsBucket,
+    sources: &GuardDutySources,
+) -> Result<PlannedDocument, PlanError> {
+    plan_statements(
+        existing,
+        PolicyKind::S3Bucket,
+        &[
+            sid::GUARDDUTY_GET_BUCKET_LOCATION,
+            sid::GUARDDUTY_PUT_OBJECT,
+        ],
+        sources,
+        |scope| builders::guardduty_bucket_statements(bucket, scope),
+    )
+}
+
+/// Plans the GuardDuty statement of the findings key's policy, starting from the policy as it
+/// is now (foreign statements kept). With no detectors the statement is removed.
+pub fn plan_guardduty_key(
+    existing: &PolicyDocument,
+    key: &Arn,
+    sources: &GuardDutySources,
+) -> Result<PlannedDocument, PlanError> {
+    plan_statements(
+        existing,
+        PolicyKind::KmsKey,
+        &[sid::GUARDDUTY_GENERATE_DATA_KEY],
+        sources,
+        |scope| Ok(vec![builders::guardduty_key_statement(key, scope)]),
+    )
+}
+
+/// Ensures fixed-form owned statements in an existing document and checks the result's size
+/// (CloudTrail bucket, key and topic statements, trust policies).
+pub fn plan_fixed(
+    existing: &PolicyDocument,
+    statements: Vec<Statement>,
+    kind: PolicyKind,
+) -> Result<PlannedDocument, PlanError> {
+    let mut document = existing.clone();
+    for statement in statements {
+        document.ensure_statement(statement)?;
+    }
+    let limit = size::limit(kind);
+    let size = size::check(&document, kind).map_err(|e| PlanError::NoFormFits {
+        kind: kind.describe(),
+        tried: e.to_string(),
+    })?;
+    Ok(PlannedDocument {
+        document,
+        decision: SizeDecision {
+            form: PolicyForm::Fixed,
+            reason: format!("{size} of {limit} {}", kind.unit()),
+            size,
+            limit,
+        },
+    })
+}
