@@ -93,6 +93,13 @@ fn s3_read_statement(partition: Partition, scope: &S3ReadScope) -> Result<Statem
             format!("arn:{partition}:s3:::*/*"),
         ],
         S3ReadScope::Buckets(buckets) => {
+            if buckets.is_empty() {
+                return Err(ArnError::Name {
+                    kind: "bucket",
+                    value: String::new(),
+                    expected: "the least-privilege S3 scope needs at least one log bucket",
+                });
+            }
             let mut resources = Vec::new();
             for bucket in buckets {
                 let whole = Arn::bucket(partition, bucket)?.to_string();

@@ -1,0 +1,255 @@
+//! Snapshots of every builder's output for one fixed input. Each snapshot was read and checked
+//! against the AWS documentation (see `docs/policies.md`); a change in a builder shows up here.
+
+use policy_model::builders::{
+    self, DetectorScope, FindingsBucket, HubRolePermissions, OrgTrail, S3ReadScope,
+};
+use policy_model::planner::{self, AttachmentBudget, MemberRoles};
+use policy_model::{
+    AccountId, Arn, DetectorId, ExternalId, OrgId, Partition, PolicyDocument, Region, Statement,
+};
+
+fn hub() -> AccountId {
+    AccountId::new("111111111111").unwrap()
+}
+fn region() -> Region {
+    Region::new("us-east-1").unwrap()
+}
+fn org() -> OrgId {
+    OrgId::new("o-a1b2c3d4e5").unwrap()
+}
+fn external_id() -> ExternalId {
+    ExternalId::new("rs-credential-0123456789").unwrap()
+}
+fn hub_role() -> Arn {
+    Arn::role(Partition::Aws, &hub(), "radiant-aws-access-role").unwrap()
+}
+fn ct_topic() -> Arn {
+    Arn::sns_topic(&region(), &hub(), "radiant-cloudtrail").unwrap()
+}
+fn gd_topic() -> Arn {
+    Arn::sns_topic(&region(), &hub(), "radiant-guardduty").unwrap()
+}
+fn ct_key() -> Arn {
+    Arn::kms_key(&region(), &hub(), "1234abcd-12ab-34cd-56ef-1234567890ab").unwrap()
+}
+fn gd_key() -> Arn {
+    Arn::kms_key(&region(), &hub(), "0987dcba-09fe-87dc-65ba-ab0987654321").unwrap()
+}
+fn members() -> Vec<Arn> {
+    ["222222222222", "333333333333"]
+        .iter()
+        .map(|a| {
+            Arn::role(
+                Partition::Aws,
+                &AccountId::new(a).unwrap(),
+                "radiant-member-role",
+            )
+            .unwrap()
+        })
+        .collect()
+}
+fn detectors() -> Vec<Arn> {
+    [
+        (
+            "us-east-1",
+            "111111111111",
+            "a1b2c3d4e5f60718293a4b5c6d7e8f90",
+        ),
+        (
+            "eu-west-1",
+            "222222222222",
+            "0f9e8d7c6b5a49382716a5b4c3d2e1f0",
+        ),
+        (
+            "us-east-1",
+            "333333333333",
+            "33333333333333333333333333333333",
+        ),
+    ]
+    .iter()
+    .map(|(r, a, d)| {
+        Arn::detector(
+            &Region::new(r).unwrap(),
+            &AccountId::new(a).unwrap(),
+            &DetectorId::new(d).unwrap(),
+        )
+    })
+    .collect()
+}
+fn trail() -> OrgTrail {
+    OrgTrail {
+        region: region(),
+        management_account: hub(),
+        trail_name: "management-events".to_owned(),
+        org_id: org(),
+        bucket: "radiant-cloudtrail-logs".to_owned(),
+        prefix: String::new(),
+    }
+}
+fn findings_bucket() -> FindingsBucket {
+    FindingsBucket {
+        partition: Partition::Aws,
+        bucket: "radiant-guardduty-findings".to_owned(),
+        prefix: "guardduty".to_owned(),
+    }
+}
+fn hub_input(scope: S3ReadScope, keys: Vec<Arn>) -> HubRolePermissions {
+    HubRolePermissions {
+        partition: Partition::Aws,
+        s3_scope: scope,
+        topics: vec![ct_topic(), gd_topic()],
+        kms_keys: keys,
+    }
+}
+fn doc(statements: Vec<Statement>) -> String {
+    PolicyDocument::from_statements(statements).to_json_pretty()
+}
+
+#[test]
+fn hub_role_with_members_keys_and_topics() {
+    let planned = planner::plan_hub_role(
+        &hub_input(S3ReadScope::AllBuckets, vec![ct_key(), gd_key()]),
+        &MemberRoles {
+            arns: members(),
+            role_name: "radiant-member-role".to_owned(),
+            org_id: Some(org()),
+        },
+        AttachmentBudget::default(),
+    )
+    .unwrap();
+    assert_eq!(planned.documents.len(), 1);
+    insta::assert_snapshot!(planned.documents[0].to_json_pretty());
+}
+
+#[test]
+fn hub_role_single_account_without_keys_least_privilege() {
+    let planned = planner::plan_hub_role(
+        &hub_input(
+            S3ReadScope::Buckets(vec![
+                "radiant-cloudtrail-logs".to_owned(),
+                "radiant-guardduty-findings".to_owned(),
+            ]),
+            Vec::new(),
+        ),
+        &MemberRoles {
+            arns: Vec::new(),
+            role_name: "radiant-member-role".to_owned(),
+            org_id: Some(org()),
+        },
+        AttachmentBudget::default(),
+    )
+    .unwrap();
+    insta::assert_snapshot!(planned.documents[0].to_json_pretty());
+}
+
+#[test]
+fn hub_role_assume_role_compact_form() {
+    let statement =
+        builders::assume_member_roles_org_scoped(Partition::Aws, "radiant-member-role", &org())
+            .unwrap();
+    insta::assert_snapshot!(doc(vec![statement]));
+}
+
+#[test]
+fn radiant_trust_policy() {
+    let principal: Arn =
+        "arn:aws:sts::649384204969:assumed-role/tenant-aws-access-role/radiant-security"
+            .parse()
+            .unwrap();
+    insta::assert_snapshot!(builders::radiant_trust(&principal, &external_id()).to_json_pretty());
+}
+
+#[test]
+fn member_trust_policy() {
+    insta::assert_snapshot!(builders::member_trust(&hub_role(), &external_id()).to_json_pretty());
+}
+
+#[test]
+fn member_role_permissions() {
+    insta::assert_snapshot!(builders::member_role_permissions(Partition::Aws).to_json_pretty());
+}
+
+#[test]
+fn cloudtrail_bucket_statements() {
+    insta::assert_snapshot!(doc(
+        builders::cloudtrail_bucket_statements(&trail()).unwrap()
+    ));
+}
+
+#[test]
+fn cloudtrail_bucket_statements_with_prefix() {
+    let mut trail = trail();
+    trail.prefix = "org/cloudtrail".to_owned();
+    insta::assert_snapshot!(doc(builders::cloudtrail_bucket_statements(&trail).unwrap()));
+}
+
+#[test]
+fn cloudtrail_key_policy_for_a_new_key() {
+    let mut policy = builders::new_key_policy(Partition::Aws, &hub());
+    for statement in builders::cloudtrail_key_statements(&trail(), &[hub_role()]).unwrap() {
+        policy.ensure_statement(statement).unwrap();
+    }
+    insta::assert_snapshot!(policy.to_json_pretty());
+}
+
+#[test]
+fn cloudtrail_topic_statement() {
+    let statement =
+        builders::cloudtrail_topic_statement(&trail().trail_arn().unwrap(), &ct_topic());
+    insta::assert_snapshot!(doc(vec![statement]));
+}
+
+#[test]
+fn guardduty_topic_statement() {
+    let statement =
+        builders::guardduty_topic_statement(&gd_topic(), "radiant-guardduty-findings", &hub())
+            .unwrap();
+    insta::assert_snapshot!(doc(vec![statement]));
+}
+
+#[test]
+fn guardduty_bucket_statements_exact_detectors() {
+    let statements = builders::guardduty_bucket_statements(
+        &findings_bucket(),
+        &DetectorScope::Detectors(detectors()),
+    )
+    .unwrap();
+    insta::assert_snapshot!(doc(statements));
+}
+
+#[test]
+fn guardduty_bucket_statements_account_list() {
+    let accounts = ["111111111111", "222222222222", "333333333333"]
+        .iter()
+        .map(|a| AccountId::new(a).unwrap())
+        .collect();
+    let statements = builders::guardduty_bucket_statements(
+        &findings_bucket(),
+        &DetectorScope::Accounts(accounts),
+    )
+    .unwrap();
+    insta::assert_snapshot!(doc(statements));
+}
+
+#[test]
+fn guardduty_bucket_statements_source_org_id() {
+    let statements = builders::guardduty_bucket_statements(
+        &findings_bucket(),
+        &DetectorScope::Organization(org()),
+    )
+    .unwrap();
+    insta::assert_snapshot!(doc(statements));
+}
+
+#[test]
+fn guardduty_key_policy_for_a_new_key() {
+    let mut policy = builders::new_key_policy(Partition::Aws, &hub());
+    policy
+        .ensure_statement(builders::guardduty_key_statement(
+            &gd_key(),
+            &DetectorScope::Detectors(detectors()),
+        ))
+        .unwrap();
+    insta::assert_snapshot!(policy.to_json_pretty());
+}
