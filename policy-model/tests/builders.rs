@@ -1,6 +1,11 @@
 //! Snapshots of every builder's output for one fixed input. Each snapshot was read and checked
 //! against the AWS documentation (see `docs/policies.md`); a change in a builder shows up here.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers outside #[test] functions build fixed, known-valid inputs"
+)]
+
 use policy_model::builders::{
     self, DetectorScope, FindingsBucket, HubRolePermissions, OrgTrail, S3ReadScope,
 };

@@ -1,6 +1,11 @@
 //! The fixture corpus: real-world policy shapes (AWS documentation, the seeds, IAM's URL-encoded
 //! output) must round-trip through `PolicyDocument` without losing anything.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers outside #[test] functions build fixed, known-valid inputs"
+)]
+
 use std::path::{Path, PathBuf};
 
 use policy_model::{PolicyDocument, Statement};
