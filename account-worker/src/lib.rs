@@ -1,10 +1,64 @@
 //! What radiant-onboard does inside one account after assuming a role: the member role, the
 //! GuardDuty detector of each Region and its publishing destination.
 //!
-//! **Architecture Invariant:** this crate never prints and never decides policy contents by
-//! hand: documents come from `policy-model`. Every function reads before it writes and, in plan
-//! mode, makes no write call at all.
+//! **Architecture Invariant:** this crate never prints and never writes policy JSON by hand:
+//! documents come from `policy-model`. Every function reads before it writes and, in
+//! [`Mode::Plan`], makes no write call at all.
 
+mod consistency;
 mod error;
+mod guardduty;
+mod pace;
+mod record;
+mod role;
 
+pub use consistency::{CONSISTENCY_ATTEMPTS, is_propagation_error, with_propagation_retries};
 pub use error::{ErrorKind, WorkerError, classify};
+pub use guardduty::{
+    DestinationReport, DestinationSpec, DetectorReport, DetectorSpec, ExistingDestination,
+    PREVIOUS_SETTINGS_TAG, ensure_destination, ensure_detector, is_ours, read_destinations,
+    remove_guardduty,
+};
+pub use pace::{Pacer, Rates, Service};
+pub use record::{ActionRecord, Change, ChangeAction, Journal, ResourceStatus};
+pub use role::{MemberRoleSpec, RoleReport, ensure_member_role, remove_member_role};
+
+use policy_model::PolicyDocument;
+
+/// Tag the product puts on resources it creates (roles, detectors, destinations); offboarding
+/// deletes only resources that carry it.
+pub const MANAGED_TAG_KEY: &str = "radiant-onboard";
+/// Value of [`MANAGED_TAG_KEY`].
+pub const MANAGED_TAG_VALUE: &str = "managed";
+
+/// Whether a step may write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Read-only: changes are computed and returned, nothing is written.
+    Plan,
+    /// Writes what differs.
+    Apply,
+}
+
+/// `current` with the product's statements set to those of `desired`: foreign statements keep
+/// their content and position, owned statements absent from `desired` are removed, the others
+/// are replaced or appended.
+pub fn merge_owned(current: &PolicyDocument, desired: &PolicyDocument) -> PolicyDocument {
+    let mut merged = current.clone();
+    let wanted: Vec<&str> = desired.owned_statements().filter_map(|s| s.sid()).collect();
+    let stale: Vec<String> = merged
+        .owned_statements()
+        .filter_map(|s| s.sid())
+        .filter(|sid| !wanted.contains(sid))
+        .map(str::to_owned)
+        .collect();
+    for sid in stale {
+        // INVARIANT: `sid` is owned (it came from `owned_statements`), so removal cannot fail.
+        let _ = merged.remove_statement(&sid);
+    }
+    for stmt in desired.owned_statements() {
+        // Owned Sids are valid for ensure_statement; a duplicate Sid in `current` is left as is.
+        let _ = merged.ensure_statement(stmt.clone());
+    }
+    merged
+}

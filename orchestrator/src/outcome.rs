@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-pub use account_worker::ErrorKind;
+pub use account_worker::{ActionRecord, Change, ChangeAction, ErrorKind, ResourceStatus};
 
 /// What a run was asked to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
@@ -66,26 +66,6 @@ impl RunOutcome {
     }
 }
 
-/// What happened to one resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ResourceStatus {
-    /// Created by this run.
-    Created,
-    /// Existed and was changed.
-    Updated,
-    /// Existed and already matched.
-    Unchanged,
-    /// Removed (offboard).
-    Deleted,
-    /// Would be created, updated or deleted (plan).
-    Planned,
-    /// Left alone, with a reason.
-    Skipped,
-    /// The step failed.
-    Failed,
-}
-
 /// One hub resource.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ResourceResult {
@@ -99,35 +79,6 @@ pub struct ResourceResult {
     pub detail: Option<String>,
     /// The failure, when `status` is `failed`.
     pub error: Option<ErrorRecord>,
-}
-
-/// One change, made or intended.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Change {
-    /// The resource's ARN (a policy's owner: bucket, key, role, ...).
-    pub resource: String,
-    /// Create, update or delete.
-    pub action: ChangeAction,
-    /// The document or settings before (absent for a create).
-    pub before: Option<serde_json::Value>,
-    /// The document or settings after (absent for a delete).
-    pub after: Option<serde_json::Value>,
-    /// Statement-level diff of a policy document.
-    pub diff: Option<serde_json::Value>,
-    /// Why the change is needed.
-    pub reason: Option<String>,
-}
-
-/// Kind of a [`Change`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ChangeAction {
-    /// A new resource.
-    Create,
-    /// A changed resource or document.
-    Update,
-    /// A removed resource or statement.
-    Delete,
 }
 
 /// How the size planner fit one shared document.
@@ -213,19 +164,6 @@ pub struct RegionResult {
     pub destination_note: Option<String>,
     /// The failure of this Region.
     pub error: Option<ErrorRecord>,
-}
-
-/// What was done (or intended) to one resource of an account.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ActionRecord {
-    /// ARN or name.
-    pub resource: String,
-    /// The Region, for regional resources.
-    pub region: Option<String>,
-    /// What happened.
-    pub status: ResourceStatus,
-    /// Extra facts.
-    pub detail: Option<String>,
 }
 
 /// A classified failure with AWS's own message.

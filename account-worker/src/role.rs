@@ -1,0 +1,357 @@
+//! The member role: created with the trust and inline permissions policies the orchestrator built
+//! (with policy-model), or adopted and merged when it already exists.
+
+use aws_sdk_iam::types::Tag;
+use policy_model::PolicyDocument;
+
+use crate::consistency::{is_propagation_error, with_propagation_retries};
+use crate::error::{ErrorKind, WorkerError};
+use crate::pace::{Pacer, Service};
+use crate::record::{ActionRecord, Change, ChangeAction, Journal, ResourceStatus};
+use crate::{MANAGED_TAG_KEY, MANAGED_TAG_VALUE, Mode, merge_owned};
+
+/// The member role to ensure in one account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberRoleSpec {
+    /// Role name (e.g. `radiant-aws-member-role`).
+    pub role_name: String,
+    /// Name of the inline permissions policy.
+    pub policy_name: String,
+    /// Trust policy: the hub role with the ExternalId condition.
+    pub trust: PolicyDocument,
+    /// Inline permissions policy.
+    pub permissions: PolicyDocument,
+}
+
+/// What [`ensure_member_role`] found and did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoleReport {
+    /// The role's ARN.
+    pub arn: String,
+    /// True when this run created (or, in plan mode, would create) the role.
+    pub created: bool,
+    /// Records and changes.
+    pub journal: Journal,
+}
+
+fn sdk<E, R>(
+    op: &str,
+) -> impl Fn(aws_smithy_runtime_api::client::result::SdkError<E, R>) -> WorkerError + '_
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    move |e| WorkerError::from_sdk(op, &e)
+}
+
+/// Parses a policy IAM returned (URL-encoded in `GetRole` and `GetRolePolicy`).
+fn parse_iam_document(op: &str, text: &str) -> Result<PolicyDocument, WorkerError> {
+    PolicyDocument::parse(text)
+        .or_else(|_| {
+            let decoded = percent_encoding::percent_decode_str(text).decode_utf8_lossy();
+            PolicyDocument::parse(&decoded)
+        })
+        .map_err(|e| {
+            WorkerError::new(
+                ErrorKind::InvalidState,
+                op,
+                "UnparsablePolicy",
+                format!("the policy IAM returned cannot be read: {e}"),
+            )
+        })
+}
+
+fn role_arn(account: &str, name: &str) -> String {
+    format!("arn:aws:iam::{account}:role/{name}")
+}
+
+/// Ensures the member role of `account`: one `GetRole` (plus `GetRolePolicy`) when it exists,
+/// `CreateRole` + `PutRolePolicy` when it does not. In plan mode nothing is written.
+pub async fn ensure_member_role(
+    iam: &aws_sdk_iam::Client,
+    pacer: &Pacer,
+    account: &str,
+    spec: &MemberRoleSpec,
+    mode: Mode,
+) -> Result<RoleReport, WorkerError> {
+    let mut journal = Journal::default();
+    pacer.wait(Service::Iam, account).await;
+    let existing = match iam.get_role().role_name(&spec.role_name).send().await {
+        Ok(out) => out.role,
+        Err(e) => {
+            let err = WorkerError::from_sdk("iam:GetRole", &e);
+            if err.is_not_found() {
+                None
+            } else {
+                return Err(err);
+            }
+        }
+    };
+    let Some(role) = existing else {
+        let arn = role_arn(account, &spec.role_name);
+        journal.changes.push(Change::new(
+            &arn,
+            ChangeAction::Create,
+            None,
+            Some(serde_json::json!({
+                "AssumeRolePolicyDocument": spec.trust.to_value(),
+                "InlinePolicies": { spec.policy_name.clone(): spec.permissions.to_value() },
+            })),
+            "the member role does not exist",
+        ));
+        if mode == Mode::Plan {
+            journal
+                .actions
+                .push(ActionRecord::new(&arn, None, ResourceStatus::Planned, None));
+            return Ok(RoleReport {
+                arn,
+                created: true,
+                journal,
+            });
+        }
+        let trust = spec.trust.to_json_minified();
+        let tag = Tag::builder()
+            .key(MANAGED_TAG_KEY)
+            .value(MANAGED_TAG_VALUE)
+            .build()
+            .map_err(|e| {
+                WorkerError::new(
+                    ErrorKind::Other,
+                    "iam:CreateRole",
+                    "BuildError",
+                    e.to_string(),
+                )
+            })?;
+        let created = with_propagation_retries(
+            || async {
+                pacer.wait(Service::Iam, account).await;
+                iam.create_role()
+                    .role_name(&spec.role_name)
+                    .assume_role_policy_document(&trust)
+                    .description("Radiant Security read access (managed by radiant-onboard)")
+                    .tags(tag.clone())
+                    .send()
+                    .await
+                    .map_err(sdk("iam:CreateRole"))
+            },
+            is_propagation_error,
+        )
+        .await;
+        let arn = match created {
+            Ok(out) => out.role.map_or(arn, |r| r.arn),
+            // A concurrent or earlier half-finished create: adopt it on the next run's read.
+            Err(e) if e.code == "EntityAlreadyExists" => arn,
+            Err(e) => return Err(e),
+        };
+        put_policy(iam, pacer, account, spec).await?;
+        journal
+            .actions
+            .push(ActionRecord::new(&arn, None, ResourceStatus::Created, None));
+        return Ok(RoleReport {
+            arn,
+            created: true,
+            journal,
+        });
+    };
+
+    let arn = role.arn.clone();
+    let mut updated = false;
+    let current_trust = match role.assume_role_policy_document() {
+        Some(text) => parse_iam_document("iam:GetRole", text)?,
+        None => PolicyDocument::new(),
+    };
+    let merged = merge_owned(&current_trust, &spec.trust);
+    if !merged.semantically_equal(&current_trust) {
+        journal.changes.push(Change::new(
+            format!("{arn}#trust"),
+            ChangeAction::Update,
+            Some(current_trust.to_value()),
+            Some(merged.to_value()),
+            "the trust policy lacks the hub role with the external ID",
+        ));
+        if mode == Mode::Apply {
+            let text = merged.to_json_minified();
+            with_propagation_retries(
+                || async {
+                    pacer.wait(Service::Iam, account).await;
+                    iam.update_assume_role_policy()
+                        .role_name(&spec.role_name)
+                        .policy_document(&text)
+                        .send()
+                        .await
+                        .map_err(sdk("iam:UpdateAssumeRolePolicy"))
+                },
+                is_propagation_error,
+            )
+            .await?;
+        }
+        updated = true;
+    }
+
+    pacer.wait(Service::Iam, account).await;
+    let current_policy = match iam
+        .get_role_policy()
+        .role_name(&spec.role_name)
+        .policy_name(&spec.policy_name)
+        .send()
+        .await
+    {
+        Ok(out) => Some(parse_iam_document(
+            "iam:GetRolePolicy",
+            &out.policy_document,
+        )?),
+        Err(e) => {
+            let err = WorkerError::from_sdk("iam:GetRolePolicy", &e);
+            if err.is_not_found() {
+                None
+            } else {
+                return Err(err);
+            }
+        }
+    };
+    let desired = match &current_policy {
+        Some(cur) => merge_owned(cur, &spec.permissions),
+        None => spec.permissions.clone(),
+    };
+    if current_policy
+        .as_ref()
+        .is_none_or(|cur| !cur.semantically_equal(&desired))
+    {
+        journal.changes.push(Change::new(
+            format!("{arn}#policy/{}", spec.policy_name),
+            if current_policy.is_some() {
+                ChangeAction::Update
+            } else {
+                ChangeAction::Create
+            },
+            current_policy.as_ref().map(PolicyDocument::to_value),
+            Some(desired.to_value()),
+            "the member role's permissions differ",
+        ));
+        if mode == Mode::Apply {
+            let merged_spec = MemberRoleSpec {
+                permissions: desired,
+                ..spec.clone()
+            };
+            put_policy(iam, pacer, account, &merged_spec).await?;
+        }
+        updated = true;
+    }
+    let status = match (updated, mode) {
+        (false, _) => ResourceStatus::Unchanged,
+        (true, Mode::Plan) => ResourceStatus::Planned,
+        (true, Mode::Apply) => ResourceStatus::Updated,
+    };
+    journal
+        .actions
+        .push(ActionRecord::new(&arn, None, status, None));
+    Ok(RoleReport {
+        arn,
+        created: false,
+        journal,
+    })
+}
+
+async fn put_policy(
+    iam: &aws_sdk_iam::Client,
+    pacer: &Pacer,
+    account: &str,
+    spec: &MemberRoleSpec,
+) -> Result<(), WorkerError> {
+    let text = spec.permissions.to_json_minified();
+    pacer.wait(Service::Iam, account).await;
+    iam.put_role_policy()
+        .role_name(&spec.role_name)
+        .policy_name(&spec.policy_name)
+        .policy_document(text)
+        .send()
+        .await
+        .map_err(sdk("iam:PutRolePolicy"))?;
+    Ok(())
+}
+
+/// Removes what the product put in `account`: the role itself when the product created it
+/// (tagged), otherwise only its inline policy and its trust statements.
+pub async fn remove_member_role(
+    iam: &aws_sdk_iam::Client,
+    pacer: &Pacer,
+    account: &str,
+    spec: &MemberRoleSpec,
+) -> Result<Journal, WorkerError> {
+    let mut journal = Journal::default();
+    pacer.wait(Service::Iam, account).await;
+    let role = match iam.get_role().role_name(&spec.role_name).send().await {
+        Ok(out) => out.role,
+        Err(e) => {
+            let err = WorkerError::from_sdk("iam:GetRole", &e);
+            if err.is_not_found() {
+                None
+            } else {
+                return Err(err);
+            }
+        }
+    };
+    let Some(role) = role else {
+        return Ok(journal);
+    };
+    let managed = role
+        .tags()
+        .iter()
+        .any(|t| t.key() == MANAGED_TAG_KEY && t.value() == MANAGED_TAG_VALUE);
+    pacer.wait(Service::Iam, account).await;
+    match iam
+        .delete_role_policy()
+        .role_name(&spec.role_name)
+        .policy_name(&spec.policy_name)
+        .send()
+        .await
+    {
+        Ok(_) => {}
+        Err(e) => {
+            let err = WorkerError::from_sdk("iam:DeleteRolePolicy", &e);
+            if !err.is_not_found() {
+                return Err(err);
+            }
+        }
+    }
+    if managed {
+        pacer.wait(Service::Iam, account).await;
+        iam.delete_role()
+            .role_name(&spec.role_name)
+            .send()
+            .await
+            .map_err(sdk("iam:DeleteRole"))?;
+        journal.changes.push(Change::new(
+            &role.arn,
+            ChangeAction::Delete,
+            None,
+            None,
+            "the product created this role",
+        ));
+        journal.actions.push(ActionRecord::new(
+            &role.arn,
+            None,
+            ResourceStatus::Deleted,
+            None,
+        ));
+    } else if let Some(text) = role.assume_role_policy_document() {
+        let mut trust = parse_iam_document("iam:GetRole", text)?;
+        let removed = trust.remove_owned_statements();
+        if !removed.is_empty() && !trust.statements().is_empty() {
+            pacer.wait(Service::Iam, account).await;
+            iam.update_assume_role_policy()
+                .role_name(&spec.role_name)
+                .policy_document(trust.to_json_minified())
+                .send()
+                .await
+                .map_err(sdk("iam:UpdateAssumeRolePolicy"))?;
+        }
+        journal.actions.push(ActionRecord::new(
+            &role.arn,
+            None,
+            ResourceStatus::Updated,
+            Some("adopted role kept; the product's policy and trust statements removed".into()),
+        ));
+    }
+    Ok(journal)
+}
