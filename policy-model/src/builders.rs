@@ -148,14 +148,13 @@ pub fn hub_role_base_statements(input: &HubRolePermissions) -> Result<Vec<Statem
     Ok(statements)
 }
 
+/// The values without duplicates, in first-seen order.
 fn dedup(values: impl IntoIterator<Item = String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for v in values {
-        if !out.contains(&v) {
-            out.push(v);
-        }
-    }
-    out
+    let mut seen = std::collections::HashSet::new();
+    values
+        .into_iter()
+        .filter(|v| seen.insert(v.clone()))
+        .collect()
 }
 
 /// sts:AssumeRole on an explicit list of member role ARNs (always written as a list).

@@ -5,6 +5,8 @@
 //! string lists (`Action`, `Resource`, principals, condition values) are compared as sets and
 //! reported as values added / removed; any other difference is a changed field.
 
+use std::collections::HashSet;
+
 use serde::Serialize;
 use serde_json::Value;
 
@@ -88,17 +90,17 @@ fn compare(sid: &str, before: &Statement, after: &Statement) -> Option<Statement
     let new = fields(after);
     let mut values_added = Vec::new();
     let mut values_removed = Vec::new();
-    let lookup = |list: &[(String, Vec<String>)], field: &str| {
+    let lookup = |list: &[(String, Vec<String>)], field: &str| -> HashSet<String> {
         list.iter()
             .find(|(f, _)| f == field)
-            .map(|(_, v)| v.clone())
+            .map(|(_, v)| v.iter().cloned().collect())
             .unwrap_or_default()
     };
     for (field, values) in &new {
         let previous = lookup(&old, field);
         let added: Vec<String> = values
             .iter()
-            .filter(|v| !previous.contains(v))
+            .filter(|v| !previous.contains(*v))
             .cloned()
             .collect();
         if !added.is_empty() {
@@ -112,7 +114,7 @@ fn compare(sid: &str, before: &Statement, after: &Statement) -> Option<Statement
         let next = lookup(&new, field);
         let removed: Vec<String> = values
             .iter()
-            .filter(|v| !next.contains(v))
+            .filter(|v| !next.contains(*v))
             .cloned()
             .collect();
         if !removed.is_empty() {

@@ -379,13 +379,15 @@ impl PolicyDocument {
         let before = items.len();
         let was_list = matches!(current, Some(Value::Array(_)));
         if add {
+            let mut present: std::collections::HashSet<String> = items.iter().map(text).collect();
             for value in values {
-                if !items.iter().any(|v| text(v) == *value) {
+                if present.insert(value.clone()) {
                     items.push(Value::String(value.clone()));
                 }
             }
         } else {
-            items.retain(|v| !values.contains(&text(v)));
+            let gone: std::collections::HashSet<&String> = values.iter().collect();
+            items.retain(|v| !gone.contains(&text(v)));
         }
         if items.len() == before {
             return Ok(false);

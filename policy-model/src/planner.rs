@@ -165,14 +165,13 @@ pub fn plan_hub_role(
         )));
     }
     let arns: Vec<String> = {
-        let mut seen = Vec::new();
-        for arn in &members.arns {
-            let text = arn.to_string();
-            if !seen.contains(&text) {
-                seen.push(text);
-            }
-        }
-        seen
+        let mut seen = std::collections::HashSet::new();
+        members
+            .arns
+            .iter()
+            .map(Arn::to_string)
+            .filter(|a| seen.insert(a.clone()))
+            .collect()
     };
     let base_doc = PolicyDocument::from_statements(base.clone());
     let base_size = size::measure(&base_doc, kind);
