@@ -8,3 +8,4 @@ pub mod engine;
 pub mod outcome;
 pub mod progress;
 pub mod permissions;
+pub mod report;

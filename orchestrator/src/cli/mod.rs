@@ -1,0 +1,573 @@
+//! The `radiant-onboard` commands: parse, load the configuration (before any AWS call), run the
+//! engine, render, and pick the exit code.
+
+pub mod args;
+pub mod error;
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::{CommandFactory, Parser};
+use orchestrator::aws::{AwsOptions, SdkFactory};
+use orchestrator::config::{Config, EXAMPLE_CONFIG, LoadedConfig};
+use orchestrator::engine::{self, OffboardOptions, RunContext, VerifyOptions};
+use orchestrator::outcome::RunOutcome;
+use orchestrator::progress::{NoProgress, Progress};
+use orchestrator::report::{Report, RunMetadata};
+
+use crate::render::{self, Style};
+use args::{Cli, Command, GlobalArgs, OutputFormat};
+use error::{CliError, EXIT_CHANGES, EXIT_FAILURES, EXIT_OK, EXIT_USAGE};
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return clap_error(&e),
+    };
+    init_tracing(&cli.global);
+    let _ = miette::set_hook(Box::new(|_| {
+        Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).build())
+    }));
+    let format = cli.global.error_format;
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            render::error::report(&err, format);
+            ExitCode::from(err.exit_code())
+        }
+    }
+}
+
+/// Clap's own errors (and `--help` / `--version`), honouring `--error-format json`.
+fn clap_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion)
+        || e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand && e.exit_code() == 0
+    {
+        let _ = e.print();
+        return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(EXIT_OK));
+    }
+    let json = std::env::args()
+        .collect::<Vec<_>>()
+        .windows(2)
+        .any(|w| w[0] == "--error-format" && w[1] == "json")
+        || std::env::args().any(|a| a == "--error-format=json");
+    if json {
+        let v = serde_json::json!({"error": {
+            "kind": "usage", "exit_code": EXIT_USAGE, "message": e.kind().to_string(),
+            "help": e.to_string().trim(), "issues": []}});
+        eprintln!("{v}");
+    } else {
+        let _ = e.print();
+    }
+    ExitCode::from(EXIT_USAGE)
+}
+
+/// Diagnostics go to stderr. Third-party crates that could print request details stay at
+/// `warn`, so no level prints credentials or signed headers.
+fn init_tracing(g: &GlobalArgs) {
+    let level = g.log_level.as_str();
+    let directives = format!(
+        "{level},aws_sigv4=warn,aws_smithy_runtime=warn,aws_smithy_runtime_api=warn,\
+         aws_smithy_http_client=warn,hyper=warn,hyper_util=warn,h2=warn,rustls=warn"
+    );
+    let filter = tracing_subscriber::EnvFilter::try_new(directives)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_env_filter(filter)
+        .try_init();
+}
+
+fn run(cli: Cli) -> Result<u8, CliError> {
+    let Cli { global, command } = cli;
+    match command {
+        Command::Init { output, force } => init(&output, force),
+        Command::Permissions { config, output } => permissions(config.as_deref(), output),
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "radiant-onboard", &mut std::io::stdout());
+            Ok(EXIT_OK)
+        }
+        Command::Man => {
+            let man = clap_mangen::Man::new(Cli::command());
+            man.render(&mut std::io::stdout())
+                .map_err(|source| CliError::Write {
+                    path: PathBuf::from("-"),
+                    source,
+                })?;
+            Ok(EXIT_OK)
+        }
+        Command::Plan {
+            config,
+            output,
+            detailed_exitcode,
+        } => {
+            let loaded = load(&config.path)?;
+            block_on(plan(&global, &loaded, output, detailed_exitcode))
+        }
+        Command::Apply {
+            config,
+            yes,
+            report,
+        } => {
+            let loaded = load(&config.path)?;
+            refuse_without_terminal("apply", yes)?;
+            let started = Started::now("apply");
+            block_on(apply(&global, &loaded, yes, report.as_deref(), started))
+        }
+        Command::Verify {
+            config,
+            sample_findings,
+            wait,
+            output,
+            report,
+        } => {
+            let loaded = load(&config.path)?;
+            let started = Started::now("verify");
+            let opts = VerifyOptions {
+                sample_findings,
+                wait: Duration::from_secs(wait),
+            };
+            block_on(verify(
+                &global,
+                &loaded,
+                &opts,
+                output,
+                report.as_deref(),
+                started,
+            ))
+        }
+        Command::Offboard {
+            config,
+            yes,
+            keep_data,
+            report,
+        } => {
+            let loaded = load(&config.path)?;
+            refuse_without_terminal("offboard", yes)?;
+            let started = Started::now("offboard");
+            let opts = OffboardOptions { keep_data };
+            block_on(offboard(
+                &global,
+                &loaded,
+                yes,
+                &opts,
+                report.as_deref(),
+                started,
+            ))
+        }
+        Command::Accounts { config, output } => {
+            let loaded = load(&config.path)?;
+            block_on(accounts(&global, &loaded, output))
+        }
+        Command::Policies { config, out } => {
+            let loaded = load(&config.path)?;
+            block_on(policies(&global, &loaded, &out))
+        }
+    }
+}
+
+fn block_on<F: std::future::Future<Output = Result<u8, CliError>>>(f: F) -> Result<u8, CliError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(CliError::Runtime)?;
+    rt.block_on(f)
+}
+
+/// Loads and validates the configuration: exit 2 on any problem, before any AWS call.
+fn load(path: &Path) -> Result<LoadedConfig, CliError> {
+    Config::load(path).map_err(|error| CliError::Config {
+        path: path.to_owned(),
+        error,
+    })
+}
+
+fn refuse_without_terminal(what: &str, yes: bool) -> Result<(), CliError> {
+    if yes || std::io::stdin().is_terminal() {
+        return Ok(());
+    }
+    Err(CliError::Usage {
+        message: format!(
+            "refusing to {what} without a terminal to confirm on: pass `--yes` to {what} non-interactively (run `plan` first to review)"
+        ),
+    })
+}
+
+fn stdout_style() -> Style {
+    Style {
+        color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    }
+}
+
+fn write_out(f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    f(&mut out).map_err(|source| CliError::Write {
+        path: PathBuf::from("-"),
+        source,
+    })
+}
+
+/// Builds the run context: SDK factory, progress display and concurrency.
+async fn context(
+    g: &GlobalArgs,
+    cfg: &Config,
+    show_progress: bool,
+) -> Result<RunContext, CliError> {
+    let opts = AwsOptions {
+        endpoint_url: g.endpoint_url.clone().filter(|u| !u.is_empty()),
+        profile: g.profile.clone(),
+        region: g
+            .region
+            .clone()
+            .or_else(|| Some(cfg.organization.home_region.clone())),
+    };
+    let aws = SdkFactory::load(&opts).await?;
+    let progress: Arc<dyn Progress> =
+        if show_progress && !g.no_progress && std::io::stderr().is_terminal() {
+            Arc::new(render::progress::BarProgress::new())
+        } else {
+            Arc::new(NoProgress)
+        };
+    aws.attach_progress(Arc::clone(&progress));
+    let concurrency = g.concurrency.unwrap_or(cfg.run.concurrency);
+    Ok(RunContext {
+        aws,
+        progress,
+        concurrency: usize::try_from(concurrency).unwrap_or(1),
+    })
+}
+
+/// Start time of a run, for the report's metadata.
+struct Started {
+    command: &'static str,
+    at: time::OffsetDateTime,
+    clock: Instant,
+}
+
+impl Started {
+    fn now(command: &'static str) -> Self {
+        Self {
+            command,
+            at: time::OffsetDateTime::now_utc(),
+            clock: Instant::now(),
+        }
+    }
+
+    fn metadata(&self, digest: &str) -> RunMetadata {
+        RunMetadata {
+            tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+            command: self.command.to_owned(),
+            started_at: self
+                .at
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+            duration_ms: u64::try_from(self.clock.elapsed().as_millis()).unwrap_or(u64::MAX),
+            config_digest: digest.to_owned(),
+        }
+    }
+}
+
+fn write_report(path: &Path, report: &Report) -> Result<(), CliError> {
+    let text = serde_json::to_string_pretty(report).unwrap_or_default();
+    std::fs::write(path, text + "\n").map_err(|source| CliError::Write {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+fn init(output: &Path, force: bool) -> Result<u8, CliError> {
+    if output == Path::new("-") {
+        write_out(|o| o.write_all(EXAMPLE_CONFIG.as_bytes()))?;
+        return Ok(EXIT_OK);
+    }
+    if output.exists() && !force {
+        return Err(CliError::Usage {
+            message: format!(
+                "`{}` already exists: pass `--force` to overwrite it or choose another path with `-o`",
+                output.display()
+            ),
+        });
+    }
+    std::fs::write(output, EXAMPLE_CONFIG).map_err(|source| CliError::Write {
+        path: output.to_owned(),
+        source,
+    })?;
+    eprintln!(
+        "wrote `{}`: edit the bucket and topic names, set RADIANT_EXTERNAL_ID, then run `radiant-onboard plan -c {}`",
+        output.display(),
+        output.display()
+    );
+    Ok(EXIT_OK)
+}
+
+fn permissions(config: Option<&Path>, output: OutputFormat) -> Result<u8, CliError> {
+    let (access, hub, member) = match config {
+        Some(path) => {
+            let c = load(path)?.config;
+            (
+                c.organization.access_role_name,
+                c.radiant.role_name,
+                c.radiant.member_role_name,
+            )
+        }
+        None => (
+            "OrganizationAccountAccessRole".to_owned(),
+            "radiant-aws-access-role".to_owned(),
+            "radiant-aws-member-role".to_owned(),
+        ),
+    };
+    match output {
+        OutputFormat::Json => write_out(|o| {
+            writeln!(
+                o,
+                "{}",
+                serde_json::to_string_pretty(&render::permissions_json(&access, &hub, &member))
+                    .unwrap_or_default()
+            )
+        })?,
+        OutputFormat::Human => {
+            write_out(|o| render::permissions_human(o, &access, &hub, &member))?;
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+async fn plan(
+    g: &GlobalArgs,
+    loaded: &LoadedConfig,
+    output: OutputFormat,
+    detailed: bool,
+) -> Result<u8, CliError> {
+    let ctx = context(g, &loaded.config, true).await?;
+    let outcome = engine::plan(&loaded.config, &ctx).await?;
+    ctx.progress.finish();
+    match output {
+        OutputFormat::Json => write_out(|o| {
+            writeln!(
+                o,
+                "{}",
+                serde_json::to_string_pretty(&render::plan_json(&outcome)).unwrap_or_default()
+            )
+        })?,
+        OutputFormat::Human => write_out(|o| render::plan_human(o, &outcome, stdout_style()))?,
+    }
+    Ok(if outcome.has_failures() {
+        EXIT_FAILURES
+    } else if detailed && outcome.has_changes() {
+        EXIT_CHANGES
+    } else {
+        EXIT_OK
+    })
+}
+
+/// Asks on the terminal; `true` when the user typed `yes`.
+fn confirm(question: &str) -> bool {
+    eprint!("{question} Only `yes` is accepted: ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer).is_ok() && answer.trim() == "yes"
+}
+
+async fn apply(
+    g: &GlobalArgs,
+    loaded: &LoadedConfig,
+    yes: bool,
+    report: Option<&Path>,
+    started: Started,
+) -> Result<u8, CliError> {
+    let cfg = &loaded.config;
+    let ctx = context(g, cfg, true).await?;
+    let planned = engine::plan(cfg, &ctx).await?;
+    ctx.progress.finish();
+    write_out(|o| render::plan_human(o, &planned, stdout_style()))?;
+    if !yes && planned.has_changes() && !confirm("Apply these changes?") {
+        return Err(CliError::Cancelled { what: "apply" });
+    }
+    let outcome = engine::apply(cfg, &ctx).await?;
+    ctx.progress.finish();
+    finish_run(&outcome, report, &started, &loaded.digest)
+}
+
+fn finish_run(
+    outcome: &RunOutcome,
+    report: Option<&Path>,
+    started: &Started,
+    digest: &str,
+) -> Result<u8, CliError> {
+    if let Some(path) = report {
+        write_report(path, &Report::from_run(started.metadata(digest), outcome))?;
+    }
+    write_out(|o| {
+        writeln!(o)?;
+        render::apply_summary(o, outcome, report, stdout_style())
+    })?;
+    Ok(if outcome.has_failures() {
+        EXIT_FAILURES
+    } else {
+        EXIT_OK
+    })
+}
+
+async fn verify(
+    g: &GlobalArgs,
+    loaded: &LoadedConfig,
+    opts: &VerifyOptions,
+    output: OutputFormat,
+    report: Option<&Path>,
+    started: Started,
+) -> Result<u8, CliError> {
+    let ctx = context(g, &loaded.config, true).await?;
+    let outcome = engine::verify(&loaded.config, &ctx, opts).await?;
+    ctx.progress.finish();
+    if let Some(path) = report {
+        write_report(
+            path,
+            &Report::from_verify(started.metadata(&loaded.digest), &outcome),
+        )?;
+    }
+    match output {
+        OutputFormat::Json => write_out(|o| {
+            writeln!(
+                o,
+                "{}",
+                serde_json::to_string_pretty(&outcome).unwrap_or_default()
+            )
+        })?,
+        OutputFormat::Human => write_out(|o| render::verify_human(o, &outcome, stdout_style()))?,
+    }
+    Ok(if outcome.has_problems() {
+        EXIT_FAILURES
+    } else {
+        EXIT_OK
+    })
+}
+
+async fn offboard(
+    g: &GlobalArgs,
+    loaded: &LoadedConfig,
+    yes: bool,
+    opts: &OffboardOptions,
+    report: Option<&Path>,
+    started: Started,
+) -> Result<u8, CliError> {
+    let cfg = &loaded.config;
+    if !yes {
+        let what = if opts.keep_data {
+            "Remove the roles, destinations, trail and the product's policy statements (buckets, keys and topics are kept)?"
+        } else {
+            "Remove everything radiant-onboard created, including the buckets, keys and topics and the logs in them?"
+        };
+        if !confirm(what) {
+            return Err(CliError::Cancelled { what: "offboard" });
+        }
+    }
+    let ctx = context(g, cfg, true).await?;
+    let outcome = engine::offboard(cfg, &ctx, opts).await?;
+    ctx.progress.finish();
+    finish_run(&outcome, report, &started, &loaded.digest)
+}
+
+async fn accounts(
+    g: &GlobalArgs,
+    loaded: &LoadedConfig,
+    output: OutputFormat,
+) -> Result<u8, CliError> {
+    let ctx = context(g, &loaded.config, false).await?;
+    let discovery = engine::discover(&loaded.config, &ctx).await?;
+    match output {
+        OutputFormat::Json => write_out(|o| {
+            writeln!(
+                o,
+                "{}",
+                serde_json::to_string_pretty(&discovery).unwrap_or_default()
+            )
+        })?,
+        OutputFormat::Human => write_out(|o| render::accounts_human(o, &discovery))?,
+    }
+    Ok(EXIT_OK)
+}
+
+/// File name for a resource's document: the ARN with unsafe characters replaced.
+fn file_name(resource: &str) -> String {
+    let mut name: String = resource
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    name.push_str(".json");
+    name
+}
+
+async fn policies(g: &GlobalArgs, loaded: &LoadedConfig, out: &Path) -> Result<u8, CliError> {
+    let ctx = context(g, &loaded.config, true).await?;
+    let outcome = engine::plan(&loaded.config, &ctx).await?;
+    ctx.progress.finish();
+    let write_err = |path: &Path, source| CliError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    std::fs::create_dir_all(out).map_err(|e| write_err(out, e))?;
+    let mut written = 0usize;
+    let mut used = std::collections::BTreeSet::new();
+    for c in &outcome.changes {
+        let Some(doc) = &c.after else { continue };
+        if doc.get("Statement").is_none() {
+            continue;
+        }
+        let mut name = file_name(&c.resource);
+        let mut n = 2;
+        while !used.insert(name.clone()) {
+            name = format!(
+                "{}-{n}.json",
+                file_name(&c.resource).trim_end_matches(".json")
+            );
+            n += 1;
+        }
+        let path = out.join(&name);
+        let text = serde_json::to_string_pretty(doc).unwrap_or_default() + "\n";
+        std::fs::write(&path, text).map_err(|e| write_err(&path, e))?;
+        written += 1;
+    }
+    eprintln!(
+        "wrote {written} policy document(s) to `{}` (documents already in place are not written)",
+        out.display()
+    );
+    Ok(if outcome.has_failures() {
+        EXIT_FAILURES
+    } else {
+        EXIT_OK
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_are_safe() {
+        assert_eq!(
+            file_name("arn:aws:s3:::acme-logs"),
+            "arn_aws_s3___acme-logs.json"
+        );
+    }
+
+    #[test]
+    fn usage_errors_exit_2() {
+        let e = CliError::Usage {
+            message: "x".into(),
+        };
+        assert_eq!(e.exit_code(), EXIT_USAGE);
+    }
+}

@@ -1,0 +1,79 @@
+//! Renders a [`CliError`] on stderr: miette diagnostics for humans, one JSON object otherwise.
+
+use std::io::Write;
+
+use miette::{LabeledSpan, MietteDiagnostic, NamedSource, Report};
+use serde_json::json;
+
+use crate::cli::args::ErrorFormat;
+use crate::cli::error::CliError;
+
+/// Writes `err` to stderr in `format`.
+pub fn report(err: &CliError, format: ErrorFormat) {
+    let mut stderr = std::io::stderr().lock();
+    match format {
+        ErrorFormat::Json => {
+            let _ = writeln!(stderr, "{}", to_json(err));
+        }
+        ErrorFormat::Human => human(err, &mut stderr),
+    }
+}
+
+/// The JSON form: `{"error": {"kind", "exit_code", "message", "issues"}}`.
+pub fn to_json(err: &CliError) -> serde_json::Value {
+    let issues = match err {
+        CliError::Config { error, .. } => serde_json::to_value(error.issues()).unwrap_or_default(),
+        _ => json!([]),
+    };
+    json!({
+        "error": {
+            "kind": err.kind(),
+            "exit_code": err.exit_code(),
+            "message": err.to_string(),
+            "help": err.help(),
+            "issues": issues,
+        }
+    })
+}
+
+fn line_span(text: &str, line: usize) -> Option<(usize, usize)> {
+    let mut offset = 0;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            return Some((offset, l.trim_end().len().max(1)));
+        }
+        offset += l.len();
+    }
+    None
+}
+
+fn human(err: &CliError, out: &mut dyn Write) {
+    if let CliError::Config { path, error } = err {
+        let issues = error.issues();
+        if !issues.is_empty() {
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            for issue in &issues {
+                let mut diag = MietteDiagnostic::new(format!("invalid configuration: {issue}"))
+                    .with_code(err.kind());
+                if let Some((start, len)) = issue.line.and_then(|l| line_span(&text, l)) {
+                    diag = diag.with_label(LabeledSpan::at(start..start + len, issue.key.clone()));
+                }
+                let report = Report::new(diag)
+                    .with_source_code(NamedSource::new(path.display().to_string(), text.clone()));
+                let _ = writeln!(out, "{report:?}");
+            }
+            let _ = writeln!(
+                out,
+                "error: {} problem(s) in `{}`; fix them and run again (nothing was called)",
+                issues.len(),
+                path.display()
+            );
+            return;
+        }
+    }
+    let mut diag = MietteDiagnostic::new(err.to_string()).with_code(err.kind());
+    if let Some(help) = err.help() {
+        diag = diag.with_help(help);
+    }
+    let _ = writeln!(out, "{:?}", Report::new(diag));
+}

@@ -1,0 +1,458 @@
+//! Human and JSON rendering of outcomes, the hand-off and errors. Only the binary renders.
+
+pub mod diff;
+pub mod error;
+pub mod progress;
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use orchestrator::engine::{Discovery, Topology};
+use orchestrator::outcome::{
+    AccountResult, AccountStatus, Change, ChangeAction, Handoff, RunMode, RunOutcome, VerifyOutcome,
+};
+use orchestrator::permissions;
+use serde_json::{Value, json};
+
+/// ANSI styling, or none.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    /// Whether to emit ANSI colour codes.
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+    fn green(self, t: &str) -> String {
+        self.paint("32", t)
+    }
+    fn red(self, t: &str) -> String {
+        self.paint("31", t)
+    }
+    fn yellow(self, t: &str) -> String {
+        self.paint("33", t)
+    }
+    fn bold(self, t: &str) -> String {
+        self.paint("1", t)
+    }
+}
+
+fn action_word(a: ChangeAction) -> (&'static str, char) {
+    match a {
+        ChangeAction::Create => ("create", '+'),
+        ChangeAction::Update => ("update", '~'),
+        ChangeAction::Delete => ("delete", '-'),
+    }
+}
+
+/// The per-account summary line, e.g.
+/// `312 accounts: 300 to onboard, 10 unchanged, 2 skipped: suspended`.
+pub fn accounts_summary(accounts: &[AccountResult], mode: RunMode) -> String {
+    let count = |s: AccountStatus| accounts.iter().filter(|a| a.status == s).count();
+    let mut parts = Vec::new();
+    let planned_word = match mode {
+        RunMode::Offboard => "to offboard",
+        _ => "to onboard",
+    };
+    for (status, word) in [
+        (AccountStatus::Planned, planned_word),
+        (AccountStatus::Onboarded, "onboarded"),
+        (AccountStatus::Offboarded, "offboarded"),
+        (AccountStatus::Unchanged, "unchanged"),
+        (AccountStatus::Failed, "failed"),
+    ] {
+        let n = count(status);
+        if n > 0 {
+            parts.push(format!("{n} {word}"));
+        }
+    }
+    let skipped: Vec<&AccountResult> = accounts
+        .iter()
+        .filter(|a| a.status == AccountStatus::Skipped)
+        .collect();
+    if !skipped.is_empty() {
+        let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
+        for a in &skipped {
+            *reasons
+                .entry(a.skip_reason.as_deref().unwrap_or("no reason given"))
+                .or_default() += 1;
+        }
+        let reasons = if reasons.len() == 1 {
+            reasons.keys().map(|r| (*r).to_owned()).collect::<Vec<_>>()
+        } else {
+            reasons.iter().map(|(r, n)| format!("{n} {r}")).collect()
+        };
+        parts.push(format!("{} skipped: {}", skipped.len(), reasons.join(", ")));
+    }
+    let noun = if accounts.len() == 1 {
+        "account"
+    } else {
+        "accounts"
+    };
+    if parts.is_empty() {
+        format!("{} {noun}", accounts.len())
+    } else {
+        format!("{} {noun}: {}", accounts.len(), parts.join(", "))
+    }
+}
+
+/// Renders one change with its diff.
+pub fn change(out: &mut dyn Write, c: &Change, style: Style) -> io::Result<()> {
+    let (word, sign) = action_word(c.action);
+    let head = format!("{sign} {word} {}", c.resource);
+    let head = match c.action {
+        ChangeAction::Create => style.green(&head),
+        ChangeAction::Update => style.yellow(&head),
+        ChangeAction::Delete => style.red(&head),
+    };
+    writeln!(out, "{head}")?;
+    if let Some(reason) = &c.reason {
+        writeln!(out, "    # {reason}")?;
+    }
+    for l in diff::diff(c.before.as_ref(), c.after.as_ref()) {
+        let text = format!("    {} {}", l.sign, l.text);
+        let text = match l.sign {
+            '+' => style.green(&text),
+            '-' => style.red(&text),
+            _ => style.yellow(&text),
+        };
+        writeln!(out, "{text}")?;
+    }
+    Ok(())
+}
+
+/// The human plan: every change with its diff, the size forms, failures and the summaries.
+pub fn plan_human(out: &mut dyn Write, o: &RunOutcome, style: Style) -> io::Result<()> {
+    if o.changes.is_empty() {
+        writeln!(out, "{}", style.bold("No changes: everything is in place."))?;
+    }
+    for c in &o.changes {
+        change(out, c, style)?;
+    }
+    if !o.size_decisions.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{}", style.bold("Shared policy sizes:"))?;
+        for d in &o.size_decisions {
+            writeln!(
+                out,
+                "  {}: form `{}` ({} of {}): {}",
+                d.document, d.form, d.size, d.limit, d.reason
+            )?;
+        }
+    }
+    failures(out, o, style)?;
+    for w in &o.warnings {
+        writeln!(out, "{} {w}", style.yellow("warning:"))?;
+    }
+    writeln!(out)?;
+    let n = |a: ChangeAction| o.changes.iter().filter(|c| c.action == a).count();
+    writeln!(
+        out,
+        "{}",
+        style.bold(&format!(
+            "Plan: {} to create, {} to update, {} to delete.",
+            n(ChangeAction::Create),
+            n(ChangeAction::Update),
+            n(ChangeAction::Delete)
+        ))
+    )?;
+    writeln!(out, "{}", accounts_summary(&o.accounts, o.mode))
+}
+
+/// Failed hub resources and accounts, one line each.
+pub fn failures(out: &mut dyn Write, o: &RunOutcome, style: Style) -> io::Result<()> {
+    for r in &o.hub {
+        if let Some(e) = &r.error {
+            writeln!(
+                out,
+                "{} hub {}: {} failed ({:?}, {}): {}",
+                style.red("failed:"),
+                r.resource,
+                e.operation,
+                e.kind,
+                e.code,
+                e.message
+            )?;
+        }
+    }
+    for a in &o.accounts {
+        if let Some(e) = &a.error {
+            writeln!(
+                out,
+                "{} account {} ({}): {} failed ({:?}, {}): {}",
+                style.red("failed:"),
+                a.id,
+                a.name,
+                e.operation,
+                e.kind,
+                e.code,
+                e.message
+            )?;
+        }
+        for r in &a.regions {
+            if let Some(e) = &r.error {
+                writeln!(
+                    out,
+                    "{} account {} {}: {} failed ({:?}, {}): {}",
+                    style.red("failed:"),
+                    a.id,
+                    r.region,
+                    e.operation,
+                    e.kind,
+                    e.code,
+                    e.message
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The machine-readable plan (`plan --output json`), documented in `docs/report.md`.
+pub fn plan_json(o: &RunOutcome) -> Value {
+    json!({
+        "schema_version": orchestrator::report::SCHEMA_VERSION,
+        "changes": o.changes,
+        "size_decisions": o.size_decisions,
+        "summary": accounts_summary(&o.accounts, o.mode),
+        "totals": orchestrator::report::Totals::of_accounts(&o.accounts),
+    })
+}
+
+/// The end of `apply`: what was done, the values to enter in Radiant, the report's path.
+pub fn apply_summary(
+    out: &mut dyn Write,
+    o: &RunOutcome,
+    report: Option<&std::path::Path>,
+    style: Style,
+) -> io::Result<()> {
+    failures(out, o, style)?;
+    for w in &o.warnings {
+        writeln!(out, "{} {w}", style.yellow("warning:"))?;
+    }
+    writeln!(out, "{}", accounts_summary(&o.accounts, o.mode))?;
+    if o.mode != RunMode::Offboard {
+        writeln!(out)?;
+        handoff(out, &o.handoff, style)?;
+    }
+    if let Some(p) = report {
+        writeln!(out)?;
+        writeln!(out, "Report: {}", p.display())?;
+    }
+    Ok(())
+}
+
+/// The hand-off: the values the user types into Radiant. The only place the external ID is shown.
+pub fn handoff(out: &mut dyn Write, h: &Handoff, style: Style) -> io::Result<()> {
+    writeln!(
+        out,
+        "{}",
+        style.bold("Enter these values in Radiant's AWS connector:")
+    )?;
+    if let Some(t) = &h.cloudtrail_sns_topic {
+        writeln!(out, "  CloudTrail SNS topic name:  {t}")?;
+    }
+    if let Some(t) = &h.guardduty_sns_topic {
+        writeln!(out, "  GuardDuty SNS topic name:   {t}")?;
+    }
+    writeln!(out, "  Role ARN:                   {}", h.role_arn)?;
+    writeln!(out, "  External ID:                {}", h.external_id)
+}
+
+/// `verify`: one line per check, then orphans and a summary.
+pub fn verify_human(out: &mut dyn Write, v: &VerifyOutcome, style: Style) -> io::Result<()> {
+    for c in &v.checks {
+        let mark = if c.ok {
+            style.green("ok  ")
+        } else {
+            style.red("FAIL")
+        };
+        let region = c.region.as_deref().unwrap_or("-");
+        writeln!(
+            out,
+            "{mark} {:<14} {:<16} {:<28} {}",
+            c.scope, region, c.name, c.detail
+        )?;
+    }
+    for o in &v.orphans {
+        writeln!(
+            out,
+            "{} {o}: in a shared policy but not in the organization",
+            style.red("orphan")
+        )?;
+    }
+    let failed = v.checks.iter().filter(|c| !c.ok).count();
+    writeln!(
+        out,
+        "{} checks, {} failed, {} orphans",
+        v.checks.len(),
+        failed,
+        v.orphans.len()
+    )
+}
+
+/// `accounts`: one line per account, included or excluded and why.
+pub fn accounts_human(out: &mut dyn Write, d: &Discovery) -> io::Result<()> {
+    writeln!(
+        out,
+        "Organization {} (management account {}, hub {})",
+        d.organization_id, d.management_account_id, d.hub_account_id
+    )?;
+    match &d.topology {
+        Topology::PerAccount => writeln!(out, "GuardDuty export: per account")?,
+        Topology::DelegatedAdmin { admin_account_id } => writeln!(
+            out,
+            "GuardDuty export: delegated administrator {admin_account_id}"
+        )?,
+    }
+    writeln!(
+        out,
+        "{:<14} {:<10} {:<24} {:<28} NAME",
+        "ACCOUNT", "STATUS", "OU", "INCLUDED"
+    )?;
+    for a in &d.accounts {
+        let included = match (&a.skip_reason, a.is_hub) {
+            (Some(r), _) => format!("no: {r}"),
+            (None, true) => "yes (hub)".to_owned(),
+            (None, false) => "yes".to_owned(),
+        };
+        writeln!(
+            out,
+            "{:<14} {:<10} {:<24} {:<28} {}",
+            a.id,
+            a.status,
+            a.ou.as_deref().unwrap_or("-"),
+            included,
+            a.name
+        )?;
+    }
+    let n = d.accounts.iter().filter(|a| a.included()).count();
+    writeln!(
+        out,
+        "{} accounts, {} included, {} excluded",
+        d.accounts.len(),
+        n,
+        d.accounts.len() - n
+    )
+}
+
+/// `permissions`: the tool's policies and Radiant's table.
+pub fn permissions_json(access_role: &str, hub_role: &str, member_role: &str) -> Value {
+    json!({
+        "caller_policy": permissions::caller_policy(access_role, hub_role, member_role),
+        "member_access_role_policy": permissions::member_policy(),
+        "operations": permissions::OPERATIONS,
+        "radiant_role_permissions": permissions::RADIANT_PERMISSIONS,
+    })
+}
+
+/// `permissions` for humans.
+pub fn permissions_human(
+    out: &mut dyn Write,
+    access_role: &str,
+    hub_role: &str,
+    member_role: &str,
+) -> io::Result<()> {
+    let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default();
+    writeln!(
+        out,
+        "# Policy for the identity that runs radiant-onboard (management / hub account)"
+    )?;
+    writeln!(
+        out,
+        "{}",
+        pretty(&permissions::caller_policy(
+            access_role,
+            hub_role,
+            member_role
+        ))
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "# Policy the access role `{access_role}` needs in each member account\n# (OrganizationAccountAccessRole already has it; only a custom access role needs it)"
+    )?;
+    writeln!(out, "{}", pretty(&permissions::member_policy()))?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "# Permissions of Radiant's roles (hub role `{hub_role}`, member role `{member_role}`)"
+    )?;
+    writeln!(
+        out,
+        "| API / Service | Permission name | Account | Connector | Details |"
+    )?;
+    writeln!(out, "| --- | --- | --- | --- | --- |")?;
+    for r in permissions::RADIANT_PERMISSIONS {
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            r.service, r.permission, r.account, r.connector, r.details
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use orchestrator::outcome::AccountRole;
+
+    fn acc(status: AccountStatus, reason: Option<&str>) -> AccountResult {
+        AccountResult {
+            id: "111111111111".into(),
+            name: "a".into(),
+            ou: None,
+            role: AccountRole::Member,
+            status,
+            member_role_arn: None,
+            regions: Vec::new(),
+            actions: Vec::new(),
+            error: None,
+            skip_reason: reason.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn summary_line_has_the_issue_form() {
+        let mut v = Vec::new();
+        for _ in 0..300 {
+            v.push(acc(AccountStatus::Planned, None));
+        }
+        for _ in 0..10 {
+            v.push(acc(AccountStatus::Unchanged, None));
+        }
+        v.push(acc(AccountStatus::Skipped, Some("suspended")));
+        v.push(acc(AccountStatus::Skipped, Some("suspended")));
+        assert_eq!(
+            accounts_summary(&v, RunMode::Plan),
+            "312 accounts: 300 to onboard, 10 unchanged, 2 skipped: suspended"
+        );
+        v.push(acc(AccountStatus::Skipped, Some("excluded")));
+        assert!(
+            accounts_summary(&v, RunMode::Plan).ends_with("3 skipped: 1 excluded, 2 suspended")
+        );
+    }
+
+    #[test]
+    fn handoff_prints_every_value() {
+        let h = Handoff {
+            cloudtrail_sns_topic: Some("ct".into()),
+            guardduty_sns_topic: Some("gd".into()),
+            role_arn: "arn:aws:iam::111111111111:role/r".into(),
+            external_id: "ext".into(),
+        };
+        let mut out = Vec::new();
+        handoff(&mut out, &h, Style { color: false }).unwrap();
+        let s = String::from_utf8(out).unwrap();
+        for v in ["ct", "gd", "arn:aws:iam::111111111111:role/r", "ext"] {
+            assert!(s.contains(v), "{s}");
+        }
+    }
+}
