@@ -1,0 +1,201 @@
+"""GuardDuty publishing destinations: AWS's permission checks, both sides, and findings export."""
+
+import gzip
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import MGMT
+
+REGION = "us-east-1"
+
+
+def hub(emu, bucket="hub-findings", key_region=REGION, bucket_region=REGION):
+    s3 = emu.client("s3", bucket_region)
+    kw = {} if bucket_region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": bucket_region}}
+    s3.create_bucket(Bucket=bucket, **kw)
+    key = emu.client("kms", key_region).create_key()["KeyMetadata"]
+    return s3, key
+
+
+def bucket_policy(bucket, condition, prefix=""):
+    path = f"{prefix}/" if prefix else ""
+    gd = {"Service": "guardduty.amazonaws.com"}
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Loc", "Effect": "Allow", "Principal": gd, "Action": "s3:GetBucketLocation",
+         "Resource": f"arn:aws:s3:::{bucket}", "Condition": condition},
+        {"Sid": "Put", "Effect": "Allow", "Principal": gd, "Action": "s3:PutObject",
+         "Resource": f"arn:aws:s3:::{bucket}/{path}*", "Condition": condition},
+    ]})
+
+
+def key_policy(key_arn, condition):
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{MGMT}:root"}, "Action": "kms:*", "Resource": "*"},
+        {"Sid": "GD", "Effect": "Allow", "Principal": {"Service": "guardduty.amazonaws.com"},
+         "Action": "kms:GenerateDataKey", "Resource": key_arn, "Condition": condition},
+    ]})
+
+
+@pytest.fixture()
+def org(emu):
+    return emu.seed(accounts=3, ous=1, regions=[REGION], seed=3)
+
+
+def member_detector(emu, account):
+    client = emu.as_member(account)
+    gd = client("guardduty")
+    det = gd.create_detector(Enable=True, FindingPublishingFrequency="FIFTEEN_MINUTES")["DetectorId"]
+    return client, gd, det
+
+
+def exact(account, det):
+    return {"StringEquals": {"aws:SourceAccount": account,
+                             "aws:SourceArn": f"arn:aws:guardduty:{REGION}:{account}:detector/{det}"}}
+
+
+def create(gd, det, bucket, key_arn, prefix=""):
+    arn = f"arn:aws:s3:::{bucket}" + (f"/{prefix}" if prefix else "")
+    return gd.create_publishing_destination(
+        DetectorId=det, DestinationType="S3",
+        DestinationProperties={"DestinationArn": arn, "KmsKeyArn": key_arn})
+
+
+def assert_bad_request(call):
+    with pytest.raises(ClientError) as info:
+        call()
+    assert info.value.response["Error"]["Code"] == "BadRequestException"
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    return info.value.response["Error"]["Message"]
+
+
+def test_accepts_exact_policies_then_publishes_sample_findings(emu, org):
+    member = org["accounts"][0]["id"]
+    s3, key = hub(emu)
+    client, gd, det = member_detector(emu, member)
+    s3.put_bucket_policy(Bucket="hub-findings", Policy=bucket_policy("hub-findings", exact(member, det)))
+    emu.client("kms").put_key_policy(KeyId=key["KeyId"], PolicyName="default", Policy=key_policy(key["Arn"], exact(member, det)))
+    dest = create(gd, det, "hub-findings", key["Arn"])["DestinationId"]
+    described = gd.describe_publishing_destination(DetectorId=det, DestinationId=dest)
+    assert described["Status"] == "PUBLISHING"
+    assert described["DestinationProperties"]["KmsKeyArn"] == key["Arn"]
+    assert gd.list_publishing_destinations(DetectorId=det)["Destinations"][0]["Status"] == "PUBLISHING"
+
+    gd.create_sample_findings(DetectorId=det)
+    objects = s3.list_objects_v2(Bucket="hub-findings", Prefix=f"AWSLogs/{member}/GuardDuty/{REGION}/")
+    assert objects["KeyCount"] == 1
+    body = s3.get_object(Bucket="hub-findings", Key=objects["Contents"][0]["Key"])["Body"].read()
+    finding = json.loads(gzip.decompress(body).decode().splitlines()[0])
+    assert finding["accountId"] == member
+
+
+def test_accepts_compact_org_form(emu, org):
+    member = org["accounts"][1]["id"]
+    s3, key = hub(emu)
+    client, gd, det = member_detector(emu, member)
+    cond = {"StringEquals": {"aws:SourceAccount": [a["id"] for a in org["accounts"]]},
+            "ArnLike": {"aws:SourceArn": "arn:aws:guardduty:*:*:detector/*"}}
+    s3.put_bucket_policy(Bucket="hub-findings", Policy=bucket_policy("hub-findings", cond, prefix="gd"))
+    s3.put_object(Bucket="hub-findings", Key="gd/", Body=b"")
+    org_cond = {"StringEquals": {"aws:SourceOrgID": org["organization_id"]}}
+    emu.client("kms").put_key_policy(KeyId=key["KeyId"], PolicyName="default", Policy=key_policy(key["Arn"], org_cond))
+    dest = create(gd, det, "hub-findings", key["Arn"], prefix="gd")["DestinationId"]
+    assert gd.describe_publishing_destination(DetectorId=det, DestinationId=dest)["Status"] == "PUBLISHING"
+    gd.create_sample_findings(DetectorId=det)
+    assert s3.list_objects_v2(Bucket="hub-findings", Prefix=f"gd/AWSLogs/{member}/GuardDuty/{REGION}/")["KeyCount"] == 1
+
+
+def test_rejects_what_aws_rejects(emu, org):
+    member = org["accounts"][0]["id"]
+    s3, key = hub(emu)
+    client, gd, det = member_detector(emu, member)
+    kms = emu.client("kms")
+    # No bucket policy, no key policy statement.
+    assert "permissions" in assert_bad_request(lambda: create(gd, det, "hub-findings", key["Arn"]))
+    # Policies that name another detector (the seeds' empty-ARN defect looks like this).
+    wrong = exact(member, "0" * 32)
+    s3.put_bucket_policy(Bucket="hub-findings", Policy=bucket_policy("hub-findings", wrong))
+    kms.put_key_policy(KeyId=key["KeyId"], PolicyName="default", Policy=key_policy(key["Arn"], exact(member, det)))
+    assert_bad_request(lambda: create(gd, det, "hub-findings", key["Arn"]))
+    # Bucket right, key wrong.
+    s3.put_bucket_policy(Bucket="hub-findings", Policy=bucket_policy("hub-findings", exact(member, det)))
+    kms.put_key_policy(KeyId=key["KeyId"], PolicyName="default", Policy=key_policy(key["Arn"], wrong))
+    assert "kms:GenerateDataKey" in assert_bad_request(lambda: create(gd, det, "hub-findings", key["Arn"]))
+    kms.put_key_policy(KeyId=key["KeyId"], PolicyName="default", Policy=key_policy(key["Arn"], exact(member, det)))
+    # GetBucketLocation granted on bucket/* only (another seed defect).
+    bad = json.loads(bucket_policy("hub-findings", exact(member, det)))
+    bad["Statement"][0]["Resource"] = "arn:aws:s3:::hub-findings/*"
+    s3.put_bucket_policy(Bucket="hub-findings", Policy=json.dumps(bad))
+    assert "GetBucketLocation" in assert_bad_request(lambda: create(gd, det, "hub-findings", key["Arn"]))
+    # An explicit deny on PutObjectAcl stops publishing.
+    deny = json.loads(bucket_policy("hub-findings", exact(member, det)))
+    deny["Statement"].append({"Effect": "Deny", "Principal": "*", "Action": "s3:PutObjectAcl", "Resource": "arn:aws:s3:::hub-findings/*"})
+    s3.put_bucket_policy(Bucket="hub-findings", Policy=json.dumps(deny))
+    assert_bad_request(lambda: create(gd, det, "hub-findings", key["Arn"]))
+    # Prefix without its marker object.
+    s3.put_bucket_policy(Bucket="hub-findings", Policy=bucket_policy("hub-findings", exact(member, det)))
+    assert "prefix" in assert_bad_request(lambda: create(gd, det, "hub-findings", key["Arn"], prefix="p"))
+    # Missing bucket.
+    assert_bad_request(lambda: create(gd, det, "no-such-bucket", key["Arn"]))
+    # Key in another Region than the bucket.
+    other_key = emu.client("kms", "eu-west-1").create_key()["KeyMetadata"]
+    assert "Region" in assert_bad_request(lambda: create(gd, det, "hub-findings", other_key["Arn"]))
+    # Unknown detector.
+    assert_bad_request(lambda: create(gd, "f" * 32, "hub-findings", key["Arn"]))
+    # Now everything is right: accepted; a second destination is refused.
+    create(gd, det, "hub-findings", key["Arn"])
+    assert_bad_request(lambda: create(gd, det, "hub-findings", key["Arn"]))
+
+
+def test_update_delete_and_broken_policy_stops_publishing(emu, org):
+    member = org["accounts"][0]["id"]
+    s3, key = hub(emu)
+    client, gd, det = member_detector(emu, member)
+    s3.put_bucket_policy(Bucket="hub-findings", Policy=bucket_policy("hub-findings", exact(member, det)))
+    emu.client("kms").put_key_policy(KeyId=key["KeyId"], PolicyName="default", Policy=key_policy(key["Arn"], exact(member, det)))
+    dest = create(gd, det, "hub-findings", key["Arn"])["DestinationId"]
+    assert_bad_request(lambda: gd.update_publishing_destination(
+        DetectorId=det, DestinationId=dest, DestinationProperties={"DestinationArn": "arn:aws:s3:::hub-findings/nomarker"}))
+    s3.delete_bucket_policy(Bucket="hub-findings")
+    gd.create_sample_findings(DetectorId=det)
+    described = gd.describe_publishing_destination(DetectorId=det, DestinationId=dest)
+    assert described["Status"] == "UNABLE_TO_PUBLISH_FIX_DESTINATION_PROPERTY"
+    assert s3.list_objects_v2(Bucket="hub-findings").get("KeyCount", 0) == 0
+    gd.delete_publishing_destination(DetectorId=det, DestinationId=dest)
+    assert gd.list_publishing_destinations(DetectorId=det)["Destinations"] == []
+
+
+def test_delegated_admin_exports_members_findings(emu, org):
+    admin, member = org["accounts"][0]["id"], org["accounts"][1]["id"]
+    emu.client("guardduty").enable_organization_admin_account(AdminAccountId=admin)
+    s3, key = hub(emu)
+    _, admin_gd, admin_det = member_detector(emu, admin)
+    _, member_gd, member_det = member_detector(emu, member)
+    s3.put_bucket_policy(Bucket="hub-findings", Policy=bucket_policy("hub-findings", exact(admin, admin_det)))
+    emu.client("kms").put_key_policy(KeyId=key["KeyId"], PolicyName="default", Policy=key_policy(key["Arn"], exact(admin, admin_det)))
+    create(admin_gd, admin_det, "hub-findings", key["Arn"])
+    # Not yet a member: nothing is exported for the member.
+    member_gd.create_sample_findings(DetectorId=member_det)
+    assert s3.list_objects_v2(Bucket="hub-findings").get("KeyCount", 0) == 0
+    admin_gd.update_organization_configuration(DetectorId=admin_det, AutoEnableOrganizationMembers="ALL")
+    member_gd.create_sample_findings(DetectorId=member_det)
+    listed = s3.list_objects_v2(Bucket="hub-findings", Prefix=f"AWSLogs/{admin}/GuardDuty/{REGION}/")
+    assert listed["KeyCount"] == 1
+    body = s3.get_object(Bucket="hub-findings", Key=listed["Contents"][0]["Key"])["Body"].read()
+    assert json.loads(gzip.decompress(body).decode().splitlines()[0])["accountId"] == member
+
+
+def test_detector_features_and_frequency_round_trip(emu, org):
+    member = org["accounts"][0]["id"]
+    _, gd, det = member_detector(emu, member)
+    with pytest.raises(ClientError) as info:
+        gd.create_detector(Enable=True)
+    assert info.value.response["Error"]["Code"] == "BadRequestException"
+    gd.update_detector(DetectorId=det, FindingPublishingFrequency="ONE_HOUR",
+                       Features=[{"Name": "S3_DATA_EVENTS", "Status": "ENABLED"}])
+    gd.update_detector(DetectorId=det, Features=[{"Name": "EKS_AUDIT_LOGS", "Status": "DISABLED"}])
+    got = gd.get_detector(DetectorId=det)
+    assert got["FindingPublishingFrequency"] == "ONE_HOUR"
+    features = {f["Name"]: f["Status"] for f in got["Features"]}
+    assert features == {"S3_DATA_EVENTS": "ENABLED", "EKS_AUDIT_LOGS": "DISABLED"}
