@@ -123,7 +123,8 @@ fn admits(statement: &Statement, detector: &Arn) -> bool {
             match operator.as_str() {
                 "StringEquals" => allowed.contains(&actual),
                 "ArnLike" => allowed.iter().any(|p| glob(p, &actual)),
-                other => panic!("unexpected operator `{other}`"),
+                // An operator the evaluator does not know admits nothing, so the test fails.
+                _ => false,
             }
         })
     })
