@@ -1,0 +1,138 @@
+"""Fault injection gives each service's real errors; counters count; seeding is deterministic."""
+
+import socket
+
+import pytest
+from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
+
+from conftest import MGMT
+
+# (service, call, expected code, expected HTTP status)
+CALLS = [
+    ("iam", lambda c: c.list_roles(), "Throttling", 400),
+    ("sts", lambda c: c.get_caller_identity(), "Throttling", 400),
+    ("kms", lambda c: c.list_keys(), "ThrottlingException", 400),
+    ("organizations", lambda c: c.list_roots(), "TooManyRequestsException", 400),
+    ("s3", lambda c: c.list_buckets(), "SlowDown", 503),
+    ("guardduty", lambda c: c.list_detectors(), "TooManyRequestsException", 429),
+    ("cloudtrail", lambda c: c.describe_trails(), "ThrottlingException", 400),
+    ("sns", lambda c: c.list_topics(), "Throttling", 400),
+]
+
+
+@pytest.mark.parametrize("service,call,code,status", CALLS, ids=[c[0] for c in CALLS])
+def test_throttling_error_per_service(emu, service, call, code, status):
+    emu.seed(accounts=1, ous=0)
+    emu.faults(throttle_rps=0.001, throttle_burst=2, seed=1)
+    client = emu.client(service)
+    call(client)
+    call(client)
+    with pytest.raises(ClientError) as info:
+        call(client)
+    assert info.value.response["Error"]["Code"] == code
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
+
+
+def test_throttling_is_per_account(emu):
+    org = emu.seed(accounts=1, ous=0)
+    emu.faults(throttle_rps=0.001, throttle_burst=1)
+    member_iam = emu.as_member(org["accounts"][0]["id"])  # uses the management account's STS token
+    emu.client("iam").list_roles()
+    member_iam("iam").list_roles()  # another account: its own bucket
+    with pytest.raises(ClientError):
+        emu.client("iam").list_roles()
+
+
+def test_internal_errors_and_dropped_connections(emu):
+    emu.faults(error_rate=1.0, seed=5)
+    with pytest.raises(ClientError) as info:
+        emu.client("kms").list_keys()
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+    with pytest.raises(ClientError) as info:
+        emu.client("s3").list_buckets()
+    assert info.value.response["Error"]["Code"] == "InternalError"
+    emu.faults(drop_rate=1.0, seed=5)
+    with pytest.raises((ConnectionClosedError, EndpointConnectionError, ConnectionError)):
+        emu.client("iam").list_roles()
+    emu.faults()  # all off again
+    emu.client("iam").list_roles()
+
+
+def test_fault_decisions_are_deterministic_under_a_seed(emu):
+    def run():
+        emu.faults(error_rate=0.5, seed=42)
+        outcomes = []
+        iam = emu.client("iam")
+        for _ in range(20):
+            try:
+                iam.list_roles()
+                outcomes.append(True)
+            except ClientError:
+                outcomes.append(False)
+        return outcomes
+
+    first = run()
+    assert first == run()
+    assert True in first and False in first
+
+
+def test_counters_count_per_account_service_operation(emu):
+    org = emu.seed(accounts=2, ous=1)
+    member = org["accounts"][0]["id"]
+    client = emu.as_member(member)
+    client("guardduty").create_detector(Enable=True)
+    client("guardduty").list_detectors()
+    emu.client("s3").create_bucket(Bucket="counted")
+    emu.client("s3").get_bucket_location(Bucket="counted")
+    emu.client("organizations").list_accounts()
+    snap = emu.counters()
+    got = {(c["account"], c["service"], c["operation"]): (c["write"], c["count"]) for c in snap["calls"]}
+    assert got[(member, "guardduty", "CreateDetector")] == (True, 1)
+    assert got[(member, "guardduty", "ListDetectors")] == (False, 1)
+    assert got[(MGMT, "sts", "AssumeRole")] == (False, 1)
+    assert got[(MGMT, "s3", "CreateBucket")] == (True, 1)
+    assert got[(MGMT, "s3", "GetBucketLocation")] == (False, 1)
+    assert got[(MGMT, "organizations", "ListAccounts")] == (False, 1)
+    assert snap["writes"] == 2
+    assert not any(c["service"] == "_radiant" for c in snap["calls"])
+    emu.control("POST", "counters/reset")
+    assert emu.counters()["total"] == 0
+
+
+def test_seeding_is_deterministic_and_complete(emu):
+    spec = dict(accounts=12, ous=3, regions=["us-east-1", "eu-west-1"], suspended=2, existing_detectors=3,
+                foreign_destinations=1, hub_customer_buckets=["hub-cloudtrail"], hub_customer_key_alias="customer-key",
+                existing_notification_bucket="hub-guardduty", seed=99)
+    other = emu.seed(**dict(spec, seed=100))
+    emu.control("POST", "reset")
+    first = emu.seed(**spec)
+    emu.control("POST", "reset")
+    second = emu.seed(**spec)
+    assert first == second
+    assert [a["id"] for a in other["accounts"]] != [a["id"] for a in first["accounts"]]
+
+    info = second
+    assert len({a["email"] for a in info["accounts"]}) == 12
+    assert [a["status"] for a in info["accounts"]].count("SUSPENDED") == 2
+    orgs = emu.client("organizations")
+    listed = orgs.get_paginator("list_accounts").paginate().build_full_result()["Accounts"]
+    assert {a["Id"]: a["Status"] for a in listed if a["Id"] != MGMT} == {a["id"]: a["status"] for a in info["accounts"]}
+    ou = info["ous"][1]["id"]
+    in_ou = orgs.list_accounts_for_parent(ParentId=ou)["Accounts"]
+    assert {a["Id"] for a in in_ou} == {a["id"] for a in info["accounts"] if a["ou_id"] == ou}
+
+    det = info["existing_detectors"][0]
+    gd = emu.as_member(det["account"], det["region"])("guardduty", det["region"])
+    assert gd.get_detector(DetectorId=det["detector_id"])["FindingPublishingFrequency"] == "ONE_HOUR"
+    assert len(info["existing_detectors"]) == 6
+    foreign = info["foreign_destinations"][0]
+    fgd = emu.as_member(foreign["account"])("guardduty")
+    dests = fgd.list_publishing_destinations(DetectorId=foreign["detector_id"])["Destinations"]
+    assert dests[0]["Status"] == "PUBLISHING"
+
+    s3 = emu.client("s3")
+    assert "CustomerDenyInsecureTransport" in s3.get_bucket_policy(Bucket="hub-cloudtrail")["Policy"]
+    key = emu.client("kms").describe_key(KeyId="alias/customer-key")["KeyMetadata"]
+    assert "CustomerKeyUsers" in emu.client("kms").get_key_policy(KeyId=key["KeyId"], PolicyName="default")["Policy"]
+    notif = s3.get_bucket_notification_configuration(Bucket="hub-guardduty")
+    assert notif["TopicConfigurations"][0]["TopicArn"] == info["existing_notification"]["topic_arn"]
