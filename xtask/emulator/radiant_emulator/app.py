@@ -59,6 +59,7 @@ class EmulatorApp:
         self.identities = IdentityCache()
         self.state = extensions.State(self.identities)
         self.seed_lock = threading.Lock()
+        _speed_up_moto(self.identities)
 
     # -- control API -------------------------------------------------------------------------
 
@@ -171,6 +172,18 @@ class EmulatorApp:
                 pass
         start_response("500 Internal Server Error", [("Content-Length", "0")])
         return []
+
+
+def _speed_up_moto(identities: IdentityCache) -> None:
+    """Two per-request costs of moto that grow with the organization: its access-key lookup walks
+    every account's IAM backend (1,000 accounts = 6,000 lookups per request), and its dispatcher
+    lists moto's package directory on disk. Both answers are cached here."""
+    import moto.backends
+    import moto.iam.models
+
+    modules = frozenset(moto.backends.list_of_moto_modules())
+    moto.backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
+    moto.iam.models.get_account_id_from = lambda access_key: identities.lookup(access_key).account  # type: ignore[assignment]
 
 
 def serve(host: str, port: int, app: EmulatorApp, on_ready: Callable[[str], None]) -> None:
