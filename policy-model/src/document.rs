@@ -11,6 +11,9 @@ use crate::statement::{LIST_KEYS, PRINCIPAL_KEYS, Statement, is_owned_sid, strin
 /// The policy language version every document the product writes declares.
 pub const POLICY_VERSION: &str = "2012-10-17";
 
+/// What [`PolicyDocument::redacted`] writes instead of an external ID.
+pub const REDACTED: &str = "<redacted>";
+
 /// How the document wrote its `Statement` key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum StatementForm {
@@ -159,6 +162,36 @@ impl PolicyDocument {
     pub fn to_json_pretty(&self) -> String {
         // Serializing a `Value` cannot fail (its map keys are strings).
         serde_json::to_string_pretty(&self.to_value()).unwrap_or_else(|_| self.to_json_minified())
+    }
+
+    /// A copy for display (plans, reports, logs) with every `sts:ExternalId` condition value
+    /// replaced by `<redacted>`: the external ID is a shared secret and must never be logged.
+    pub fn redacted(&self) -> Self {
+        let mut copy = self.clone();
+        for statement in &mut copy.statements {
+            let Some(Value::Object(condition)) = statement.raw_mut().get_mut("Condition") else {
+                continue;
+            };
+            for block in condition.values_mut() {
+                let Value::Object(keys) = block else {
+                    continue;
+                };
+                for (key, value) in keys.iter_mut() {
+                    if key.eq_ignore_ascii_case("sts:ExternalId") {
+                        *value = match value {
+                            Value::Array(items) => Value::Array(
+                                items
+                                    .iter()
+                                    .map(|_| Value::String(REDACTED.to_owned()))
+                                    .collect(),
+                            ),
+                            _ => Value::String(REDACTED.to_owned()),
+                        };
+                    }
+                }
+            }
+        }
+        copy
     }
 
     /// The `Version`, when present.

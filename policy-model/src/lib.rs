@@ -20,7 +20,7 @@ mod statement;
 
 pub use arn::{AccountId, Arn, ArnError, DetectorId, ExternalId, OrgId, Partition, Region};
 pub use diff::{FieldValues, PolicyDiff, StatementChange, diff};
-pub use document::{POLICY_VERSION, PolicyDocument};
+pub use document::{POLICY_VERSION, PolicyDocument, REDACTED};
 pub use error::{ParseError, PatchError};
 pub use planner::{PlanError, PolicyForm, SizeDecision};
 pub use size::{PolicyKind, SizeError};

@@ -370,3 +370,36 @@ fn set_id_writes_after_version_or_in_place() {
     assert_eq!(doc.id(), Some("again"));
     assert_eq!(doc.version(), Some("2012-10-17"));
 }
+
+#[test]
+fn redacted_copies_hide_the_external_id_and_nothing_else() {
+    let hub: policy_model::Arn = "arn:aws:iam::111111111111:role/radiant-aws-access-role"
+        .parse()
+        .unwrap();
+    let trust = policy_model::builders::member_trust(
+        &hub,
+        &policy_model::ExternalId::new("secret-credential-id").unwrap(),
+    );
+    let shown = trust.redacted();
+    assert!(trust.to_json_minified().contains("secret-credential-id"));
+    assert!(!shown.to_json_minified().contains("secret-credential-id"));
+    assert_eq!(
+        shown.statements()[0].condition_values("StringEquals", "sts:ExternalId"),
+        ["<redacted>"]
+    );
+    assert_eq!(
+        shown.statements()[0].principals("AWS"),
+        [hub.to_string().as_str()]
+    );
+    assert_eq!(
+        shared().redacted().to_json_minified(),
+        shared().to_json_minified()
+    );
+    assert!(
+        !format!(
+            "{:?}",
+            policy_model::ExternalId::new("secret-credential-id").unwrap()
+        )
+        .contains("secret")
+    );
+}
