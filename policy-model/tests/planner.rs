@@ -164,7 +164,7 @@ fn check_guardduty_plan(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(24))]
+    #![proptest_config(ProptestConfig::with_cases(16))]
 
     #[test]
     fn hub_role_never_exceeds_the_limit_nor_loses_a_member(
