@@ -3,8 +3,11 @@
 //! Every command works on a fresh machine: anything it needs beyond the Rust toolchain and
 //! `python3` (the emulator's virtual environment) it installs under `target/` itself.
 
+mod bench;
+mod demo;
 mod dist;
 mod emulator;
+mod server;
 mod tidy;
 
 use std::path::PathBuf;
@@ -20,6 +23,7 @@ commands:
   ci          cargo fmt --check, cargo clippy -D warnings, then `test`
   emulator    start the AWS emulator (see `cargo xtask emulator --help`)
   demo        emulator + simulated organization + plan + apply + verify
+  bench       benchmark matrix (or --quick), results in target/bench and docs/benchmarks.md
   dist        stripped release build + tarball (binary, docs, completions, man page) + SHA256SUMS
               [--allow-dirty]
   release     --version X.Y.Z: changelog check, version bump, ci, dist, annotated tag (no push)
@@ -35,15 +39,15 @@ fn main() -> Result<()> {
         "test" => test(&sh),
         "ci" => ci(&sh),
         "emulator" => emulator::run(&sh, &rest),
-        "demo" => {
-            println!("cargo xtask demo: not yet available (it lands with the demo issue)");
-            Ok(())
-        }
+        "demo" => demo::demo(&sh),
+        "bench" => bench::bench(&sh, &rest),
         "dist" => {
             let allow_dirty = match rest.as_slice() {
                 [] => false,
                 [flag] if flag == "--allow-dirty" => true,
-                other => bail!("unexpected arguments {other:?}: usage `cargo xtask dist [--allow-dirty]`"),
+                other => bail!(
+                    "unexpected arguments {other:?}: usage `cargo xtask dist [--allow-dirty]`"
+                ),
             };
             dist::dist(&sh, &dist::DistOptions { allow_dirty }).map(drop)
         }
