@@ -180,3 +180,48 @@ fn faults_throttle_with_the_service_error() {
     assert_eq!(second, 400, "{answer}");
     assert!(answer.contains("<Code>Throttling</Code>"), "{answer}");
 }
+
+/// The injected errors are ones the AWS SDK for Rust retries: with throttling, 500s and dropped
+/// connections all on, every call still succeeds, after more attempts than calls.
+#[tokio::test]
+async fn the_rust_sdk_retries_injected_faults() {
+    let emu = emulator();
+    emu.seed(&SeedSpec {
+        accounts: 1,
+        ous: 0,
+        ..SeedSpec::default()
+    });
+    emu.set_faults(&FaultSpec {
+        throttle_rps: Some(20.0),
+        throttle_burst: 1,
+        error_rate: 0.2,
+        drop_rate: 0.1,
+        seed: 11,
+        ..FaultSpec::default()
+    });
+    let base = sdk_config(&emu).await;
+    let retry = aws_config::retry::RetryConfig::standard()
+        .with_max_attempts(10)
+        .with_initial_backoff(std::time::Duration::from_millis(20))
+        .with_max_backoff(std::time::Duration::from_millis(200));
+    let config = base.into_builder().retry_config(retry).build();
+    let orgs = aws_sdk_organizations::Client::new(&config);
+    let sts = aws_sdk_sts::Client::new(&config);
+    for _ in 0..10 {
+        orgs.list_roots()
+            .send()
+            .await
+            .expect("list roots after retries");
+        sts.get_caller_identity()
+            .send()
+            .await
+            .expect("caller identity after retries");
+    }
+    let counters = emu.counters();
+    let attempts =
+        counters.calls("organizations", "ListRoots") + counters.calls("sts", "GetCallerIdentity");
+    assert!(
+        attempts > 20,
+        "faults were injected, so some calls took several attempts ({attempts})"
+    );
+}
