@@ -7,6 +7,7 @@ import json
 import socket
 import threading
 import time
+import traceback
 from collections import Counter
 from typing import Any, Callable, Iterable
 
@@ -14,7 +15,7 @@ from werkzeug.serving import make_server
 
 from . import extensions, seeding
 from .faults import FaultSpec, Faults, internal_error, throttling_error
-from .protocol import IdentityCache, Response, identify, json_response, status_line
+from .protocol import IdentityCache, Response, error, identify, json_response, status_line
 
 CONTROL_PREFIX = "/_radiant/"
 
@@ -109,6 +110,9 @@ class EmulatorApp:
                 return json_response({"ok": True})
         except (ValueError, KeyError, TypeError) as exc:
             return json_response({"error": str(exc)}, 400)
+        except Exception as exc:  # noqa: BLE001 - the caller must see what broke
+            traceback.print_exc()
+            return json_response({"error": f"control call failed: {exc!r}"}, 500)
         return json_response({"error": f"unknown control call `{method} /_radiant/{path}`"}, 404)
 
     # -- WSGI --------------------------------------------------------------------------------
@@ -134,7 +138,14 @@ class EmulatorApp:
         if decision.outcome == "drop":
             return self._drop(environ, start_response)
 
-        handled = self.state.handle(req, ident)
+        try:
+            handled = self.state.handle(req, ident)
+        except Exception as exc:  # noqa: BLE001 - a bug in a check must show, not hang the caller
+            traceback.print_exc()
+            return self._send(
+                error(req.protocol, 500, "InternalFailure", f"radiant emulator extension failed: {exc!r}", sender=False),
+                start_response,
+            )
         if handled is not None:
             return self._send(handled, start_response)
         if extensions.wants_post_hook(req):
