@@ -49,6 +49,15 @@ pub mod sid {
     pub const GUARDDUTY_GET_BUCKET_LOCATION: &str = "RadiantOnboardGuardDutyGetBucketLocation";
     /// GuardDuty bucket: PutObject on `bucket/prefix/*`.
     pub const GUARDDUTY_PUT_OBJECT: &str = "RadiantOnboardGuardDutyPutObject";
+    /// GuardDuty bucket, merged form: GetBucketLocation and PutObject in one statement (on the
+    /// bucket and `bucket/prefix/*`), so the `aws:SourceAccount` list is written once.
+    pub const GUARDDUTY_EXPORT: &str = "RadiantOnboardGuardDutyExport";
+    /// Every Sid the GuardDuty bucket planner may write; a plan keeps only those of its form.
+    pub const GUARDDUTY_BUCKET: [&str; 3] = [
+        GUARDDUTY_GET_BUCKET_LOCATION,
+        GUARDDUTY_PUT_OBJECT,
+        GUARDDUTY_EXPORT,
+    ];
     /// GuardDuty key: GenerateDataKey.
     pub const GUARDDUTY_GENERATE_DATA_KEY: &str = "RadiantOnboardGuardDutyGenerateDataKey";
 }
@@ -451,6 +460,29 @@ pub fn guardduty_bucket_statements(
         scoped(location, partition, scope),
         scoped(put, partition, scope),
     ])
+}
+
+/// The GuardDuty bucket statements merged into one ([`sid::GUARDDUTY_EXPORT`]): Action
+/// `s3:GetBucketLocation` and `s3:PutObject`, Resource the bucket ARN and `bucket/prefix/*`, for
+/// `guardduty.amazonaws.com` with the scope's conditions.
+///
+/// It grants exactly what [`guardduty_bucket_statements`] grants: `s3:GetBucketLocation` applies
+/// only to bucket resources (so only to the bucket ARN) and `s3:PutObject` only to object
+/// resources (so only to `bucket/prefix/*`); the cross pairs authorize no request. It writes the
+/// condition lists once instead of twice, so the `aws:SourceAccount` form fits about twice as
+/// many accounts.
+pub fn guardduty_bucket_merged_statement(
+    bucket: &FindingsBucket,
+    scope: &DetectorScope,
+) -> Result<Statement, ArnError> {
+    let partition = bucket.partition;
+    let bucket_arn = Arn::bucket(partition, &bucket.bucket)?;
+    let objects = Arn::bucket_objects(partition, &bucket.bucket, &bucket.prefix)?;
+    let export = Statement::allow(sid::GUARDDUTY_EXPORT)
+        .principal_service("guardduty.amazonaws.com")
+        .actions(["s3:GetBucketLocation", "s3:PutObject"])
+        .resources([bucket_arn.to_string(), objects.to_string()]);
+    Ok(scoped(export, partition, scope))
 }
 
 /// The GuardDuty key statement: `kms:GenerateDataKey` on the key for `guardduty.amazonaws.com`

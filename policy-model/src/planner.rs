@@ -6,7 +6,9 @@
 //!   list split over several managed policies, up to the attachment quota; the
 //!   `aws:ResourceOrgID` form over `arn:PARTITION:iam::*:role/MEMBER_ROLE_NAME`.
 //! - GuardDuty bucket and key statements: exact `aws:SourceArn` detectors; `aws:SourceAccount`
-//!   list plus ArnLike detector pattern; `aws:SourceOrgID` only when the caller opted in.
+//!   list plus ArnLike detector pattern; for the bucket only, the same account list in one
+//!   merged statement (both actions, both resources) instead of two; `aws:SourceOrgID` only when
+//!   the caller opted in.
 //!
 //! The planner works on the document as it is (foreign statements included), so the budget is
 //! the room left in the document. A document that fits no form is a [`PlanError`], before any
@@ -48,6 +50,10 @@ pub enum PolicyForm {
     ExactSourceArn,
     /// `aws:SourceAccount` list plus ArnLike `arn:PARTITION:guardduty:*:*:detector/*`.
     SourceAccountList,
+    /// The [`PolicyForm::SourceAccountList`] conditions in one bucket statement for both
+    /// `s3:GetBucketLocation` (bucket ARN) and `s3:PutObject` (`bucket/prefix/*`): the same
+    /// grants, the account list written once instead of twice (GuardDuty bucket only).
+    SourceAccountListMerged,
     /// `aws:SourceOrgID` plus the ArnLike detector pattern (opt-in).
     SourceOrgId,
 }
@@ -316,7 +322,15 @@ pub struct GuardDutySources {
 
 impl GuardDutySources {
     /// The forms to try, most precise first, with their names for the reason text.
-    fn scopes(&self) -> Vec<(PolicyForm, DetectorScope, &'static str)> {
+    /// `merged_account_list` adds [`PolicyForm::SourceAccountListMerged`] after the account list
+    /// (documents with two statements only).
+    fn scopes(&self, merged_account_list: bool) -> Vec<(PolicyForm, DetectorScope, &'static str)> {
+        let accounts = DetectorScope::Accounts(
+            detector_accounts(&self.detectors)
+                .iter()
+                .filter_map(|a| AccountId::new(a).ok())
+                .collect(),
+        );
         let mut scopes = vec![
             (
                 PolicyForm::ExactSourceArn,
@@ -325,15 +339,17 @@ impl GuardDutySources {
             ),
             (
                 PolicyForm::SourceAccountList,
-                DetectorScope::Accounts(
-                    detector_accounts(&self.detectors)
-                        .iter()
-                        .filter_map(|a| AccountId::new(a).ok())
-                        .collect(),
-                ),
+                accounts.clone(),
                 "aws:SourceAccount list with an ArnLike detector pattern",
             ),
         ];
+        if merged_account_list {
+            scopes.push((
+                PolicyForm::SourceAccountListMerged,
+                accounts,
+                "aws:SourceAccount list with an ArnLike detector pattern in one statement for s3:GetBucketLocation and s3:PutObject (the same grants, the list written once)",
+            ));
+        }
         if let (true, Some(org)) = (self.allow_source_org_id, &self.org_id) {
             scopes.push((
                 PolicyForm::SourceOrgId,
@@ -361,12 +377,15 @@ impl GuardDutySources {
     }
 }
 
+/// Plans the GuardDuty statements of one document. `sids` are every Sid any form of this
+/// document may write; `build` writes the statements of one form.
 fn plan_statements(
     existing: &PolicyDocument,
     kind: PolicyKind,
     sids: &[&str],
     sources: &GuardDutySources,
-    build: impl Fn(&DetectorScope) -> Result<Vec<Statement>, ArnError>,
+    merged_account_list: bool,
+    build: impl Fn(PolicyForm, &DetectorScope) -> Result<Vec<Statement>, ArnError>,
 ) -> Result<PlannedDocument, PlanError> {
     sources.validate()?;
     let limit = size::limit(kind);
@@ -391,9 +410,18 @@ fn plan_statements(
         });
     }
     let mut tried = Vec::new();
-    for (form, scope, name) in sources.scopes() {
+    for (form, scope, name) in sources.scopes(merged_account_list) {
+        let statements = build(form, &scope)?;
         let mut document = existing.clone();
-        for statement in build(&scope)? {
+        // INVARIANT: the document holds the statements of exactly one form. Statements of the
+        // other forms (e.g. the two bucket statements when switching to the merged one, or the
+        // merged one when switching back) are removed; the form's own are replaced in place.
+        for sid in sids {
+            if !statements.iter().any(|s| s.sid() == Some(*sid)) {
+                document.remove_statement(sid)?;
+            }
+        }
+        for statement in statements {
             document.ensure_statement(statement)?;
         }
         let size = size::measure(&document, kind);
@@ -437,7 +465,10 @@ fn plan_statements(
 }
 
 /// Plans the GuardDuty statements of the findings bucket's policy, starting from the policy as
-/// it is now (foreign statements kept). With no detectors the statements are removed.
+/// it is now (foreign statements kept). Forms: [`PolicyForm::ExactSourceArn`],
+/// [`PolicyForm::SourceAccountList`] (two statements), [`PolicyForm::SourceAccountListMerged`]
+/// (one statement), [`PolicyForm::SourceOrgId`] (opt-in). The statements of the forms not
+/// chosen are removed; with no detectors all of them are.
 pub fn plan_guardduty_bucket(
     existing: &PolicyDocument,
     bucket: &FindingsBucket,
@@ -446,12 +477,18 @@ pub fn plan_guardduty_bucket(
     plan_statements(
         existing,
         PolicyKind::S3Bucket,
-        &[
-            sid::GUARDDUTY_GET_BUCKET_LOCATION,
-            sid::GUARDDUTY_PUT_OBJECT,
-        ],
+        &sid::GUARDDUTY_BUCKET,
         sources,
-        |scope| builders::guardduty_bucket_statements(bucket, scope),
+        true,
+        |form, scope| {
+            if form == PolicyForm::SourceAccountListMerged {
+                Ok(vec![builders::guardduty_bucket_merged_statement(
+                    bucket, scope,
+                )?])
+            } else {
+                builders::guardduty_bucket_statements(bucket, scope)
+            }
+        },
     )
 }
 
@@ -467,7 +504,9 @@ pub fn plan_guardduty_key(
         PolicyKind::KmsKey,
         &[sid::GUARDDUTY_GENERATE_DATA_KEY],
         sources,
-        |scope| Ok(vec![builders::guardduty_key_statement(key, scope)]),
+        // The key has a single statement: there is nothing to merge.
+        false,
+        |_, scope| Ok(vec![builders::guardduty_key_statement(key, scope)]),
     )
 }
 

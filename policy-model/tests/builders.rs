@@ -238,6 +238,20 @@ fn guardduty_bucket_statements_account_list() {
 }
 
 #[test]
+fn guardduty_bucket_merged_statement_account_list() {
+    let accounts = ["111111111111", "222222222222", "333333333333"]
+        .iter()
+        .map(|a| AccountId::new(a).unwrap())
+        .collect();
+    let statement = builders::guardduty_bucket_merged_statement(
+        &findings_bucket(),
+        &DetectorScope::Accounts(accounts),
+    )
+    .unwrap();
+    insta::assert_snapshot!(doc(vec![statement]));
+}
+
+#[test]
 fn guardduty_bucket_statements_source_org_id() {
     let statements = builders::guardduty_bucket_statements(
         &findings_bucket(),

@@ -1,5 +1,6 @@
 //! The size planner: the chosen form never exceeds the limit and never loses an account, for
-//! 1 to 5,000 accounts; the most precise form that fits is chosen; foreign statements are kept.
+//! 1 to 5,000 accounts; the most precise form that fits is chosen; foreign statements are kept;
+//! a change of form leaves no statement of the previous form behind.
 
 #![expect(
     clippy::unwrap_used,
@@ -101,8 +102,8 @@ fn glob(pattern: &str, text: &str) -> bool {
     }
 }
 
-/// Whether `statement` admits a request from `detector` (GuardDuty service principal, for the
-/// conditions the planner writes: StringEquals and ArnLike on the source keys).
+/// Whether the conditions of `statement` admit a request from `detector` (for the conditions the
+/// planner writes: StringEquals and ArnLike on the source keys).
 fn admits(statement: &Statement, detector: &Arn) -> bool {
     let context = |key: &str| match key {
         "aws:SourceArn" => Some(detector.to_string()),
@@ -130,9 +131,106 @@ fn admits(statement: &Statement, detector: &Arn) -> bool {
     })
 }
 
+/// A request GuardDuty may make: an action on a resource of the action's resource type (S3
+/// authorizes `s3:GetBucketLocation` only against a bucket ARN and `s3:PutObject` only against
+/// an object ARN, so only such pairs are requests at all).
+type Request = (&'static str, String);
+
+/// Whether the owned statements of `doc` allow `guardduty.amazonaws.com` the request from
+/// `detector`: some Allow statement for that service principal whose Action and Resource match
+/// (`*` globs) and whose conditions admit the detector. The product writes no Deny statement.
+fn allows(doc: &PolicyDocument, (action, resource): &Request, detector: &Arn) -> bool {
+    doc.owned_statements().any(|statement| {
+        statement.effect() == policy_model::Effect::Allow
+            && statement
+                .principals("Service")
+                .contains(&"guardduty.amazonaws.com")
+            && statement.action_values().iter().any(|a| glob(a, action))
+            && statement
+                .resource_values()
+                .iter()
+                .any(|r| glob(r, resource))
+            && admits(statement, detector)
+    })
+}
+
+fn stranger() -> Arn {
+    Arn::detector(
+        &Region::new("us-east-1").unwrap(),
+        &AccountId::new("999999999999").unwrap(),
+        &DetectorId::new("ffff").unwrap(),
+    )
+}
+
+/// What GuardDuty needs from the findings bucket (exporting a finding to `guardduty/`).
+fn bucket_requests() -> Vec<Request> {
+    vec![
+        (
+            "s3:GetBucketLocation",
+            "arn:aws:s3:::radiant-guardduty-findings".to_owned(),
+        ),
+        (
+            "s3:PutObject",
+            "arn:aws:s3:::radiant-guardduty-findings/guardduty/AWSLogs/200000000000/GuardDuty/us-east-1/f.jsonl.gz".to_owned(),
+        ),
+    ]
+}
+
+/// Valid requests (action on its resource type) that no form may allow anyone.
+fn bucket_requests_never_allowed() -> Vec<Request> {
+    let bucket = "arn:aws:s3:::radiant-guardduty-findings";
+    vec![
+        (
+            "s3:GetBucketLocation",
+            "arn:aws:s3:::customer-data".to_owned(),
+        ),
+        ("s3:ListBucket", bucket.to_owned()),
+        ("s3:PutBucketPolicy", bucket.to_owned()),
+        ("s3:PutObject", format!("{bucket}/other/f.jsonl.gz")),
+        ("s3:PutObject", format!("{bucket}/guardduty-x/f.jsonl.gz")),
+        (
+            "s3:PutObject",
+            "arn:aws:s3:::customer-data/guardduty/f".to_owned(),
+        ),
+        ("s3:GetObject", format!("{bucket}/guardduty/f.jsonl.gz")),
+        ("s3:DeleteObject", format!("{bucket}/guardduty/f.jsonl.gz")),
+        ("s3:PutObjectAcl", format!("{bucket}/guardduty/f.jsonl.gz")),
+    ]
+}
+
+fn key_requests() -> Vec<Request> {
+    vec![("kms:GenerateDataKey", key().to_string())]
+}
+
+/// The owned Sids each GuardDuty bucket form writes (and no other).
+fn bucket_sids(form: PolicyForm) -> Vec<&'static str> {
+    match form {
+        PolicyForm::Omitted => Vec::new(),
+        PolicyForm::SourceAccountListMerged => vec![sid::GUARDDUTY_EXPORT],
+        _ => vec![
+            sid::GUARDDUTY_GET_BUCKET_LOCATION,
+            sid::GUARDDUTY_PUT_OBJECT,
+        ],
+    }
+}
+
+fn owned_sids(doc: &PolicyDocument) -> Vec<String> {
+    let mut sids: Vec<String> = doc
+        .owned_statements()
+        .map(|s| s.sid().unwrap().to_owned())
+        .collect();
+    sids.sort();
+    sids
+}
+
+/// Checks a GuardDuty plan: within the limit, every detector allowed every request, no
+/// stranger allowed (except in the organization-wide form), `denied` allowed to nobody, exactly
+/// `sids` owned, foreign statements unchanged.
 fn check_guardduty_plan(
     planned: &PlannedDocument,
     kind: PolicyKind,
+    requests: &[Request],
+    denied: &[Request],
     sids: &[&str],
     detectors: &[Arn],
     before: &PolicyDocument,
@@ -140,19 +238,35 @@ fn check_guardduty_plan(
     let measured = size::measure(&planned.document, kind);
     assert!(measured <= size::limit(kind), "{measured} > limit");
     assert_eq!(planned.decision.size, measured);
-    for sid in sids {
-        let statement = planned.document.statement(sid).unwrap();
+    let mut expected: Vec<String> = sids.iter().map(|s| (*s).to_owned()).collect();
+    expected.sort();
+    assert_eq!(
+        owned_sids(&planned.document),
+        expected,
+        "{:?}",
+        planned.decision.form
+    );
+    for request in requests {
         for detector in detectors {
-            assert!(admits(statement, detector), "{sid} loses {detector}");
+            assert!(
+                allows(&planned.document, request, detector),
+                "{request:?} is denied to {detector}"
+            );
         }
         // A stranger is admitted only by the organization-wide form.
-        let stranger = Arn::detector(
-            &Region::new("us-east-1").unwrap(),
-            &AccountId::new("999999999999").unwrap(),
-            &DetectorId::new("ffff").unwrap(),
-        );
         if planned.decision.form != PolicyForm::SourceOrgId {
-            assert!(!admits(statement, &stranger), "{sid} admits a stranger");
+            assert!(
+                !allows(&planned.document, request, &stranger()),
+                "{request:?} is allowed to a stranger"
+            );
+        }
+    }
+    for request in denied {
+        for detector in detectors.iter().take(3).chain([&stranger()]) {
+            assert!(
+                !allows(&planned.document, request, detector),
+                "{request:?} is allowed to {detector}"
+            );
         }
     }
     let foreign = |d: &PolicyDocument| {
@@ -237,22 +351,29 @@ proptest! {
             Ok(planned) => check_guardduty_plan(
                 &planned,
                 PolicyKind::S3Bucket,
-                &[sid::GUARDDUTY_GET_BUCKET_LOCATION, sid::GUARDDUTY_PUT_OBJECT],
+                &bucket_requests(),
+                &bucket_requests_never_allowed(),
+                &bucket_sids(planned.decision.form),
                 &detectors,
                 &before,
             ),
             Err(PlanError::NoFormFits { .. }) => {
                 // Only when even the most compact allowed form is too large.
-                let scope = if opt_in {
-                    DetectorScope::Organization(org())
+                let statements = if opt_in {
+                    builders::guardduty_bucket_statements(
+                        &bucket(),
+                        &DetectorScope::Organization(org()),
+                    )
+                    .unwrap()
                 } else {
-                    let mut accounts: Vec<AccountId> =
-                        detectors.iter().map(|d| d.account_id().unwrap()).collect();
-                    accounts.dedup();
-                    DetectorScope::Accounts(accounts)
+                    vec![builders::guardduty_bucket_merged_statement(
+                        &bucket(),
+                        &DetectorScope::Accounts(distinct_accounts(&detectors)),
+                    )
+                    .unwrap()]
                 };
                 let mut doc = before.clone();
-                for s in builders::guardduty_bucket_statements(&bucket(), &scope).unwrap() {
+                for s in statements {
                     doc.ensure_statement(s).unwrap();
                 }
                 prop_assert!(size::measure(&doc, PolicyKind::S3Bucket) > 20_480);
@@ -275,23 +396,25 @@ proptest! {
             allow_source_org_id: opt_in,
         };
         match planner::plan_guardduty_key(&before, &key(), &sources) {
-            Ok(planned) => check_guardduty_plan(
-                &planned,
-                PolicyKind::KmsKey,
-                &[sid::GUARDDUTY_GENERATE_DATA_KEY],
-                &detectors,
-                &before,
-            ),
+            Ok(planned) => {
+                prop_assert!(planned.decision.form != PolicyForm::SourceAccountListMerged);
+                check_guardduty_plan(
+                    &planned,
+                    PolicyKind::KmsKey,
+                    &key_requests(),
+                    &[("kms:Decrypt", key().to_string())],
+                    &[sid::GUARDDUTY_GENERATE_DATA_KEY, sid::KEY_ADMIN],
+                    &detectors,
+                    &before,
+                );
+            }
             Err(PlanError::NoFormFits { .. }) => {
                 // Only without the opt-in, and only when the account list is too large.
                 prop_assert!(!opt_in);
-                let mut accounts: Vec<AccountId> =
-                    detectors.iter().map(|d| d.account_id().unwrap()).collect();
-                accounts.dedup();
                 let mut doc = before.clone();
                 doc.ensure_statement(builders::guardduty_key_statement(
                     &key(),
-                    &DetectorScope::Accounts(accounts),
+                    &DetectorScope::Accounts(distinct_accounts(&detectors)),
                 ))
                 .unwrap();
                 prop_assert!(size::measure(&doc, PolicyKind::KmsKey) > 32_768);
@@ -299,6 +422,50 @@ proptest! {
             Err(other) => prop_assert!(false, "{}", other),
         }
     }
+
+    #[test]
+    fn guardduty_bucket_replanning_keeps_one_form_and_is_idempotent(
+        first in prop_oneof![0usize..=150, 0usize..=1_500],
+        second in prop_oneof![0usize..=150, 0usize..=1_500],
+        foreign_bytes in prop_oneof![Just(0usize), 0usize..6_000],
+        opt_in in any::<bool>(),
+    ) {
+        let before = existing(foreign_bytes);
+        let plan = |doc: &PolicyDocument, n: usize| {
+            planner::plan_guardduty_bucket(doc, &bucket(), &sources(n, opt_in))
+        };
+        // A first plan that fits no form changes nothing: the next one starts from `before`.
+        let start = plan(&before, first).map_or_else(|_| before.clone(), |p| p.document);
+        match plan(&start, second) {
+            Ok(planned) => {
+                let requests = if second == 0 { Vec::new() } else { bucket_requests() };
+                check_guardduty_plan(
+                    &planned,
+                    PolicyKind::S3Bucket,
+                    &requests,
+                    &bucket_requests_never_allowed(),
+                    &bucket_sids(planned.decision.form),
+                    &sources(second, opt_in).detectors,
+                    &before,
+                );
+                // The same form as planning from scratch, and planning again changes nothing.
+                let fresh = plan(&before, second).unwrap();
+                prop_assert_eq!(fresh.decision.form, planned.decision.form);
+                let again = plan(&planned.document, second).unwrap();
+                prop_assert_eq!(again.document.to_json_minified(), planned.document.to_json_minified());
+            }
+            Err(PlanError::NoFormFits { .. }) => {
+                prop_assert!(plan(&before, second).is_err());
+            }
+            Err(other) => prop_assert!(false, "{}", other),
+        }
+    }
+}
+
+fn distinct_accounts(detectors: &[Arn]) -> Vec<AccountId> {
+    let mut accounts: Vec<AccountId> = detectors.iter().map(|d| d.account_id().unwrap()).collect();
+    accounts.dedup();
+    accounts
 }
 
 fn plan_hub(
@@ -400,7 +567,7 @@ fn sources(n: usize, opt_in: bool) -> GuardDutySources {
 }
 
 #[test]
-fn guardduty_bucket_forms_go_from_exact_to_accounts_to_org_only_on_opt_in() {
+fn guardduty_bucket_forms_go_from_exact_to_accounts_to_merged_to_org_only_on_opt_in() {
     let empty = PolicyDocument::new();
     let exact = planner::plan_guardduty_bucket(&empty, &bucket(), &sources(10, false)).unwrap();
     assert_eq!(exact.decision.form, PolicyForm::ExactSourceArn);
@@ -413,11 +580,123 @@ fn guardduty_bucket_forms_go_from_exact_to_accounts_to_org_only_on_opt_in() {
         accounts.decision.reason
     );
 
-    // 700 accounts do not fit as an account list twice (2 statements x 15 bytes x 700).
-    let err = planner::plan_guardduty_bucket(&empty, &bucket(), &sources(700, false)).unwrap_err();
+    // 700 accounts do not fit as an account list twice (2 statements x 15 bytes x 700), but do
+    // in one merged statement.
+    let merged = planner::plan_guardduty_bucket(&empty, &bucket(), &sources(700, false)).unwrap();
+    assert_eq!(merged.decision.form, PolicyForm::SourceAccountListMerged);
+    assert_eq!(merged.document.statements().len(), 1);
+    let reason = &merged.decision.reason;
+    assert!(
+        reason.contains("aws:SourceAccount list with an ArnLike detector pattern would make")
+            && reason.contains("in one statement"),
+        "{reason}"
+    );
+    // The opt-in does not skip the more precise merged form.
+    let still_merged =
+        planner::plan_guardduty_bucket(&empty, &bucket(), &sources(700, true)).unwrap();
+    assert_eq!(
+        still_merged.decision.form,
+        PolicyForm::SourceAccountListMerged
+    );
+
+    // 1,400 accounts do not fit even once.
+    let err =
+        planner::plan_guardduty_bucket(&empty, &bucket(), &sources(1_400, false)).unwrap_err();
+    assert!(err.to_string().contains("in one statement"), "{err}");
     assert!(err.to_string().contains("allow_source_org_id"), "{err}");
-    let org_form = planner::plan_guardduty_bucket(&empty, &bucket(), &sources(700, true)).unwrap();
+    let org_form =
+        planner::plan_guardduty_bucket(&empty, &bucket(), &sources(1_400, true)).unwrap();
     assert_eq!(org_form.decision.form, PolicyForm::SourceOrgId);
+}
+
+/// The capacities `docs/policies.md` states (empty bucket policy, one detector per account).
+#[test]
+fn guardduty_bucket_capacities_match_the_documentation() {
+    let form = |n: usize| {
+        planner::plan_guardduty_bucket(&PolicyDocument::new(), &bucket(), &sources(n, false))
+            .map(|p| p.decision.form)
+            .ok()
+    };
+    assert_eq!(form(95), Some(PolicyForm::ExactSourceArn));
+    assert_eq!(form(105), Some(PolicyForm::SourceAccountList));
+    assert_eq!(form(650), Some(PolicyForm::SourceAccountList));
+    assert_eq!(form(670), Some(PolicyForm::SourceAccountListMerged));
+    assert_eq!(form(1_330), Some(PolicyForm::SourceAccountListMerged));
+    assert_eq!(form(1_345), None);
+}
+
+#[test]
+fn guardduty_bucket_merged_statement_grants_what_the_two_statements_grant() {
+    let detectors = detectors(40, 2);
+    let scopes = [
+        DetectorScope::Detectors(detectors.clone()),
+        DetectorScope::Accounts(distinct_accounts(&detectors)),
+        DetectorScope::Organization(org()),
+    ];
+    let mut probes = bucket_requests();
+    probes.extend(bucket_requests_never_allowed());
+    let callers: Vec<Arn> = detectors.iter().cloned().chain([stranger()]).collect();
+    for scope in scopes {
+        let two = PolicyDocument::from_statements(
+            builders::guardduty_bucket_statements(&bucket(), &scope).unwrap(),
+        );
+        let one = PolicyDocument::from_statements([builders::guardduty_bucket_merged_statement(
+            &bucket(),
+            &scope,
+        )
+        .unwrap()]);
+        for request in &probes {
+            for caller in &callers {
+                assert_eq!(
+                    allows(&one, request, caller),
+                    allows(&two, request, caller),
+                    "{scope:?}: {request:?} from {caller}"
+                );
+            }
+        }
+        assert!(
+            size::measure(&one, PolicyKind::S3Bucket) < size::measure(&two, PolicyKind::S3Bucket)
+        );
+    }
+}
+
+#[test]
+fn guardduty_bucket_form_changes_leave_no_stale_statements() {
+    let before = existing(3_000);
+    let mut doc = before.clone();
+    // exact -> two-statement list -> merged -> org -> merged -> exact -> none, from each result.
+    for (n, opt_in, form) in [
+        (10, false, PolicyForm::ExactSourceArn),
+        (300, false, PolicyForm::SourceAccountList),
+        (700, false, PolicyForm::SourceAccountListMerged),
+        (1_400, true, PolicyForm::SourceOrgId),
+        (700, false, PolicyForm::SourceAccountListMerged),
+        (10, false, PolicyForm::ExactSourceArn),
+        (700, true, PolicyForm::SourceAccountListMerged),
+        (300, false, PolicyForm::SourceAccountList),
+        (0, false, PolicyForm::Omitted),
+    ] {
+        let s = sources(n, opt_in);
+        let planned = planner::plan_guardduty_bucket(&doc, &bucket(), &s).unwrap();
+        assert_eq!(planned.decision.form, form, "{n} accounts");
+        let denied = bucket_requests_never_allowed();
+        let requests = if n == 0 {
+            Vec::new()
+        } else {
+            bucket_requests()
+        };
+        check_guardduty_plan(
+            &planned,
+            PolicyKind::S3Bucket,
+            &requests,
+            &denied,
+            &bucket_sids(form),
+            &s.detectors,
+            &before,
+        );
+        doc = planned.document;
+    }
+    assert_eq!(doc.statements().len(), before.statements().len());
 }
 
 #[test]
