@@ -29,11 +29,17 @@ pub fn dist(sh: &Shell, opts: &DistOptions) -> Result<DistArtifacts> {
     }
     let root = crate::project_root();
     let version = workspace_version(&std::fs::read_to_string(root.join("Cargo.toml"))?)?;
-    let commit = cmd!(sh, "git rev-parse --short=12 HEAD").read().unwrap_or_else(|_| "unknown".into());
+    let commit = cmd!(sh, "git rev-parse --short=12 HEAD")
+        .read()
+        .unwrap_or_else(|_| "unknown".into());
     let dirty = !cmd!(sh, "git status --porcelain").read()?.trim().is_empty();
     let target = host_triple(sh)?;
 
-    cmd!(sh, "cargo build --release --locked -p orchestrator --bin radiant-onboard").run()?;
+    cmd!(
+        sh,
+        "cargo build --release --locked -p orchestrator --bin radiant-onboard"
+    )
+    .run()?;
     let binary = root.join("target/release/radiant-onboard");
 
     let name = format!("radiant-onboard-{version}-{target}");
@@ -47,7 +53,8 @@ pub fn dist(sh: &Shell, opts: &DistOptions) -> Result<DistArtifacts> {
 
     std::fs::copy(&binary, stage.join("radiant-onboard"))?;
     for file in ["README.md", "LICENSE", "CHANGELOG.md", "ARCHITECTURE.md"] {
-        std::fs::copy(root.join(file), stage.join(file)).with_context(|| format!("copying `{file}`"))?;
+        std::fs::copy(root.join(file), stage.join(file))
+            .with_context(|| format!("copying `{file}`"))?;
     }
     copy_dir(&root.join("docs"), &stage.join("docs"))?;
     for (shell, file) in [
@@ -61,18 +68,28 @@ pub fn dist(sh: &Shell, opts: &DistOptions) -> Result<DistArtifacts> {
     let man = cmd!(sh, "{binary} man").read()?;
     std::fs::write(stage.join("man/radiant-onboard.1"), man + "\n")?;
     let dirty_mark = if dirty { "-dirty" } else { "" };
-    std::fs::write(stage.join("VERSION"), format!("{version} ({commit}{dirty_mark})\n"))?;
+    std::fs::write(
+        stage.join("VERSION"),
+        format!("{version} ({commit}{dirty_mark})\n"),
+    )?;
 
     let tarball = dist_dir.join(format!("{name}.tar.gz"));
     {
         let _dir = sh.push_dir(&dist_dir);
-        cmd!(sh, "tar --owner=0 --group=0 --sort=name -czf {name}.tar.gz {name}").run()?;
+        cmd!(
+            sh,
+            "tar --owner=0 --group=0 --sort=name -czf {name}.tar.gz {name}"
+        )
+        .run()?;
         let sums = cmd!(sh, "sha256sum {name}.tar.gz").read()?;
         std::fs::write(dist_dir.join("SHA256SUMS"), sums + "\n")?;
     }
     println!("dist: {}", tarball.display());
     println!("dist: {}", dist_dir.join("SHA256SUMS").display());
-    Ok(DistArtifacts { tarball, sums: dist_dir.join("SHA256SUMS") })
+    Ok(DistArtifacts {
+        tarball,
+        sums: dist_dir.join("SHA256SUMS"),
+    })
 }
 
 /// `cargo xtask release --version X.Y.Z`: changelog entry required, version bumped and committed,
@@ -83,7 +100,9 @@ pub fn release(sh: &Shell, version: &str) -> Result<()> {
     let root = crate::project_root();
     let changelog = std::fs::read_to_string(root.join("CHANGELOG.md"))?;
     if !changelog_has(&changelog, version) {
-        bail!("CHANGELOG.md has no section `## {version}`: write the release notes first, then run again");
+        bail!(
+            "CHANGELOG.md has no section `## {version}`: write the release notes first, then run again"
+        );
     }
     let tag = format!("v{version}");
     if cmd!(sh, "git tag --list {tag}").read()?.trim() == tag {
@@ -102,7 +121,11 @@ pub fn release(sh: &Shell, version: &str) -> Result<()> {
     let artifacts = dist(sh, &DistOptions { allow_dirty: false })?;
     let message = format!("radiant-onboard {version}");
     cmd!(sh, "git tag -a {tag} -m {message}").run()?;
-    println!("release: tagged {tag}; artifacts {} and {}", artifacts.tarball.display(), artifacts.sums.display());
+    println!(
+        "release: tagged {tag}; artifacts {} and {}",
+        artifacts.tarball.display(),
+        artifacts.sums.display()
+    );
     println!("release: nothing was pushed; push the tag with `git push origin {tag}`");
     Ok(())
 }
@@ -110,7 +133,9 @@ pub fn release(sh: &Shell, version: &str) -> Result<()> {
 fn ensure_clean_tree(sh: &Shell) -> Result<()> {
     let status = cmd!(sh, "git status --porcelain").read()?;
     if !status.trim().is_empty() {
-        bail!("the working tree has uncommitted changes:\n{status}\ncommit them, or pass `--allow-dirty` to `dist`");
+        bail!(
+            "the working tree has uncommitted changes:\n{status}\ncommit them, or pass `--allow-dirty` to `dist`"
+        );
     }
     Ok(())
 }
@@ -141,7 +166,11 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
 pub fn validate_version(version: &str) -> Result<()> {
     let core = version.split('-').next().unwrap_or_default();
     let parts: Vec<&str> = core.split('.').collect();
-    if parts.len() != 3 || parts.iter().any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit())) {
+    if parts.len() != 3
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
         bail!("`{version}` is not a version of the form X.Y.Z (e.g. `1.2.0`)");
     }
     Ok(())
@@ -186,7 +215,9 @@ pub fn set_workspace_version(manifest: &str, version: &str) -> Result<String> {
 fn changelog_has(changelog: &str, version: &str) -> bool {
     changelog.lines().any(|l| {
         let l = l.trim();
-        l == format!("## {version}") || l.starts_with(&format!("## {version} ")) || l.starts_with(&format!("## [{version}]"))
+        l == format!("## {version}")
+            || l.starts_with(&format!("## {version} "))
+            || l.starts_with(&format!("## [{version}]"))
     })
 }
 

@@ -20,7 +20,8 @@ pub fn check(root: &Path) -> Result<()> {
     problems.extend(readme_problems(&read("README.md")?));
     problems.extend(architecture_problems(&read("ARCHITECTURE.md")?, &members));
     if !read(".ci/run")?.contains("cargo xtask test") {
-        problems.push("`.ci/run` does not run the README's test command `cargo xtask test`".to_owned());
+        problems
+            .push("`.ci/run` does not run the README's test command `cargo xtask test`".to_owned());
     }
     if problems.is_empty() {
         return Ok(());
@@ -30,7 +31,9 @@ pub fn check(root: &Path) -> Result<()> {
 
 /// The `members = [...]` of the root manifest.
 pub fn workspace_members(manifest: &str) -> Result<Vec<String>> {
-    let start = manifest.find("members").context("no `members` in the root Cargo.toml")?;
+    let start = manifest
+        .find("members")
+        .context("no `members` in the root Cargo.toml")?;
     let rest = &manifest[start..];
     let open = rest.find('[').context("`members` is not a list")?;
     let close = rest.find(']').context("`members` is not a list")?;
@@ -54,11 +57,18 @@ fn architecture_problems(architecture: &str, members: &[String]) -> Vec<String> 
     let mut problems: Vec<String> = members
         .iter()
         .filter(|m| !architecture.contains(&format!("`{m}/`")))
-        .map(|m| format!("ARCHITECTURE.md's code map does not describe the workspace member `{m}/`"))
+        .map(|m| {
+            format!("ARCHITECTURE.md's code map does not describe the workspace member `{m}/`")
+        })
         .collect();
     for heading in architecture.lines().filter(|l| l.starts_with("### `")) {
-        let name = heading.trim_start_matches("### `").split('/').next().unwrap_or_default();
-        if !name.is_empty() && !members.iter().any(|m| m == name) && name != "docs" && name != ".ci" {
+        let name = heading
+            .trim_start_matches("### `")
+            .split('/')
+            .next()
+            .unwrap_or_default();
+        if !name.is_empty() && !members.iter().any(|m| m == name) && name != "docs" && name != ".ci"
+        {
             problems.push(format!(
                 "ARCHITECTURE.md describes `{name}/`, which is not a workspace member: remove it or add it to `members`"
             ));
@@ -89,8 +99,14 @@ mod tests {
         let members = vec!["alpha".to_owned(), "beta".to_owned()];
         let doc = "### `alpha/`\ntext\n### `gamma/`\n";
         let problems = architecture_problems(doc, &members);
-        assert!(problems.iter().any(|p| p.contains("`beta/`")), "{problems:?}");
-        assert!(problems.iter().any(|p| p.contains("`gamma/`")), "{problems:?}");
+        assert!(
+            problems.iter().any(|p| p.contains("`beta/`")),
+            "{problems:?}"
+        );
+        assert!(
+            problems.iter().any(|p| p.contains("`gamma/`")),
+            "{problems:?}"
+        );
         assert_eq!(problems.len(), 2);
     }
 
