@@ -725,19 +725,48 @@ impl Locator {
 
 /// Turns a TOML/serde error into an issue naming the key and the line.
 fn syntax_issue(text: &str, err: &toml::de::Error) -> ConfigIssue {
-    let message = err.message().trim().to_owned();
-    let line = err
+    let message = err.message().trim().replace('\n', " ");
+    let mut line = err
         .span()
         .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
     let locator = Locator::new(text);
-    let table = line.map(|l| locator.table_at(l)).unwrap_or_default();
-    let quoted = between_backticks(&message);
-    let key_on_line = line.and_then(|l| {
-        let raw = text.lines().nth(l - 1)?;
+    let lines: Vec<&str> = text.lines().collect();
+    let key_at = |l: usize| -> Option<String> {
+        let raw = lines.get(l.checked_sub(1)?)?.trim();
+        if raw.starts_with('[') || raw.starts_with('#') {
+            return None;
+        }
         let (k, _) = raw.split_once('=')?;
         let k = k.trim().trim_matches('"');
-        (!k.is_empty() && !k.starts_with('[') && !k.starts_with('#')).then(|| k.to_owned())
-    });
+        (!k.is_empty()).then(|| k.to_owned())
+    };
+    let header_at = |l: usize| -> Option<String> {
+        let raw = lines.get(l.checked_sub(1)?)?.trim();
+        let rest = raw.strip_prefix('[')?;
+        Some(rest.split(']').next().unwrap_or("").trim().to_owned())
+    };
+    let quoted = between_backticks(&message);
+    let is_unknown = message.starts_with("unknown field");
+    let is_missing = message.starts_with("missing field");
+    let is_value = message.starts_with("invalid") || message.starts_with("unknown variant");
+    let mut key_on_line = line.and_then(key_at);
+    if key_on_line.is_none() && !is_unknown && !is_missing && !is_value {
+        // A syntax error is reported at the token after the mistake (often the next table's
+        // header): name the closest key written before it.
+        if let Some(l) = line {
+            let previous = (1..l).rev().find(|&p| {
+                lines.get(p - 1).is_some_and(|r| {
+                    let r = r.trim();
+                    !r.is_empty() && !r.starts_with('#')
+                })
+            });
+            if let Some(p) = previous.filter(|&p| key_at(p).is_some()) {
+                key_on_line = key_at(p);
+                line = Some(p);
+            }
+        }
+    }
+    let table = line.map(|l| locator.table_at(l)).unwrap_or_default();
     let join = |k: &str| {
         if table.is_empty() {
             k.to_owned()
@@ -745,13 +774,17 @@ fn syntax_issue(text: &str, err: &toml::de::Error) -> ConfigIssue {
             format!("{table}.{k}")
         }
     };
-    let (key, fix) = if message.starts_with("unknown field") {
-        let k = quoted.clone().or(key_on_line).unwrap_or_default();
+    let (key, fix) = if is_unknown {
+        let key = match (line.and_then(header_at), &quoted) {
+            // An unknown table: the span is its header.
+            (Some(h), Some(q)) if h == *q || h.ends_with(&format!(".{q}")) => h,
+            _ => join(&quoted.clone().or(key_on_line).unwrap_or_default()),
+        };
         (
-            join(&k),
+            key,
             "remove it or fix its spelling (see `radiant-onboard init` for every key)",
         )
-    } else if message.starts_with("missing field") {
+    } else if is_missing {
         let k = quoted.clone().unwrap_or_default();
         (
             join(&k),
@@ -760,7 +793,11 @@ fn syntax_issue(text: &str, err: &toml::de::Error) -> ConfigIssue {
     } else if let Some(k) = key_on_line {
         (
             join(&k),
-            "fix the value (see `radiant-onboard init` for the expected form)",
+            if is_value {
+                "fix the value (see `radiant-onboard init` for the expected form)"
+            } else {
+                "fix the TOML syntax of this entry"
+            },
         )
     } else {
         (
@@ -772,16 +809,12 @@ fn syntax_issue(text: &str, err: &toml::de::Error) -> ConfigIssue {
             "fix the TOML syntax",
         )
     };
-    let value = if message.starts_with("unknown variant") || message.starts_with("invalid") {
-        quoted
-    } else {
-        None
-    };
+    let value = if is_value { quoted } else { None };
     ConfigIssue {
         key,
         line,
         value,
-        message: format!("{}; {fix}", message.replace('\n', " ")),
+        message: format!("{message}; {fix}"),
     }
 }
 

@@ -47,11 +47,33 @@ fn line_span(text: &str, line: usize) -> Option<(usize, usize)> {
     None
 }
 
+/// Masks the value of `external_id` lines, keeping every byte offset (the labels point into it).
+///
+/// INVARIANT: the external ID is shown only in the hand-off, never in an error.
+fn redact_external_id(text: &str) -> String {
+    text.split_inclusive('\n')
+        .map(|line| {
+            let trimmed = line.trim_start().trim_start_matches('"');
+            match line.find('=') {
+                Some(eq) if trimmed.starts_with("external_id") => {
+                    let (head, tail) = line.split_at(eq + 1);
+                    let masked: String = tail
+                        .chars()
+                        .map(|c| if c.is_whitespace() { c } else { '*' })
+                        .collect();
+                    format!("{head}{masked}")
+                }
+                _ => line.to_owned(),
+            }
+        })
+        .collect()
+}
+
 fn human(err: &CliError, out: &mut dyn Write) {
     if let CliError::Config { path, error } = err {
         let issues = error.issues();
         if !issues.is_empty() {
-            let text = std::fs::read_to_string(path).unwrap_or_default();
+            let text = redact_external_id(&std::fs::read_to_string(path).unwrap_or_default());
             for issue in &issues {
                 let mut diag = MietteDiagnostic::new(format!("invalid configuration: {issue}"))
                     .with_code(err.kind());
@@ -76,4 +98,18 @@ fn human(err: &CliError, out: &mut dyn Write) {
         diag = diag.with_help(help);
     }
     let _ = writeln!(out, "{:?}", Report::new(diag));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn external_id_is_masked_and_offsets_kept() {
+        let text = "[radiant]\nexternal_id = \"secret-1\"\nrole_name = \"x\"\n";
+        let masked = redact_external_id(text);
+        assert!(!masked.contains("secret-1"));
+        assert_eq!(masked.len(), text.len());
+        assert!(masked.ends_with("role_name = \"x\"\n"));
+    }
 }

@@ -1,0 +1,206 @@
+//! Configuration errors: every invalid file of `tests/fixtures/configs/invalid/` is answered with
+//! exit code 2, a message naming the key, and no request reaching the emulator.
+
+mod cli_support;
+
+use cli_support::{TempDir, binary, fixtures, run, run_with_env};
+use integration_tests::{SeedSpec, emulator};
+
+/// The key a fixture expects, from its first line `# expect-key: KEY`.
+fn expected_key(text: &str) -> String {
+    text.lines()
+        .next()
+        .and_then(|l| l.strip_prefix("# expect-key: "))
+        .unwrap_or_else(|| panic!("fixture without `# expect-key:` line"))
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn every_invalid_configuration_exits_2_names_the_key_and_calls_nothing() {
+    let emu = emulator();
+    emu.seed(&SeedSpec::default());
+    emu.reset_counters();
+    let dir = fixtures().join("invalid");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 20, "only {} invalid fixtures", files.len());
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        let key = expected_key(&text);
+        let path = file.to_str().unwrap();
+        for command in [
+            &["plan", "-c", path][..],
+            &["apply", "--yes", "-c", path],
+            &["verify", "-c", path],
+        ] {
+            // JSON errors: the issue list names the key.
+            let mut args = command.to_vec();
+            args.extend(["--error-format", "json"]);
+            let r = run(&emu, &args);
+            assert_eq!(r.code, 2, "{}: {r:?}", file.display());
+            let err = r.json_error();
+            assert_eq!(err["error"]["kind"], "invalid-configuration", "{r:?}");
+            let keys: Vec<&str> = err["error"]["issues"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["key"].as_str().unwrap())
+                .collect();
+            assert!(
+                keys.contains(&key.as_str()),
+                "{}: want `{key}`, got {keys:?}",
+                file.display()
+            );
+            let issue = err["error"]["issues"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|i| i["key"] == key.as_str())
+                .unwrap();
+            assert!(
+                issue["line"].as_u64().is_some_and(|l| l >= 1),
+                "{}: no line in {issue}",
+                file.display()
+            );
+            assert!(r.stdout.is_empty(), "{r:?}");
+        }
+        // Human errors: the key in backticks, with its line.
+        let r = run(&emu, &["plan", "-c", path]);
+        assert_eq!(r.code, 2);
+        assert!(
+            r.stderr.contains(&format!("`{key}`")),
+            "{}: {r:?}",
+            file.display()
+        );
+        // The external ID never appears in an error.
+        assert!(!r.stderr.contains("rs-test-credential"), "{r:?}");
+    }
+    let counters = emu.counters();
+    assert_eq!(
+        counters.total(),
+        0,
+        "requests reached the emulator: {:?}",
+        counters.by_operation()
+    );
+}
+
+#[test]
+fn missing_configuration_file_exits_2() {
+    let r = run_with_env(&["plan", "-c", "/nonexistent/onboard.toml"], &[], None);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("/nonexistent/onboard.toml"), "{r:?}");
+}
+
+#[test]
+fn external_id_may_come_from_the_environment_only() {
+    let fixture = fixtures().join("invalid/external_id_missing.toml");
+    let path = fixture.to_str().unwrap();
+    // `permissions -c` validates the file and calls no AWS API.
+    let r = run_with_env(&["permissions", "-c", path], &[], None);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("RADIANT_EXTERNAL_ID"), "{r:?}");
+    let env = vec![("RADIANT_EXTERNAL_ID".to_owned(), "rs-from-env".to_owned())];
+    let r = run_with_env(&["permissions", "-c", path], &env, None);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        !r.stdout.contains("rs-from-env") && !r.stderr.contains("rs-from-env"),
+        "{r:?}"
+    );
+    // File and environment disagree: exit 2, and neither value is printed.
+    let valid = fixtures().join("valid/minimal.toml");
+    let r = run_with_env(&["permissions", "-c", valid.to_str().unwrap()], &env, None);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("radiant.external_id"), "{r:?}");
+    assert!(
+        !r.stderr.contains("rs-from-env") && !r.stderr.contains("rs-test-credential"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        &["plan", "--concurrency", "0"][..],
+        &["plan", "--concurrency", "513"],
+        &["plan", "--output", "yaml"],
+        &["no-such-command"],
+        &["init", "--error-format", "xml"],
+    ] {
+        let r = run_with_env(args, &[], None);
+        assert_eq!(r.code, 2, "{args:?}: {r:?}");
+    }
+    let r = run_with_env(&["plan", "--bogus", "--error-format", "json"], &[], None);
+    assert_eq!(r.code, 2);
+    assert_eq!(r.json_error()["error"]["kind"], "usage", "{r:?}");
+}
+
+#[test]
+fn init_writes_a_valid_example_and_refuses_to_overwrite() {
+    let dir = TempDir::new("init");
+    let r = run_with_env(&["init"], &[], Some(dir.path()));
+    assert_eq!(r.code, 0, "{r:?}");
+    let path = dir.path().join("onboard.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    for key in [
+        "home_region",
+        "access_role_name",
+        "principal_arn",
+        "publishing_frequency",
+        "export",
+        "concurrency = 32",
+    ] {
+        assert!(text.contains(key), "missing `{key}` in\n{text}");
+    }
+    // The example parses and validates with the library (external ID from the environment).
+    let cfg = orchestrator::config::Config::from_toml_str_with_env(&text, Some("rs-x")).unwrap();
+    assert_eq!(cfg.run.concurrency, 32);
+
+    std::fs::write(&path, "# mine\n").unwrap();
+    let r = run_with_env(&["init"], &[], Some(dir.path()));
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("--force"), "{r:?}");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "# mine\n",
+        "the file was overwritten"
+    );
+
+    let r = run_with_env(&["init", "--force"], &[], Some(dir.path()));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+
+    let r = run_with_env(&["init", "-o", "-"], &[], Some(dir.path()));
+    assert_eq!(r.code, 0);
+    assert_eq!(r.stdout, text);
+}
+
+#[test]
+fn valid_fixture_passes_validation() {
+    let text = std::fs::read_to_string(fixtures().join("valid/minimal.toml")).unwrap();
+    orchestrator::config::Config::from_toml_str_with_env(&text, None).unwrap();
+}
+
+#[test]
+fn hidden_helpers_print_completions_and_man_page() {
+    let r = run_with_env(&["completions", "bash"], &[], None);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.contains("radiant-onboard") && r.stdout.contains("complete"),
+        "{r:?}"
+    );
+    let r = run_with_env(&["man"], &[], None);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains(".TH"), "{r:?}");
+    let help = run_with_env(&["--help"], &[], None);
+    assert_eq!(help.code, 0);
+    assert!(
+        !help.stdout.contains("completions") && !help.stdout.contains("\n  man"),
+        "{help:?}"
+    );
+    assert!(binary().exists());
+}
