@@ -3,7 +3,7 @@
 
 mod cli_support;
 
-use cli_support::{TempDir, binary, fixtures, run, run_with_env};
+use cli_support::{Schema, TempDir, binary, fixtures, run, run_with_env};
 use integration_tests::{SeedSpec, emulator};
 
 /// The key a fixture expects, from its first line `# expect-key: KEY`.
@@ -18,6 +18,7 @@ fn expected_key(text: &str) -> String {
 
 #[test]
 fn every_invalid_configuration_exits_2_names_the_key_and_calls_nothing() {
+    let schema = Schema::load();
     let emu = emulator();
     emu.seed(&SeedSpec::default());
     emu.reset_counters();
@@ -44,6 +45,9 @@ fn every_invalid_configuration_exits_2_names_the_key_and_calls_nothing() {
             let r = run(&emu, &args);
             assert_eq!(r.code, 2, "{}: {r:?}", file.display());
             let err = r.json_error();
+            schema.check("error_output", &err);
+            schema.check("error_object", &err["error"]);
+            schema.check_each("issue", &err["error"]["issues"]);
             assert_eq!(err["error"]["kind"], "invalid-configuration", "{r:?}");
             let keys: Vec<&str> = err["error"]["issues"]
                 .as_array()
@@ -203,4 +207,28 @@ fn hidden_helpers_print_completions_and_man_page() {
         "{help:?}"
     );
     assert!(binary().exists());
+}
+
+#[test]
+fn permissions_prints_the_documented_json_and_the_seeds_table() {
+    let r = run_with_env(&["permissions", "--output", "json"], &[], None);
+    assert_eq!(r.code, 0, "{r:?}");
+    let v = r.json();
+    Schema::load().check("permissions", &v);
+    let assume = &v["caller_policy"]["Statement"][1];
+    assert_eq!(assume["Action"], "sts:AssumeRole");
+    assert_eq!(
+        assume["Resource"][0],
+        "arn:aws:iam::*:role/OrganizationAccountAccessRole"
+    );
+    let human = run_with_env(&["permissions"], &[], None);
+    assert_eq!(human.code, 0);
+    for p in [
+        "sns:ConfirmSubscription",
+        "kms:Decrypt",
+        "s3:Get*",
+        "| STS | sts:AssumeRole | Main |",
+    ] {
+        assert!(human.stdout.contains(p), "missing `{p}`: {human:?}");
+    }
 }

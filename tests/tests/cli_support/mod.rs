@@ -173,3 +173,123 @@ concurrency = 8
     std::fs::write(&path, text).unwrap();
     path
 }
+
+/// The object schemas documented in `docs/report.md` (`### object: NAME` tables).
+pub struct Schema {
+    objects: std::collections::BTreeMap<String, Vec<(String, String)>>,
+}
+
+impl Schema {
+    /// Parses `docs/report.md`.
+    pub fn load() -> Self {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/report.md");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut objects = std::collections::BTreeMap::new();
+        let mut current: Option<String> = None;
+        for line in text.lines() {
+            if let Some(name) = line.strip_prefix("### object: ") {
+                current = Some(name.trim().to_owned());
+                objects.insert(name.trim().to_owned(), Vec::new());
+                continue;
+            }
+            if line.starts_with('#') {
+                current = None;
+                continue;
+            }
+            let Some(name) = &current else { continue };
+            let cells: Vec<&str> = line.split(" | ").map(str::trim).collect();
+            if cells.len() >= 3 && cells[0].starts_with("| `") {
+                let key = cells[0]
+                    .trim_start_matches("| ")
+                    .trim_matches('`')
+                    .to_owned();
+                let ty = cells[1].replace("\\|", "|");
+                objects.get_mut(name).unwrap().push((key, ty));
+            }
+        }
+        assert!(
+            objects.len() >= 10,
+            "docs/report.md has too few object tables"
+        );
+        Self { objects }
+    }
+
+    /// Asserts that `value` is exactly the documented object `name`: every key with its type,
+    /// no other key.
+    pub fn check(&self, name: &str, value: &serde_json::Value) {
+        let fields = self
+            .objects
+            .get(name)
+            .unwrap_or_else(|| panic!("docs/report.md documents no object `{name}`"));
+        let obj = value
+            .as_object()
+            .unwrap_or_else(|| panic!("`{name}` is not an object: {value}"));
+        for (key, ty) in fields {
+            let v = obj
+                .get(key)
+                .unwrap_or_else(|| panic!("`{name}` lacks documented key `{key}`: {value}"));
+            let ok = ty.split('|').any(|t| match t {
+                "string" => v.is_string(),
+                "integer" => v.is_u64() || v.is_i64(),
+                "boolean" => v.is_boolean(),
+                "array" => v.is_array(),
+                "object" => v.is_object(),
+                "null" => v.is_null(),
+                "any" => true,
+                other => panic!("unknown type `{other}` in docs/report.md"),
+            });
+            assert!(ok, "`{name}.{key}` should be {ty}, is {v}");
+        }
+        for key in obj.keys() {
+            assert!(
+                fields.iter().any(|(k, _)| k == key),
+                "`{name}` has undocumented key `{key}`"
+            );
+        }
+    }
+
+    /// Checks each element of the array `value` against `name`.
+    pub fn check_each(&self, name: &str, value: &serde_json::Value) {
+        for item in value
+            .as_array()
+            .unwrap_or_else(|| panic!("not an array: {value}"))
+        {
+            self.check(name, item);
+        }
+    }
+
+    /// Checks a whole run report, nested objects included.
+    pub fn check_report(&self, report: &serde_json::Value) {
+        self.check("report", report);
+        self.check("run", &report["run"]);
+        self.check("totals", &report["totals"]);
+        self.check_each("hub_resource", &report["hub"]);
+        for r in report["hub"].as_array().unwrap() {
+            if !r["error"].is_null() {
+                self.check("error_record", &r["error"]);
+            }
+        }
+        self.check_each("account", &report["accounts"]);
+        for a in report["accounts"].as_array().unwrap() {
+            self.check_each("region", &a["regions"]);
+            self.check_each("action", &a["actions"]);
+            if !a["error"].is_null() {
+                self.check("error_record", &a["error"]);
+            }
+            for r in a["regions"].as_array().unwrap() {
+                if !r["error"].is_null() {
+                    self.check("error_record", &r["error"]);
+                }
+            }
+        }
+        self.check_each("change", &report["changes"]);
+        self.check_each("size_decision", &report["size_decisions"]);
+        if !report["handoff"].is_null() {
+            self.check("handoff", &report["handoff"]);
+        }
+        if !report["verify"].is_null() {
+            self.check("verify", &report["verify"]);
+            self.check_each("check", &report["verify"]["checks"]);
+        }
+    }
+}
