@@ -45,6 +45,21 @@ pub struct AwsOptions {
     pub region: Option<String>,
 }
 
+/// Session name of every `sts:AssumeRole` the product makes (visible in CloudTrail).
+pub const SESSION_NAME: &str = "radiant-onboard";
+
+/// The SDK crates behind the clients of [`AccountClients`], for callers that need their types.
+pub mod sdk {
+    pub use aws_sdk_cloudtrail as cloudtrail;
+    pub use aws_sdk_guardduty as guardduty;
+    pub use aws_sdk_iam as iam;
+    pub use aws_sdk_kms as kms;
+    pub use aws_sdk_organizations as organizations;
+    pub use aws_sdk_s3 as s3;
+    pub use aws_sdk_sns as sns;
+    pub use aws_sdk_sts as sts;
+}
+
 /// Attempts per call (standard retry mode, exponential backoff with jitter).
 const MAX_ATTEMPTS: u32 = 6;
 /// Time limit of one attempt.
@@ -166,6 +181,13 @@ pub struct SdkFactory {
 impl SdkFactory {
     /// Loads the caller's configuration (profile, Region, endpoint override) once.
     pub async fn load(opts: &AwsOptions) -> Result<SdkFactory, EngineError> {
+        Self::load_inner(opts, None).await
+    }
+
+    async fn load_inner(
+        opts: &AwsOptions,
+        credentials: Option<SharedCredentialsProvider>,
+    ) -> Result<SdkFactory, EngineError> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
             .timeout_config(
@@ -184,6 +206,9 @@ impl SdkFactory {
         if let Some(url) = &opts.endpoint_url {
             loader = loader.endpoint_url(url);
         }
+        if let Some(provider) = credentials {
+            loader = loader.credentials_provider(provider);
+        }
         let base = loader.load().await;
         if base.credentials_provider().is_none() {
             return Err(EngineError::Preflight {
@@ -198,6 +223,60 @@ impl SdkFactory {
             path_style,
             stats: Arc::new(ApiStats::default()),
         })
+    }
+
+    /// Like [`SdkFactory::load`] but with static credentials instead of the default chain (for
+    /// tests and for checking what another principal may do).
+    pub async fn load_with_static_credentials(
+        opts: &AwsOptions,
+        access_key_id: &str,
+        secret_access_key: &str,
+    ) -> Result<SdkFactory, EngineError> {
+        let creds = Credentials::new(
+            access_key_id,
+            secret_access_key,
+            None,
+            None,
+            "radiant-onboard-static",
+        );
+        Self::load_inner(opts, Some(SharedCredentialsProvider::new(creds))).await
+    }
+
+    /// Assumes `role_arn` (with `external_id` when given) using `via`'s credentials and returns
+    /// clients of `account_id` whose credentials are refreshed before they expire.
+    pub async fn assume_role(
+        &self,
+        via: &AccountClients,
+        region: &str,
+        account_id: &str,
+        role_arn: &str,
+        external_id: Option<&str>,
+    ) -> Result<AccountClients, account_worker::WorkerError> {
+        let sts = via.sts(region);
+        let out = sts
+            .assume_role()
+            .role_arn(role_arn)
+            .role_session_name(SESSION_NAME)
+            .set_external_id(external_id.map(str::to_owned))
+            .send()
+            .await
+            .map_err(|e| account_worker::WorkerError::from_sdk("sts:AssumeRole", &e))?;
+        let creds = out.credentials.ok_or_else(|| {
+            account_worker::WorkerError::new(
+                account_worker::ErrorKind::Other,
+                "sts:AssumeRole",
+                "NoCredentials",
+                "STS returned no credentials",
+            )
+        })?;
+        let provider = AssumedRole {
+            sts,
+            role_arn: role_arn.to_owned(),
+            session_name: SESSION_NAME.to_owned(),
+            external_id: external_id.map(str::to_owned),
+            cached: Arc::new(tokio::sync::Mutex::new(credentials_from_sts(&creds))),
+        };
+        Ok(self.for_account(account_id, provider))
     }
 
     /// The call counters shared by every client of this factory.
@@ -304,6 +383,7 @@ pub struct AssumedRole {
     sts: aws_sdk_sts::Client,
     role_arn: String,
     session_name: String,
+    external_id: Option<String>,
     cached: Arc<tokio::sync::Mutex<Credentials>>,
 }
 
@@ -319,6 +399,7 @@ impl AssumedRole {
             sts,
             role_arn,
             session_name,
+            external_id: None,
             cached: Arc::new(tokio::sync::Mutex::new(first)),
         }
     }
@@ -336,6 +417,7 @@ impl AssumedRole {
             .assume_role()
             .role_arn(&self.role_arn)
             .role_session_name(&self.session_name)
+            .set_external_id(self.external_id.clone())
             .send()
             .await
             .map_err(aws_credential_types::provider::error::CredentialsError::provider_error)?;

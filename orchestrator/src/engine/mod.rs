@@ -8,12 +8,24 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+mod common;
+mod discovery;
+mod fanout;
+mod hub;
+mod patch;
+
 use serde::Serialize;
+
+use account_worker::{Mode, Pacer};
 
 use crate::aws::SdkFactory;
 use crate::config::Config;
-use crate::outcome::{ErrorKind, RunOutcome, VerifyOutcome};
+use crate::outcome::{
+    AccountResult, AccountRole, AccountStatus, ErrorKind, Handoff, RunMode, RunOutcome,
+    VerifyOutcome,
+};
 use crate::progress::Progress;
+use common::HubLog;
 
 /// Everything a run needs besides the configuration.
 #[derive(Clone)]
@@ -138,25 +150,248 @@ pub struct Discovery {
 
 /// Lists the organization's accounts and decides which ones the run covers (`accounts` command).
 pub async fn discover(cfg: &Config, ctx: &RunContext) -> Result<Discovery, EngineError> {
-    let _ = (cfg, ctx);
-    Err(EngineError::Preflight {
-        message: "the engine is being built".to_owned(),
-    })
+    ctx.aws.attach_progress(Arc::clone(&ctx.progress));
+    let pacer = Pacer::default();
+    let pf = discovery::preflight(cfg, &ctx.aws.caller("hub"), &pacer).await?;
+    let caller = ctx.aws.caller(pf.caller.as_str());
+    discovery::discover_accounts(cfg, &caller, &pacer, &pf).await
 }
 
 /// Computes every change `apply` would make, without any write call.
 pub async fn plan(cfg: &Config, ctx: &RunContext) -> Result<RunOutcome, EngineError> {
-    let _ = (cfg, ctx);
-    Err(EngineError::Preflight {
-        message: "the engine is being built".to_owned(),
-    })
+    onboard(cfg, ctx, Mode::Plan).await
 }
 
 /// Onboards the organization.
 pub async fn apply(cfg: &Config, ctx: &RunContext) -> Result<RunOutcome, EngineError> {
-    let _ = (cfg, ctx);
-    Err(EngineError::Preflight {
-        message: "the engine is being built".to_owned(),
+    onboard(cfg, ctx, Mode::Apply).await
+}
+
+fn external_id(cfg: &Config) -> Result<policy_model::ExternalId, EngineError> {
+    policy_model::ExternalId::new(cfg.radiant.external_id.as_deref().unwrap_or_default()).map_err(
+        |e| EngineError::Preflight {
+            message: format!(
+                "`radiant.external_id` is not valid: {e}; set it to the credential ID Radiant shows"
+            ),
+        },
+    )
+}
+
+fn skipped_result(a: &DiscoveredAccount) -> AccountResult {
+    AccountResult {
+        id: a.id.clone(),
+        name: a.name.clone(),
+        ou: a.ou.clone(),
+        role: if a.is_hub {
+            AccountRole::Hub
+        } else {
+            AccountRole::Member
+        },
+        status: AccountStatus::Skipped,
+        member_role_arn: None,
+        regions: Vec::new(),
+        actions: Vec::new(),
+        error: None,
+        skip_reason: a.skip_reason.clone(),
+    }
+}
+
+/// True when `work` exports its own findings under `topology`.
+fn is_exporter(topology: &Topology, account: &str) -> bool {
+    match topology {
+        Topology::PerAccount => true,
+        Topology::DelegatedAdmin { admin_account_id } => admin_account_id == account,
+    }
+}
+
+async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcome, EngineError> {
+    ctx.aws.attach_progress(Arc::clone(&ctx.progress));
+    let calls_before = ctx.aws.stats().calls();
+    let (retries_before, throttles_before) =
+        (ctx.aws.stats().retries(), ctx.aws.stats().throttles());
+    let pacer = Pacer::default();
+    let progress = ctx.progress.as_ref();
+
+    progress.phase("preflight", 1);
+    let pf = discovery::preflight(cfg, &ctx.aws.caller("hub"), &pacer).await?;
+    let caller = ctx.aws.caller(pf.caller.as_str());
+    let disc = discovery::discover_accounts(cfg, &caller, &pacer, &pf).await?;
+    progress.advance(1);
+    progress.finish();
+    let external = external_id(cfg)?;
+
+    progress.phase("hub", 1);
+    let mut log = HubLog::default();
+    let hub = hub::Hub {
+        cfg,
+        clients: &caller,
+        pacer: &pacer,
+        mode,
+        account: pf.caller.clone(),
+        management: pf.management.clone(),
+        region: pf.home_region.clone(),
+        org_id: pf.org_id.clone(),
+    };
+    let facts = hub.ensure(&mut log).await?;
+    progress.advance(1);
+    progress.finish();
+
+    // Fan-out 1.
+    let member_spec = account_worker::MemberRoleSpec {
+        role_name: cfg.radiant.member_role_name.clone(),
+        policy_name: format!("{}-permissions", cfg.radiant.member_role_name),
+        trust: policy_model::builders::member_trust(&facts.hub_role_arn, &external),
+        permissions: policy_model::builders::member_role_permissions(facts.partition),
+    };
+    let detector_spec = account_worker::DetectorSpec {
+        frequency: cfg.guardduty.publishing_frequency.as_str().to_owned(),
+        s3_protection: cfg.guardduty.s3_protection,
+    };
+    let env = fanout::FanoutEnv {
+        factory: &ctx.aws,
+        pacer: &pacer,
+        hub: &caller,
+        home_region: pf.home_region.as_str(),
+        regions: &cfg.organization.regions,
+        access_role_name: &cfg.organization.access_role_name,
+        member_role: Some(&member_spec),
+        detector: cfg.guardduty.enabled.then_some(&detector_spec),
+        mode,
+        progress,
+        concurrency: ctx.concurrency,
+    };
+    let included: Vec<DiscoveredAccount> = disc
+        .accounts
+        .iter()
+        .filter(|a| a.included())
+        .cloned()
+        .collect();
+    let mut works = fanout::fan_out_first(&env, included).await;
+
+    // Patch once.
+    progress.phase("policies", 1);
+    let failed_accounts: Vec<String> = works
+        .iter()
+        .filter(|w| w.failed())
+        .map(|w| w.account.id.clone())
+        .collect();
+    let patcher = patch::Patcher {
+        cfg,
+        hub: &caller,
+        pacer: &pacer,
+        facts: &facts,
+        mode,
+    };
+    if cfg.guardduty.enabled {
+        let mut detectors = Vec::new();
+        for w in works
+            .iter()
+            .filter(|w| is_exporter(&disc.topology, &w.account.id))
+        {
+            let Ok(account) = policy_model::AccountId::new(&w.account.id) else {
+                continue;
+            };
+            for r in w.regions.iter().filter(|r| r.error.is_none()) {
+                let id = r
+                    .detector_id
+                    .as_deref()
+                    .unwrap_or(common::KNOWN_AFTER_APPLY_DETECTOR);
+                let (Ok(region), Ok(det)) = (
+                    policy_model::Region::new(&r.region),
+                    policy_model::DetectorId::new(id),
+                ) else {
+                    continue;
+                };
+                detectors.push(policy_model::Arn::detector(&region, &account, &det));
+            }
+        }
+        patcher
+            .admit_detectors(&mut log, &detectors, &failed_accounts)
+            .await?;
+    }
+    let member_roles: Vec<policy_model::Arn> = works
+        .iter()
+        .filter_map(|w| w.member_role_arn.as_deref())
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    patcher
+        .hub_role_permissions(&mut log, &member_roles, &failed_accounts)
+        .await?;
+    progress.advance(1);
+    progress.finish();
+
+    // Fan-out 2.
+    if let (true, Some(dest), Some(key)) = (
+        cfg.guardduty.enabled,
+        &facts.findings_destination,
+        &facts.guardduty_key,
+    ) {
+        let spec = account_worker::DestinationSpec {
+            destination_arn: dest.clone(),
+            kms_key_arn: key.to_string(),
+            take_over: cfg.guardduty.take_over_destinations,
+        };
+        let topology = disc.topology.clone();
+        fanout::fan_out_second(
+            &env,
+            &mut works,
+            |w| is_exporter(&topology, &w.account.id),
+            &spec,
+        )
+        .await;
+    }
+
+    // Results as data.
+    let mut accounts = Vec::new();
+    let mut changes = log.changes;
+    for a in &disc.accounts {
+        match works.iter().find(|w| w.account.id == a.id) {
+            Some(w) => {
+                accounts.push(w.to_result(mode, false));
+                changes.extend(w.journal.changes.iter().cloned());
+            }
+            None => accounts.push(skipped_result(a)),
+        }
+    }
+    let mut warnings = Vec::new();
+    if let Topology::DelegatedAdmin { admin_account_id } = &disc.topology {
+        warnings.push(format!(
+            "GuardDuty delegated administrator `{admin_account_id}` exports for its members: member accounts get no destination of their own"
+        ));
+    }
+    let calls_after = ctx.aws.stats().calls();
+    let api_calls = calls_after
+        .iter()
+        .map(|(k, v)| (k.clone(), v - calls_before.get(k).copied().unwrap_or(0)))
+        .filter(|(_, v)| *v > 0)
+        .collect();
+    Ok(RunOutcome {
+        mode: match mode {
+            Mode::Plan => RunMode::Plan,
+            Mode::Apply => RunMode::Apply,
+        },
+        organization_id: disc.organization_id.clone(),
+        hub_account_id: disc.hub_account_id.clone(),
+        hub: log.hub,
+        accounts,
+        changes,
+        size_decisions: log.size_decisions,
+        handoff: Handoff {
+            cloudtrail_sns_topic: cfg
+                .cloudtrail
+                .enabled
+                .then(|| cfg.cloudtrail.sns_topic.clone()),
+            guardduty_sns_topic: cfg
+                .guardduty
+                .enabled
+                .then(|| cfg.guardduty.sns_topic.clone()),
+            role_arn: facts.hub_role_arn.to_string(),
+            external_id: external.as_str().to_owned(),
+        },
+        api_calls,
+        retries: ctx.aws.stats().retries() - retries_before,
+        throttles: ctx.aws.stats().throttles() - throttles_before,
+        warnings,
     })
 }
 

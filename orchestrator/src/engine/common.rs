@@ -1,0 +1,198 @@
+//! Shared plumbing of the engine: the run's journal, error conversion, policy read-merge-write.
+
+use account_worker::{ErrorKind, Mode, WorkerError};
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use policy_model::PolicyDocument;
+use policy_model::planner::{PlanError, PlannedDocument};
+
+use super::EngineError;
+use crate::outcome::{Change, ResourceResult, ResourceStatus, SizeDecision};
+
+/// Placeholder for identifiers AWS assigns on creation, in plan output.
+pub(crate) const KNOWN_AFTER_APPLY_DETECTOR: &str = "knownafterapply";
+/// Placeholder KMS key ID in plan output.
+pub(crate) const KNOWN_AFTER_APPLY_KEY: &str = "known-after-apply";
+
+/// Attempts of the read-merge-write loop when a concurrent writer keeps changing a document.
+const MERGE_ATTEMPTS: usize = 3;
+
+/// Hub-level records of a run.
+#[derive(Debug, Default)]
+pub(crate) struct HubLog {
+    pub(crate) hub: Vec<ResourceResult>,
+    pub(crate) changes: Vec<Change>,
+    pub(crate) size_decisions: Vec<SizeDecision>,
+}
+
+impl HubLog {
+    pub(crate) fn record(
+        &mut self,
+        resource: &str,
+        kind: &str,
+        status: ResourceStatus,
+        detail: Option<String>,
+    ) {
+        self.hub.push(ResourceResult {
+            resource: resource.to_owned(),
+            kind: kind.to_owned(),
+            status,
+            detail,
+            error: None,
+        });
+    }
+
+    pub(crate) fn decision(&mut self, document: &str, d: &policy_model::SizeDecision) {
+        let form = serde_json::to_value(d.form)
+            .ok()
+            .and_then(|v| v.get("form").and_then(|f| f.as_str()).map(str::to_owned))
+            .unwrap_or_else(|| format!("{:?}", d.form));
+        self.size_decisions.push(SizeDecision {
+            document: document.to_owned(),
+            form,
+            size: d.size,
+            limit: d.limit,
+            reason: d.reason.clone(),
+        });
+    }
+}
+
+/// The status of a step that made (or, in plan mode, would make) a change.
+pub(crate) fn changed_status(mode: Mode, created: bool) -> ResourceStatus {
+    match (mode, created) {
+        (Mode::Plan, _) => ResourceStatus::Planned,
+        (Mode::Apply, true) => ResourceStatus::Created,
+        (Mode::Apply, false) => ResourceStatus::Updated,
+    }
+}
+
+/// Converts an SDK error of a hub step into a fatal engine error.
+pub(crate) fn hub_sdk<E, R>(
+    op: &'static str,
+    resource: impl Into<String>,
+) -> impl FnOnce(SdkError<E, R>) -> EngineError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let resource = resource.into();
+    move |e| hub_worker(&resource)(WorkerError::from_sdk(op, &e))
+}
+
+/// Converts a classified error of a hub step into a fatal engine error with advice.
+pub(crate) fn hub_worker(resource: &str) -> impl FnOnce(WorkerError) -> EngineError + '_ {
+    move |e| {
+        let advice = match e.kind {
+            ErrorKind::AccessDenied => {
+                "; give the caller the permissions listed by `radiant-onboard permissions`"
+            }
+            ErrorKind::ScpDenied => {
+                "; a service control policy denies it: exempt the caller or the hub account"
+            }
+            ErrorKind::Throttled => {
+                "; AWS kept throttling: run again later (the run resumes where it stopped)"
+            }
+            ErrorKind::LimitExceeded => "; a quota was reached: raise it or free room",
+            _ => "",
+        };
+        EngineError::Hub {
+            operation: e.operation,
+            resource: resource.to_owned(),
+            kind: e.kind,
+            message: format!("{} ({}){advice}", e.message, e.code),
+        }
+    }
+}
+
+/// Converts a planner error.
+pub(crate) fn plan_err(document: &str) -> impl FnOnce(PlanError) -> EngineError + '_ {
+    move |e| EngineError::PolicySize {
+        document: document.to_owned(),
+        message: e.to_string(),
+    }
+}
+
+/// Parses a policy text AWS returned (plain or URL-encoded).
+pub(crate) fn parse_policy(
+    resource: &str,
+    op: &'static str,
+    text: &str,
+) -> Result<PolicyDocument, EngineError> {
+    PolicyDocument::parse(text)
+        .or_else(|_| {
+            let decoded = percent_encoding::percent_decode_str(text).decode_utf8_lossy();
+            PolicyDocument::parse(&decoded)
+        })
+        .map_err(|e| EngineError::Hub {
+            operation: op.to_owned(),
+            resource: resource.to_owned(),
+            kind: ErrorKind::InvalidState,
+            message: format!(
+                "the policy AWS returned cannot be read: {e}; fix the document by hand"
+            ),
+        })
+}
+
+/// Read-merge-write of a shared policy document.
+///
+/// `read` fetches the live document (`None`: no policy yet), `plan` merges the product's
+/// statements into it (foreign statements untouched), `write` stores a minified document. The
+/// document is read right before the write; after the write it is read again and, if a
+/// concurrent writer replaced it meanwhile, the product's statements are merged into the new
+/// version and written again, so a foreign edit is never lost.
+pub(crate) async fn ensure_policy(
+    log: &mut HubLog,
+    mode: Mode,
+    resource: &str,
+    kind: &str,
+    read: impl AsyncFn() -> Result<Option<PolicyDocument>, EngineError>,
+    plan: impl Fn(&PolicyDocument) -> Result<PlannedDocument, EngineError>,
+    write: impl AsyncFn(String) -> Result<(), EngineError>,
+) -> Result<ResourceStatus, EngineError> {
+    let current = read().await?;
+    let empty = PolicyDocument::new();
+    let planned = plan(current.as_ref().unwrap_or(&empty))?;
+    log.decision(resource, &planned.decision);
+    if current
+        .as_ref()
+        .is_some_and(|c| c.semantically_equal(&planned.document))
+    {
+        log.record(resource, kind, ResourceStatus::Unchanged, None);
+        return Ok(ResourceStatus::Unchanged);
+    }
+    let mut change = Change::policy(
+        resource,
+        current.as_ref(),
+        &planned.document,
+        format!("the {kind} lacks the product's statements"),
+    );
+    if current.is_some() {
+        change.action = crate::outcome::ChangeAction::Update;
+    }
+    log.changes.push(change);
+    if mode == Mode::Plan {
+        log.record(resource, kind, ResourceStatus::Planned, None);
+        return Ok(ResourceStatus::Planned);
+    }
+    let mut target = planned.document;
+    for _ in 0..MERGE_ATTEMPTS {
+        write(target.to_json_minified()).await?;
+        let Some(after) = read().await? else { break };
+        if after.semantically_equal(&target) {
+            break;
+        }
+        // Someone else wrote in between: merge our statements into their version.
+        let replanned = plan(&after)?;
+        if after.semantically_equal(&replanned.document) {
+            break;
+        }
+        target = replanned.document;
+    }
+    let status = if current.is_some() {
+        ResourceStatus::Updated
+    } else {
+        ResourceStatus::Created
+    };
+    log.record(resource, kind, status, None);
+    Ok(status)
+}

@@ -1,0 +1,449 @@
+//! Preflight and discovery: who the caller is, the organization, trusted access, the accounts
+//! (paginated, ACTIVE only, OU filter, exclusions) and the GuardDuty topology.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use account_worker::{Pacer, WorkerError};
+use policy_model::{AccountId, OrgId, Region};
+
+use super::{DiscoveredAccount, Discovery, EngineError, Topology};
+use crate::aws::AccountClients;
+use crate::config::{Config, ExportMode};
+
+const CLOUDTRAIL_PRINCIPAL: &str = "cloudtrail.amazonaws.com";
+
+fn pre(message: impl Into<String>) -> EngineError {
+    EngineError::Preflight {
+        message: message.into(),
+    }
+}
+
+fn pre_sdk(op: &'static str, what: &'static str) -> impl Fn(WorkerError) -> EngineError {
+    move |e| {
+        let hint = match e.kind {
+            account_worker::ErrorKind::AccessDenied | account_worker::ErrorKind::ScpDenied => {
+                "; give the caller the permissions listed by `radiant-onboard permissions`"
+            }
+            _ => "",
+        };
+        pre(format!(
+            "{what}: {op} failed ({}): {}{hint}",
+            e.code, e.message
+        ))
+    }
+}
+
+/// The organization and the caller, checked.
+#[derive(Debug, Clone)]
+pub(crate) struct Preflight {
+    pub(crate) caller: AccountId,
+    pub(crate) management: AccountId,
+    pub(crate) org_id: OrgId,
+    pub(crate) home_region: Region,
+}
+
+/// Step 1: nothing is written.
+pub(crate) async fn preflight(
+    cfg: &Config,
+    caller: &AccountClients,
+    pacer: &Pacer,
+) -> Result<Preflight, EngineError> {
+    let home = &cfg.organization.home_region;
+    let home_region = Region::new(home).map_err(|e| {
+        pre(format!(
+            "`organization.home_region` {e}; use a Region code such as `us-east-1`"
+        ))
+    })?;
+    for r in &cfg.organization.regions {
+        Region::new(r).map_err(|e| pre(format!("`organization.regions` entry `{r}`: {e}")))?;
+    }
+    if cfg.organization.regions.is_empty() {
+        return Err(pre(
+            "`organization.regions` is empty; list the GuardDuty Regions to cover",
+        ));
+    }
+    let sts = caller.sts(home);
+    pacer.wait_hub_sts().await;
+    let ident = sts
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| WorkerError::from_sdk("sts:GetCallerIdentity", &e))
+        .map_err(pre_sdk(
+            "sts:GetCallerIdentity",
+            "the AWS credentials do not work",
+        ))?;
+    let caller_id = AccountId::new(ident.account().unwrap_or_default()).map_err(|e| {
+        pre(format!(
+            "sts:GetCallerIdentity returned an unusable account: {e}"
+        ))
+    })?;
+    if let Some(hub) = &cfg.organization.hub_account_id
+        && hub != caller_id.as_str()
+    {
+        return Err(pre(format!(
+            "the credentials belong to account `{caller_id}` but `organization.hub_account_id` is `{hub}`; run with credentials of the hub account"
+        )));
+    }
+    let org = caller.organizations(home);
+    pacer.wait_organizations().await;
+    let described = org
+        .describe_organization()
+        .send()
+        .await
+        .map_err(|e| WorkerError::from_sdk("organizations:DescribeOrganization", &e))
+        .map_err(|e| {
+            if e.code == "AWSOrganizationsNotInUseException" {
+                pre(format!("account `{caller_id}` is not in an AWS Organization; run from the organization's management account"))
+            } else {
+                pre_sdk("organizations:DescribeOrganization", "the organization cannot be read")(e)
+            }
+        })?;
+    let o = described
+        .organization
+        .ok_or_else(|| pre("organizations:DescribeOrganization returned no organization"))?;
+    let org_id = OrgId::new(o.id().unwrap_or_default())
+        .map_err(|e| pre(format!("unusable organization ID: {e}")))?;
+    let management = AccountId::new(o.master_account_id().unwrap_or_default())
+        .map_err(|e| pre(format!("unusable management account ID: {e}")))?;
+    if o.feature_set().map(|f| f.as_str()) != Some("ALL") {
+        return Err(pre(format!(
+            "organization `{org_id}` does not have all features enabled; enable all features in AWS Organizations first"
+        )));
+    }
+    if caller_id != management && cfg.cloudtrail.enabled {
+        pacer.wait_organizations().await;
+        let admins = org
+            .list_delegated_administrators()
+            .service_principal(CLOUDTRAIL_PRINCIPAL)
+            .send()
+            .await
+            .map_err(|e| WorkerError::from_sdk("organizations:ListDelegatedAdministrators", &e))
+            .map_err(pre_sdk(
+                "organizations:ListDelegatedAdministrators",
+                "the delegated administrators cannot be read",
+            ))?;
+        let delegated = admins
+            .delegated_administrators()
+            .iter()
+            .any(|a| a.id() == Some(caller_id.as_str()));
+        if !delegated {
+            return Err(pre(format!(
+                "account `{caller_id}` is neither the management account `{management}` nor a CloudTrail delegated administrator; run from the management account or register the hub with `aws organizations register-delegated-administrator --service-principal cloudtrail.amazonaws.com`"
+            )));
+        }
+    }
+    if cfg.cloudtrail.enabled {
+        pacer.wait_organizations().await;
+        let access = org
+            .list_aws_service_access_for_organization()
+            .send()
+            .await
+            .map_err(|e| {
+                WorkerError::from_sdk("organizations:ListAWSServiceAccessForOrganization", &e)
+            })
+            .map_err(pre_sdk(
+                "organizations:ListAWSServiceAccessForOrganization",
+                "trusted access cannot be read",
+            ))?;
+        let enabled = access
+            .enabled_service_principals()
+            .iter()
+            .any(|p| p.service_principal() == Some(CLOUDTRAIL_PRINCIPAL));
+        if !enabled {
+            return Err(pre(
+                "trusted access for CloudTrail is not enabled in the organization; run `aws organizations enable-aws-service-access --service-principal cloudtrail.amazonaws.com`",
+            ));
+        }
+    }
+    Ok(Preflight {
+        caller: caller_id,
+        management,
+        org_id,
+        home_region,
+    })
+}
+
+/// Step 3: the accounts and the topology.
+pub(crate) async fn discover_accounts(
+    cfg: &Config,
+    caller: &AccountClients,
+    pacer: &Pacer,
+    pf: &Preflight,
+) -> Result<Discovery, EngineError> {
+    let home = pf.home_region.as_str();
+    let org = caller.organizations(home);
+    let listing = |op: &'static str| pre_sdk(op, "the organization's accounts cannot be listed");
+
+    // Paginated ListAccounts.
+    let mut raw = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        pacer.wait_organizations().await;
+        let page = org
+            .list_accounts()
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .map_err(|e| WorkerError::from_sdk("organizations:ListAccounts", &e))
+            .map_err(listing("organizations:ListAccounts"))?;
+        raw.extend(page.accounts().iter().cloned());
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            break;
+        }
+    }
+
+    // Walk the OU tree once: parent of every account and every OU.
+    let mut parent_of: BTreeMap<String, String> = BTreeMap::new();
+    pacer.wait_organizations().await;
+    let roots = org
+        .list_roots()
+        .send()
+        .await
+        .map_err(|e| WorkerError::from_sdk("organizations:ListRoots", &e))
+        .map_err(listing("organizations:ListRoots"))?;
+    let mut queue: Vec<String> = roots
+        .roots()
+        .iter()
+        .filter_map(|r| r.id().map(str::to_owned))
+        .collect();
+    while let Some(parent) = queue.pop() {
+        let mut token: Option<String> = None;
+        loop {
+            pacer.wait_organizations().await;
+            let page = org
+                .list_organizational_units_for_parent()
+                .parent_id(&parent)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| {
+                    WorkerError::from_sdk("organizations:ListOrganizationalUnitsForParent", &e)
+                })
+                .map_err(listing("organizations:ListOrganizationalUnitsForParent"))?;
+            for ou in page.organizational_units() {
+                if let Some(id) = ou.id() {
+                    parent_of.insert(id.to_owned(), parent.clone());
+                    queue.push(id.to_owned());
+                }
+            }
+            token = page.next_token().map(str::to_owned);
+            if token.is_none() {
+                break;
+            }
+        }
+        let mut token: Option<String> = None;
+        loop {
+            pacer.wait_organizations().await;
+            let page = org
+                .list_accounts_for_parent()
+                .parent_id(&parent)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| WorkerError::from_sdk("organizations:ListAccountsForParent", &e))
+                .map_err(listing("organizations:ListAccountsForParent"))?;
+            for a in page.accounts() {
+                if let Some(id) = a.id() {
+                    parent_of.insert(id.to_owned(), parent.clone());
+                }
+            }
+            token = page.next_token().map(str::to_owned);
+            if token.is_none() {
+                break;
+            }
+        }
+    }
+
+    let include: BTreeSet<&str> = cfg
+        .organization
+        .include_ous
+        .iter()
+        .map(String::as_str)
+        .collect();
+    let exclude: BTreeSet<&str> = cfg
+        .organization
+        .exclude_accounts
+        .iter()
+        .map(String::as_str)
+        .collect();
+    let accounts = raw
+        .iter()
+        .filter_map(|a| {
+            let id = a.id()?.to_owned();
+            let status = a
+                .status()
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_else(|| "UNKNOWN".into());
+            let is_hub = id == pf.caller.as_str();
+            let ou = parent_of.get(&id).cloned();
+            let skip_reason = skip_reason(&id, &status, is_hub, &include, &exclude, &parent_of);
+            Some(DiscoveredAccount {
+                name: a.name().unwrap_or_default().to_owned(),
+                id,
+                status,
+                ou,
+                is_hub,
+                skip_reason,
+            })
+        })
+        .collect();
+
+    let topology = choose_topology(cfg, caller, pacer, pf).await?;
+    Ok(Discovery {
+        organization_id: pf.org_id.to_string(),
+        management_account_id: pf.management.to_string(),
+        hub_account_id: pf.caller.to_string(),
+        accounts,
+        topology,
+    })
+}
+
+/// Why an account is left out, if it is. The hub is always covered (it is the caller).
+pub(crate) fn skip_reason(
+    id: &str,
+    status: &str,
+    is_hub: bool,
+    include: &BTreeSet<&str>,
+    exclude: &BTreeSet<&str>,
+    parent_of: &BTreeMap<String, String>,
+) -> Option<String> {
+    if is_hub {
+        return None;
+    }
+    if status != "ACTIVE" {
+        return Some(format!(
+            "account status is {status}; only ACTIVE accounts are onboarded"
+        ));
+    }
+    if exclude.contains(id) {
+        return Some("listed in `organization.exclude_accounts`".to_owned());
+    }
+    if include.is_empty() {
+        return None;
+    }
+    // INVARIANT: the OU tree has no cycles; the bound only guards against a malformed answer.
+    let mut node = id;
+    for _ in 0..64 {
+        match parent_of.get(node) {
+            Some(p) if include.contains(p.as_str()) => return None,
+            Some(p) => node = p,
+            None => break,
+        }
+    }
+    Some("outside the OUs in `organization.include_ous`".to_owned())
+}
+
+async fn choose_topology(
+    cfg: &Config,
+    caller: &AccountClients,
+    pacer: &Pacer,
+    pf: &Preflight,
+) -> Result<Topology, EngineError> {
+    if cfg.guardduty.export == ExportMode::PerAccount || !cfg.guardduty.enabled {
+        return Ok(Topology::PerAccount);
+    }
+    let gd = caller.guardduty(pf.home_region.as_str());
+    pacer
+        .wait(account_worker::Service::GuardDuty, pf.caller.as_str())
+        .await;
+    let admins = gd
+        .list_organization_admin_accounts()
+        .send()
+        .await
+        .map_err(|e| WorkerError::from_sdk("guardduty:ListOrganizationAdminAccounts", &e));
+    let admin = match admins {
+        Ok(out) => out
+            .admin_accounts()
+            .iter()
+            .find(|a| a.admin_status().is_some_and(|s| s.as_str() == "ENABLED"))
+            .and_then(|a| a.admin_account_id().map(str::to_owned)),
+        // Only the management account may list them; a delegated-admin hub falls back.
+        Err(e) if cfg.guardduty.export == ExportMode::Auto => {
+            tracing::debug!(code = %e.code, "cannot list GuardDuty administrators; exporting per account");
+            None
+        }
+        Err(e) => {
+            return Err(pre_sdk(
+                "guardduty:ListOrganizationAdminAccounts",
+                "the GuardDuty administrator cannot be read",
+            )(e));
+        }
+    };
+    topology_for(cfg.guardduty.export, admin)
+}
+
+/// The topology for a configured export mode and the GuardDuty administrator found, if any.
+pub(crate) fn topology_for(
+    mode: ExportMode,
+    admin: Option<String>,
+) -> Result<Topology, EngineError> {
+    match (mode, admin) {
+        (ExportMode::PerAccount, _) | (ExportMode::Auto, None) => Ok(Topology::PerAccount),
+        (ExportMode::Auto | ExportMode::DelegatedAdmin, Some(admin_account_id)) => {
+            Ok(Topology::DelegatedAdmin { admin_account_id })
+        }
+        (ExportMode::DelegatedAdmin, None) => Err(pre(
+            "`guardduty.export = \"delegated-admin\"` but the organization has no GuardDuty delegated administrator; designate one or use `auto`",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topology_follows_the_mode_and_the_administrator() {
+        assert_eq!(
+            topology_for(ExportMode::Auto, None).unwrap(),
+            Topology::PerAccount
+        );
+        assert_eq!(
+            topology_for(ExportMode::Auto, Some("111111111111".into())).unwrap(),
+            Topology::DelegatedAdmin {
+                admin_account_id: "111111111111".into()
+            }
+        );
+        assert_eq!(
+            topology_for(ExportMode::PerAccount, Some("111111111111".into())).unwrap(),
+            Topology::PerAccount
+        );
+        assert!(matches!(
+            topology_for(ExportMode::DelegatedAdmin, None),
+            Err(EngineError::Preflight { .. })
+        ));
+    }
+
+    #[test]
+    fn accounts_are_filtered_by_status_exclusion_and_nested_ou() {
+        let parents: BTreeMap<String, String> = [
+            ("111111111111", "ou-b"),
+            ("222222222222", "r-root"),
+            ("ou-b", "ou-a"),
+            ("ou-a", "r-root"),
+        ]
+        .into_iter()
+        .map(|(a, b)| (a.to_owned(), b.to_owned()))
+        .collect();
+        let include: BTreeSet<&str> = ["ou-a"].into();
+        let none = BTreeSet::new();
+        assert_eq!(
+            skip_reason("111111111111", "ACTIVE", false, &include, &none, &parents),
+            None
+        );
+        assert!(skip_reason("222222222222", "ACTIVE", false, &include, &none, &parents).is_some());
+        assert!(
+            skip_reason("111111111111", "SUSPENDED", false, &none, &none, &parents)
+                .unwrap()
+                .contains("SUSPENDED")
+        );
+        let excl: BTreeSet<&str> = ["111111111111"].into();
+        assert!(skip_reason("111111111111", "ACTIVE", false, &none, &excl, &parents).is_some());
+        assert_eq!(
+            skip_reason("222222222222", "SUSPENDED", true, &include, &excl, &parents),
+            None
+        );
+    }
+}

@@ -1,0 +1,584 @@
+//! Patch once, single writer: the hub bucket and key policies admit every exporting detector,
+//! the hub role's AssumeRole covers every member role, in the form the size planner chose.
+//! Each document is re-read right before its write and re-merged (see `common::ensure_policy`).
+
+use account_worker::{Mode, Pacer, Service, WorkerError};
+use policy_model::builders::{FindingsBucket, HubRolePermissions, S3ReadScope, sid};
+use policy_model::planner::{
+    AttachmentBudget, GuardDutySources, MemberRoles, plan_guardduty_bucket, plan_guardduty_key,
+    plan_hub_role,
+};
+use policy_model::{Arn, PolicyDocument};
+
+use super::EngineError;
+use super::common::{
+    HubLog, changed_status, ensure_policy, hub_sdk, hub_worker, parse_policy, plan_err,
+};
+use super::hub::{
+    HubFacts, read_bucket_policy, read_key_policy, write_bucket_policy, write_key_policy,
+};
+use crate::aws::AccountClients;
+use crate::config::Config;
+use crate::outcome::{Change, ChangeAction, ResourceStatus};
+
+/// IAM keeps at most this many versions of a managed policy.
+const MAX_POLICY_VERSIONS: usize = 5;
+
+/// Name of the `index`-th (0-based) managed policy of the hub role.
+pub(crate) fn hub_policy_name(role_name: &str, index: usize) -> String {
+    if index == 0 {
+        format!("{role_name}-permissions")
+    } else {
+        format!("{role_name}-permissions-{}", index + 1)
+    }
+}
+
+/// True for the names [`hub_policy_name`] produces.
+pub(crate) fn is_hub_policy_name(role_name: &str, name: &str) -> bool {
+    let base = format!("{role_name}-permissions");
+    name == base
+        || name
+            .strip_prefix(&format!("{base}-"))
+            .is_some_and(|n| n.parse::<usize>().is_ok_and(|n| n >= 2))
+}
+
+/// Values of `Condition.OPERATOR.KEY` of the owned statement `sid` in `doc`.
+fn condition_values(doc: &PolicyDocument, sid: &str, operator: &str, key: &str) -> Vec<String> {
+    doc.statement(sid)
+        .map(|s| s.condition_values(operator, key))
+        .unwrap_or_default()
+}
+
+/// Detector ARNs already admitted by `doc` whose account failed in this run: kept, so a
+/// transient failure never revokes an account that was onboarded before.
+fn retained_detectors(
+    doc: &PolicyDocument,
+    statement_sid: &str,
+    keep_accounts: &[String],
+) -> Vec<Arn> {
+    condition_values(doc, statement_sid, "StringEquals", "aws:SourceArn")
+        .iter()
+        .filter_map(|v| v.parse::<Arn>().ok())
+        .filter(|a| keep_accounts.iter().any(|k| k == a.account()))
+        .collect()
+}
+
+fn merge_arns(base: &[Arn], extra: Vec<Arn>) -> Vec<Arn> {
+    let mut all = base.to_vec();
+    for a in extra {
+        if !all.contains(&a) {
+            all.push(a);
+        }
+    }
+    all
+}
+
+/// The shared-policy step.
+pub(crate) struct Patcher<'a> {
+    pub(crate) cfg: &'a Config,
+    pub(crate) hub: &'a AccountClients,
+    pub(crate) pacer: &'a Pacer,
+    pub(crate) facts: &'a HubFacts,
+    pub(crate) mode: Mode,
+}
+
+impl Patcher<'_> {
+    fn acct(&self) -> &str {
+        self.facts.account.as_str()
+    }
+
+    /// Findings bucket and key policies admit `detectors` (plus the detectors of the accounts in
+    /// `keep_accounts` that they admit already).
+    pub(crate) async fn admit_detectors(
+        &self,
+        log: &mut HubLog,
+        detectors: &[Arn],
+        keep_accounts: &[String],
+    ) -> Result<(), EngineError> {
+        let gd = &self.cfg.guardduty;
+        let region = self.facts.region.as_str();
+        let sources = |doc: &PolicyDocument, statement_sid: &str| GuardDutySources {
+            detectors: merge_arns(
+                detectors,
+                retained_detectors(doc, statement_sid, keep_accounts),
+            ),
+            org_id: Some(self.facts.org_id.clone()),
+            allow_source_org_id: gd.allow_source_org_id,
+        };
+        let s3 = self.hub.s3(region);
+        let bucket = FindingsBucket {
+            partition: self.facts.partition,
+            bucket: gd.bucket.clone(),
+            prefix: gd.prefix.clone(),
+        };
+        let resource = format!("arn:{}:s3:::{}#policy", self.facts.partition, gd.bucket);
+        let bucket_exists = !log.hub.iter().any(|r| {
+            r.kind == "s3-bucket"
+                && r.resource.ends_with(&format!(":::{}", gd.bucket))
+                && r.status == ResourceStatus::Planned
+        });
+        ensure_policy(
+            log,
+            self.mode,
+            &resource,
+            "s3-bucket-policy",
+            async || {
+                if !bucket_exists {
+                    return Ok(None);
+                }
+                read_bucket_policy(&s3, self.pacer, self.acct(), &gd.bucket, &resource).await
+            },
+            |doc| {
+                plan_guardduty_bucket(doc, &bucket, &sources(doc, sid::GUARDDUTY_PUT_OBJECT))
+                    .map_err(plan_err(&resource))
+            },
+            async |text| {
+                write_bucket_policy(&s3, self.pacer, self.acct(), &gd.bucket, &resource, text).await
+            },
+        )
+        .await?;
+
+        let Some(key) = &self.facts.guardduty_key else {
+            return Ok(());
+        };
+        let kms = self.hub.kms(region);
+        let key_resource = format!("{key}#policy");
+        let key_exists = !key
+            .resource()
+            .ends_with(super::common::KNOWN_AFTER_APPLY_KEY);
+        let fresh =
+            policy_model::builders::new_key_policy(self.facts.partition, &self.facts.account);
+        ensure_policy(
+            log,
+            self.mode,
+            &key_resource,
+            "kms-key-policy",
+            async || {
+                if !key_exists {
+                    return Ok(Some(fresh.clone()));
+                }
+                read_key_policy(&kms, self.pacer, self.acct(), key, &key_resource).await
+            },
+            |doc| {
+                plan_guardduty_key(doc, key, &sources(doc, sid::GUARDDUTY_GENERATE_DATA_KEY))
+                    .map_err(plan_err(&key_resource))
+            },
+            async |text| {
+                write_key_policy(&kms, self.pacer, self.acct(), key, &key_resource, text).await
+            },
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The hub role's managed policies: base permissions plus AssumeRole on `member_roles`
+    /// (plus those of `keep_accounts` already listed), in the planned form.
+    pub(crate) async fn hub_role_permissions(
+        &self,
+        log: &mut HubLog,
+        member_roles: &[Arn],
+        keep_accounts: &[String],
+    ) -> Result<(), EngineError> {
+        let iam = self.hub.iam(self.facts.region.as_str());
+        let role_name = &self.cfg.radiant.role_name;
+        let role_resource = self.facts.hub_role_arn.to_string();
+        let role_exists = self.mode == Mode::Apply
+            || !log
+                .hub
+                .iter()
+                .any(|r| r.resource == role_resource && r.status == ResourceStatus::Planned);
+
+        // Attached policies and the attachment quota.
+        let mut attached: Vec<(String, String)> = Vec::new();
+        if role_exists {
+            self.pacer.wait(Service::Iam, self.acct()).await;
+            let out = iam
+                .list_attached_role_policies()
+                .role_name(role_name)
+                .max_items(100)
+                .send()
+                .await
+                .map_err(hub_sdk("iam:ListAttachedRolePolicies", &role_resource))?;
+            attached = out
+                .attached_policies()
+                .iter()
+                .map(|p| {
+                    (
+                        p.policy_name().unwrap_or_default().to_owned(),
+                        p.policy_arn().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect();
+        }
+        let ours: Vec<(String, String)> = attached
+            .iter()
+            .filter(|(n, _)| is_hub_policy_name(role_name, n))
+            .cloned()
+            .collect();
+        let foreign = attached.len() - ours.len();
+        let quota = self.attachment_quota(&role_resource).await?;
+        let budget = AttachmentBudget {
+            quota,
+            already_attached: foreign,
+        };
+
+        // Member roles already listed for accounts that failed this run are kept.
+        let mut current_docs: Vec<(String, Option<PolicyDocument>)> = Vec::new();
+        for i in 0..ours.len().max(1) {
+            let name = hub_policy_name(role_name, i);
+            let arn = format!(
+                "arn:{}:iam::{}:policy/{name}",
+                self.facts.partition, self.facts.account
+            );
+            let doc = if ours.iter().any(|(n, _)| n == &name) {
+                self.read_managed(&arn).await?
+            } else {
+                None
+            };
+            current_docs.push((arn, doc));
+        }
+        let mut keep: Vec<Arn> = Vec::new();
+        for (_, doc) in &current_docs {
+            let Some(s) = doc
+                .as_ref()
+                .and_then(|d| d.statement(sid::ASSUME_MEMBER_ROLES))
+            else {
+                continue;
+            };
+            for a in s
+                .resource_values()
+                .iter()
+                .filter_map(|r| r.parse::<Arn>().ok())
+            {
+                if keep_accounts.iter().any(|k| k == a.account()) && !keep.contains(&a) {
+                    keep.push(a);
+                }
+            }
+        }
+        let members = MemberRoles {
+            arns: merge_arns(member_roles, keep),
+            role_name: self.cfg.radiant.member_role_name.clone(),
+            org_id: Some(self.facts.org_id.clone()),
+        };
+        let mut topics = Vec::new();
+        topics.extend(self.facts.cloudtrail_topic.clone());
+        topics.extend(self.facts.guardduty_topic.clone());
+        let mut keys = Vec::new();
+        keys.extend(self.facts.cloudtrail_key.clone());
+        keys.extend(self.facts.guardduty_key.clone());
+        let s3_scope = if self.cfg.radiant.least_privilege_s3 {
+            let mut buckets = Vec::new();
+            if self.cfg.cloudtrail.enabled {
+                buckets.push(self.cfg.cloudtrail.bucket.clone());
+            }
+            if self.cfg.guardduty.enabled {
+                buckets.push(self.cfg.guardduty.bucket.clone());
+            }
+            S3ReadScope::Buckets(buckets)
+        } else {
+            S3ReadScope::AllBuckets
+        };
+        let input = HubRolePermissions {
+            partition: self.facts.partition,
+            s3_scope,
+            topics,
+            kms_keys: keys,
+        };
+        let planned = plan_hub_role(&input, &members, budget).map_err(plan_err(&role_resource))?;
+        log.decision(
+            &format!("{role_resource}#managed-policies"),
+            &planned.decision,
+        );
+
+        for (i, doc) in planned.documents.iter().enumerate() {
+            let name = hub_policy_name(role_name, i);
+            let arn = format!(
+                "arn:{}:iam::{}:policy/{name}",
+                self.facts.partition, self.facts.account
+            );
+            let is_attached = ours.iter().any(|(n, _)| n == &name);
+            // Read right before the write (the earlier read served the plan only).
+            let current = if is_attached {
+                match current_docs.get(i) {
+                    Some((_, d)) => d.clone(),
+                    None => self.read_managed(&arn).await?,
+                }
+            } else if role_exists {
+                self.read_managed(&arn).await?
+            } else {
+                None
+            };
+            let unchanged =
+                is_attached && current.as_ref().is_some_and(|c| c.semantically_equal(doc));
+            if unchanged {
+                log.record(&arn, "iam-managed-policy", ResourceStatus::Unchanged, None);
+                continue;
+            }
+            let mut change = Change::policy(
+                &arn,
+                current.as_ref(),
+                doc,
+                "the hub role's permissions differ",
+            );
+            if current.is_some() {
+                change.action = ChangeAction::Update;
+            }
+            log.changes.push(change);
+            if self.mode == Mode::Apply {
+                match &current {
+                    None => self.create_managed(&name, &arn, doc).await?,
+                    Some(c) if !c.semantically_equal(doc) => self.new_version(&arn, doc).await?,
+                    Some(_) => {}
+                }
+                if !is_attached {
+                    self.pacer.wait(Service::Iam, self.acct()).await;
+                    iam.attach_role_policy()
+                        .role_name(role_name)
+                        .policy_arn(&arn)
+                        .send()
+                        .await
+                        .map_err(hub_sdk("iam:AttachRolePolicy", &arn))?;
+                }
+            }
+            log.record(
+                &arn,
+                "iam-managed-policy",
+                changed_status(self.mode, current.is_none()),
+                None,
+            );
+        }
+        // Policies of an earlier, larger split that are no longer needed.
+        for (name, arn) in &ours {
+            let index = (0..ours.len() + planned.documents.len() + 1)
+                .find(|i| &hub_policy_name(role_name, *i) == name);
+            if index.is_some_and(|i| i < planned.documents.len()) {
+                continue;
+            }
+            log.changes.push(Change::new(
+                arn,
+                ChangeAction::Delete,
+                None,
+                None,
+                "no longer needed by the planned form",
+            ));
+            if self.mode == Mode::Apply {
+                self.delete_managed(role_name, arn).await?;
+            }
+            log.record(
+                arn,
+                "iam-managed-policy",
+                if self.mode == Mode::Apply {
+                    ResourceStatus::Deleted
+                } else {
+                    ResourceStatus::Planned
+                },
+                None,
+            );
+        }
+        Ok(())
+    }
+
+    async fn attachment_quota(&self, resource: &str) -> Result<usize, EngineError> {
+        let iam = self.hub.iam(self.facts.region.as_str());
+        self.pacer.wait(Service::Iam, self.acct()).await;
+        match iam.get_account_summary().send().await {
+            Ok(out) => Ok(out
+                .summary_map()
+                .and_then(|m| {
+                    m.get(&aws_sdk_iam::types::SummaryKeyType::AttachedPoliciesPerRoleQuota)
+                })
+                .and_then(|v| usize::try_from(*v).ok())
+                .filter(|v| *v > 0)
+                .unwrap_or(policy_model::planner::DEFAULT_ATTACHMENT_QUOTA)),
+            Err(e) => {
+                let err = WorkerError::from_sdk("iam:GetAccountSummary", &e);
+                if err.kind == account_worker::ErrorKind::AccessDenied {
+                    Ok(policy_model::planner::DEFAULT_ATTACHMENT_QUOTA)
+                } else {
+                    Err(hub_worker(resource)(err))
+                }
+            }
+        }
+    }
+
+    /// The default version's document of a managed policy (`None` when it does not exist).
+    pub(crate) async fn read_managed(
+        &self,
+        arn: &str,
+    ) -> Result<Option<PolicyDocument>, EngineError> {
+        let iam = self.hub.iam(self.facts.region.as_str());
+        self.pacer.wait(Service::Iam, self.acct()).await;
+        let policy = match iam.get_policy().policy_arn(arn).send().await {
+            Ok(out) => out.policy,
+            Err(e) => {
+                let err = WorkerError::from_sdk("iam:GetPolicy", &e);
+                if err.is_not_found() {
+                    return Ok(None);
+                }
+                return Err(hub_worker(arn)(err));
+            }
+        };
+        let Some(version) = policy.as_ref().and_then(|p| p.default_version_id()) else {
+            return Ok(None);
+        };
+        self.pacer.wait(Service::Iam, self.acct()).await;
+        let out = iam
+            .get_policy_version()
+            .policy_arn(arn)
+            .version_id(version)
+            .send()
+            .await
+            .map_err(hub_sdk("iam:GetPolicyVersion", arn))?;
+        out.policy_version
+            .as_ref()
+            .and_then(|v| v.document())
+            .map(|t| parse_policy(arn, "iam:GetPolicyVersion", t))
+            .transpose()
+    }
+
+    async fn create_managed(
+        &self,
+        name: &str,
+        arn: &str,
+        doc: &PolicyDocument,
+    ) -> Result<(), EngineError> {
+        let iam = self.hub.iam(self.facts.region.as_str());
+        let tag = aws_sdk_iam::types::Tag::builder()
+            .key(account_worker::MANAGED_TAG_KEY)
+            .value(account_worker::MANAGED_TAG_VALUE)
+            .build()
+            .map_err(|e| {
+                hub_worker(arn)(WorkerError::new(
+                    account_worker::ErrorKind::Other,
+                    "iam:CreatePolicy",
+                    "BuildError",
+                    e.to_string(),
+                ))
+            })?;
+        self.pacer.wait(Service::Iam, self.acct()).await;
+        iam.create_policy()
+            .policy_name(name)
+            .policy_document(doc.to_json_minified())
+            .description("Radiant Security access (managed by radiant-onboard)")
+            .tags(tag)
+            .send()
+            .await
+            .map_err(hub_sdk("iam:CreatePolicy", arn))?;
+        Ok(())
+    }
+
+    /// A new default version; at the 5-version limit the oldest non-default version goes first.
+    async fn new_version(&self, arn: &str, doc: &PolicyDocument) -> Result<(), EngineError> {
+        let iam = self.hub.iam(self.facts.region.as_str());
+        self.pacer.wait(Service::Iam, self.acct()).await;
+        let versions = iam
+            .list_policy_versions()
+            .policy_arn(arn)
+            .send()
+            .await
+            .map_err(hub_sdk("iam:ListPolicyVersions", arn))?;
+        let all = versions.versions();
+        if all.len() >= MAX_POLICY_VERSIONS {
+            let oldest = all
+                .iter()
+                .filter(|v| !v.is_default_version())
+                .min_by_key(|v| v.create_date().map(|d| (d.secs(), d.subsec_nanos())));
+            if let Some(id) = oldest.and_then(|v| v.version_id()) {
+                self.pacer.wait(Service::Iam, self.acct()).await;
+                iam.delete_policy_version()
+                    .policy_arn(arn)
+                    .version_id(id)
+                    .send()
+                    .await
+                    .map_err(hub_sdk("iam:DeletePolicyVersion", arn))?;
+            }
+        }
+        self.pacer.wait(Service::Iam, self.acct()).await;
+        iam.create_policy_version()
+            .policy_arn(arn)
+            .policy_document(doc.to_json_minified())
+            .set_as_default(true)
+            .send()
+            .await
+            .map_err(hub_sdk("iam:CreatePolicyVersion", arn))?;
+        Ok(())
+    }
+
+    /// Detaches and deletes one of the product's managed policies (all versions).
+    pub(crate) async fn delete_managed(
+        &self,
+        role_name: &str,
+        arn: &str,
+    ) -> Result<(), EngineError> {
+        let iam = self.hub.iam(self.facts.region.as_str());
+        self.pacer.wait(Service::Iam, self.acct()).await;
+        if let Err(e) = iam
+            .detach_role_policy()
+            .role_name(role_name)
+            .policy_arn(arn)
+            .send()
+            .await
+        {
+            let err = WorkerError::from_sdk("iam:DetachRolePolicy", &e);
+            if !err.is_not_found() {
+                return Err(hub_worker(arn)(err));
+            }
+        }
+        self.pacer.wait(Service::Iam, self.acct()).await;
+        let versions = match iam.list_policy_versions().policy_arn(arn).send().await {
+            Ok(v) => v,
+            Err(e) => {
+                let err = WorkerError::from_sdk("iam:ListPolicyVersions", &e);
+                if err.is_not_found() {
+                    return Ok(());
+                }
+                return Err(hub_worker(arn)(err));
+            }
+        };
+        for v in versions
+            .versions()
+            .iter()
+            .filter(|v| !v.is_default_version())
+        {
+            if let Some(id) = v.version_id() {
+                self.pacer.wait(Service::Iam, self.acct()).await;
+                iam.delete_policy_version()
+                    .policy_arn(arn)
+                    .version_id(id)
+                    .send()
+                    .await
+                    .map_err(hub_sdk("iam:DeletePolicyVersion", arn))?;
+            }
+        }
+        self.pacer.wait(Service::Iam, self.acct()).await;
+        iam.delete_policy()
+            .policy_arn(arn)
+            .send()
+            .await
+            .map_err(hub_sdk("iam:DeletePolicy", arn))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hub_policy_names_round_trip() {
+        for i in 0..12 {
+            assert!(is_hub_policy_name(
+                "radiant-aws-access-role",
+                &hub_policy_name("radiant-aws-access-role", i)
+            ));
+        }
+        assert!(!is_hub_policy_name(
+            "radiant-aws-access-role",
+            "radiant-aws-access-role-permissions-1"
+        ));
+        assert!(!is_hub_policy_name(
+            "radiant-aws-access-role",
+            "customer-policy"
+        ));
+    }
+}
