@@ -85,7 +85,10 @@ pub fn ensure_venv(sh: &Shell) -> Result<PathBuf> {
             .run()
             .context("cannot create the emulator's virtual environment: install python3 (3.11+) with the venv module")?;
     }
-    eprintln!("emulator: installing pinned packages from {}", requirements.display());
+    eprintln!(
+        "emulator: installing pinned packages from {}",
+        requirements.display()
+    );
     cmd!(
         sh,
         "{python} -m pip install --quiet --disable-pip-version-check --no-input -r {requirements}"
