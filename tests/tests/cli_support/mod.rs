@@ -95,9 +95,11 @@ impl Run {
         })
     }
 
-    /// Standard error parsed as the JSON error object.
+    /// The last line of standard error parsed as the JSON error object (log lines may come
+    /// before it).
     pub fn json_error(&self) -> serde_json::Value {
-        serde_json::from_str(self.stderr.trim())
+        let last = self.stderr.trim().lines().last().unwrap_or_default();
+        serde_json::from_str(last)
             .unwrap_or_else(|e| panic!("stderr is not JSON ({e}):\n{}", self.stderr))
     }
 }
@@ -292,4 +294,35 @@ impl Schema {
             self.check_each("check", &report["verify"]["checks"]);
         }
     }
+}
+
+/// Enables CloudTrail trusted access in the emulator's organization (a documented precondition
+/// that preflight checks; the user does it once with the AWS CLI).
+pub fn enable_trusted_access(emu: &EmulatorGuard) {
+    let env: std::collections::HashMap<String, String> = emu.env().into_iter().collect();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let creds = aws_sdk_organizations::config::Credentials::new(
+            env["AWS_ACCESS_KEY_ID"].clone(),
+            env["AWS_SECRET_ACCESS_KEY"].clone(),
+            None,
+            None,
+            "emulator",
+        );
+        let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(emu.endpoint())
+            .region(aws_config::Region::new(env["AWS_REGION"].clone()))
+            .credentials_provider(creds)
+            .load()
+            .await;
+        aws_sdk_organizations::Client::new(&conf)
+            .enable_aws_service_access()
+            .service_principal("cloudtrail.amazonaws.com")
+            .send()
+            .await
+            .unwrap();
+    });
 }

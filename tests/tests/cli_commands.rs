@@ -1,0 +1,230 @@
+//! Every command of the CLI against the emulator, with its exit codes and JSON outputs checked
+//! against `docs/report.md`.
+
+mod cli_support;
+
+use cli_support::{Schema, TempDir, enable_trusted_access, run, write_config};
+use integration_tests::{SeedSpec, emulator};
+
+const EXTERNAL_ID: &str = "rs-test-credential-0001";
+
+#[test]
+fn plan_accounts_policies_apply_then_nothing_left_to_do() {
+    let schema = Schema::load();
+    let emu = emulator();
+    let seed = emu.seed(&SeedSpec {
+        accounts: 4,
+        ous: 2,
+        suspended: 1,
+        seed: 11,
+        ..SeedSpec::default()
+    });
+    enable_trusted_access(&emu);
+    let dir = TempDir::new("e2e");
+    let config = write_config(dir.path(), "");
+    let c = config.to_str().unwrap();
+
+    // plan: read-only, human output with the summary line, JSON with the documented schema.
+    emu.reset_counters();
+    let r = run(&emu, &["plan", "-c", c]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("Plan: "), "{r:?}");
+    assert!(r.stdout.contains("5 accounts: "), "{r:?}");
+    assert!(r.stdout.contains("1 skipped"), "{r:?}");
+    assert!(
+        !r.stdout.contains(EXTERNAL_ID) || r.stdout.contains("sts:ExternalId"),
+        "{r:?}"
+    );
+    let r = run(&emu, &["plan", "-c", c, "--output", "json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let plan = r.json();
+    schema.check("plan", &plan);
+    schema.check_each("change", &plan["changes"]);
+    schema.check_each("size_decision", &plan["size_decisions"]);
+    schema.check("totals", &plan["totals"]);
+    assert!(!plan["changes"].as_array().unwrap().is_empty());
+    let r = run(&emu, &["plan", "-c", c, "--detailed-exitcode"]);
+    assert_eq!(r.code, 4, "{r:?}");
+    assert_eq!(
+        emu.counters().writes(),
+        0,
+        "plan wrote: {:?}",
+        emu.counters().write_operations()
+    );
+
+    // apply without a terminal and without --yes: refused before any call.
+    emu.reset_counters();
+    let r = run(&emu, &["apply", "-c", c]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("--yes"), "{r:?}");
+    assert_eq!(emu.counters().total(), 0);
+
+    // accounts: every account, included or not, and why.
+    let r = run(&emu, &["accounts", "-c", c, "--output", "json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let d = r.json();
+    schema.check("discovery", &d);
+    schema.check_each("discovered_account", &d["accounts"]);
+    assert_eq!(d["accounts"].as_array().unwrap().len(), 5);
+    let suspended = &seed
+        .accounts
+        .iter()
+        .find(|a| a.status == "SUSPENDED")
+        .unwrap()
+        .id;
+    let r = run(&emu, &["accounts", "-c", c]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with(suspended.as_str()))
+        .unwrap();
+    assert!(line.contains("no: "), "{line}");
+
+    // policies: every document written for review, each valid JSON with statements.
+    let out = dir.path().join("policies");
+    let r = run(&emu, &["policies", "-c", c, "--out", out.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let files: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(!files.is_empty());
+    for f in &files {
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap();
+        assert!(v.get("Statement").is_some(), "{}", f.display());
+    }
+
+    // apply --yes: hand-off values and the report.
+    let report = dir.path().join("apply.json");
+    let r = run(
+        &emu,
+        &[
+            "apply",
+            "--yes",
+            "-c",
+            c,
+            "--report",
+            report.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    for v in [
+        "acme-cloudtrail-delivery",
+        "acme-guardduty-findings",
+        "radiant-aws-access-role",
+        EXTERNAL_ID,
+    ] {
+        assert!(r.stdout.contains(v), "hand-off lacks `{v}`: {r:?}");
+    }
+    assert!(r.stdout.contains(report.to_str().unwrap()), "{r:?}");
+    assert!(!r.stderr.contains(EXTERNAL_ID), "external ID logged: {r:?}");
+    let rep: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    schema.check_report(&rep);
+    assert_eq!(rep["run"]["command"], "apply");
+    assert_eq!(rep["handoff"]["external_id"], EXTERNAL_ID);
+    assert_eq!(rep["totals"]["accounts"], 5);
+    assert_eq!(rep["totals"]["skipped"], 1);
+    assert_eq!(rep["totals"]["failed"], 0);
+    let digest = rep["run"]["config_digest"].as_str().unwrap();
+    assert_eq!(
+        digest,
+        orchestrator::config::sha256_hex(&std::fs::read(&config).unwrap())
+    );
+    assert!(rep["api_calls"].as_object().unwrap().contains_key("iam"));
+
+    // plan again: nothing to do.
+    emu.reset_counters();
+    let r = run(&emu, &["plan", "-c", c, "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(emu.counters().writes(), 0);
+}
+
+#[test]
+fn failed_accounts_exit_1_and_are_in_the_report() {
+    let emu = emulator();
+    emu.seed(&SeedSpec {
+        accounts: 2,
+        ous: 0,
+        seed: 5,
+        ..SeedSpec::default()
+    });
+    enable_trusted_access(&emu);
+    let dir = TempDir::new("failed");
+    let config = write_config(dir.path(), "");
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "regions = [\"us-east-1\"]",
+        "regions = [\"us-east-1\"]\naccess_role_name = \"NoSuchAccessRole\"",
+    );
+    std::fs::write(&config, text).unwrap();
+    let report = dir.path().join("r.json");
+    let r = run(
+        &emu,
+        &[
+            "apply",
+            "--yes",
+            "--no-progress",
+            "-c",
+            config.to_str().unwrap(),
+            "--report",
+            report.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    let rep: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    Schema::load().check_report(&rep);
+    assert_eq!(rep["totals"]["failed"], 2, "{rep:#}");
+    let failed = rep["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["status"] == "failed")
+        .unwrap();
+    assert_eq!(failed["error"]["kind"], "access-denied", "{failed:#}");
+    assert!(r.stdout.contains("failed:"), "{r:?}");
+}
+
+#[test]
+fn preflight_failure_exits_3_and_writes_nothing() {
+    let emu = emulator(); // reset, no organization seeded
+    let dir = TempDir::new("preflight");
+    let config = write_config(dir.path(), "");
+    emu.reset_counters();
+    let r = run(
+        &emu,
+        &[
+            "apply",
+            "--yes",
+            "-c",
+            config.to_str().unwrap(),
+            "--error-format",
+            "json",
+        ],
+    );
+    assert_eq!(r.code, 3, "{r:?}");
+    let err = r.json_error();
+    Schema::load().check("error_object", &err["error"]);
+    assert_eq!(err["error"]["kind"], "preflight");
+    assert_eq!(
+        emu.counters().writes(),
+        0,
+        "{:?}",
+        emu.counters().write_operations()
+    );
+}
+
+#[test]
+fn missing_trusted_access_is_a_preflight_failure() {
+    let emu = emulator();
+    emu.seed(&SeedSpec::default());
+    let dir = TempDir::new("preflight-trusted");
+    let config = write_config(dir.path(), "");
+    emu.reset_counters();
+    let r = run(&emu, &["plan", "-c", config.to_str().unwrap()]);
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(r.stderr.contains("trusted access"), "{r:?}");
+    assert_eq!(emu.counters().writes(), 0);
+}
