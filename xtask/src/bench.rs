@@ -324,10 +324,12 @@ fn add_speedups(results: &mut [Value]) {
             r["latency_ms"].as_u64().unwrap_or(0),
         );
         let wall = r["first"]["wall_s"].as_f64().unwrap_or(0.0);
-        if let Some((.., base)) = baselines.iter().find(|(a, g, l, _)| (*a, *g, *l) == key) {
-            if r["concurrency"] != json!(1) && wall > 0.0 && r["throttle_rps"].is_null() {
-                r["speedup_vs_sequential"] = json!(base / wall);
-            }
+        if let Some((.., base)) = baselines.iter().find(|(a, g, l, _)| (*a, *g, *l) == key)
+            && r["concurrency"] != json!(1)
+            && wall > 0.0
+            && r["throttle_rps"].is_null()
+        {
+            r["speedup_vs_sequential"] = json!(base / wall);
         }
     }
 }

@@ -6,7 +6,7 @@
 //! `plan`, `apply --yes` (with the progress display), `verify --sample-findings` and `policies`,
 //! and stops the emulator. Everything it writes is under `target/demo/`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
@@ -123,7 +123,7 @@ fn run_step(binary: &Path, config: &Path, env: &[(String, String)], args: &[&str
     Ok(())
 }
 
-fn path_str(path: &PathBuf) -> Result<&str> {
+fn path_str(path: &Path) -> Result<&str> {
     path.to_str().context("the project path is not UTF-8")
 }
 
