@@ -1,6 +1,11 @@
 //! Shared helpers of the CLI tests: the real `radiant-onboard` binary, run as a user would.
 
 #![allow(dead_code, reason = "each test binary uses a different subset")]
+#![expect(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test helpers: a failure must fail the test loudly"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
