@@ -83,11 +83,7 @@ pub fn bench(sh: &Shell, args: &[String]) -> Result<()> {
     };
     let root = crate::project_root();
     let python = crate::emulator::ensure_venv(sh)?;
-    cmd!(
-        sh,
-        "cargo build --release --locked -p orchestrator --bin radiant-onboard"
-    )
-    .run()?;
+    let binary = crate::release_binary(sh)?;
     let out = root.join("target/bench");
     std::fs::create_dir_all(&out)?;
     let clk_tck: f64 = cmd!(sh, "getconf CLK_TCK")
@@ -99,7 +95,7 @@ pub fn bench(sh: &Shell, args: &[String]) -> Result<()> {
     let mut results = Vec::new();
     for scenario in matrix(quick) {
         println!("bench: {}", scenario.name);
-        let result = run_scenario(&root, &python, &out, &scenario, clk_tck)?;
+        let result = run_scenario(&root, &python, &binary, &out, &scenario, clk_tck)?;
         println!("bench:   {}", summary_line(&result));
         results.push(result);
     }
@@ -127,6 +123,7 @@ pub fn bench(sh: &Shell, args: &[String]) -> Result<()> {
 fn run_scenario(
     root: &Path,
     python: &Path,
+    binary: &Path,
     out: &Path,
     s: &Scenario,
     clk_tck: f64,
@@ -158,7 +155,7 @@ fn run_scenario(
     for label in ["first", "rerun"] {
         server.post("counters/reset", &json!({}))?;
         let emulator_cpu_before = process_cpu_seconds(server.pid(), clk_tck)?;
-        let measured = measure(python, root, &server, &config, &regions, out, label)?;
+        let measured = measure(python, binary, &server, &config, &regions, out, label)?;
         let emulator_cpu = process_cpu_seconds(server.pid(), clk_tck)? - emulator_cpu_before;
         let counters = server.get("counters")?;
         runs.push(json!({
@@ -200,7 +197,7 @@ fn run_scenario(
 /// `getrusage` (CPU time, peak RSS) and wall time as JSON.
 fn measure(
     python: &Path,
-    root: &Path,
+    binary: &Path,
     server: &Server,
     config: &Path,
     regions: &[&str],
@@ -214,7 +211,6 @@ fn measure(
         w=time.monotonic()-t\n\
         u=resource.getrusage(resource.RUSAGE_CHILDREN)\n\
         print(json.dumps({'rc':r.returncode,'wall':w,'user':u.ru_utime,'sys':u.ru_stime,'maxrss_kb':u.ru_maxrss}))\n";
-    let binary = root.join("target/release/radiant-onboard");
     let log = out.join(format!("{label}.log"));
     let report = out.join(format!("{label}-report.json"));
     let started = Instant::now();
@@ -222,7 +218,7 @@ fn measure(
         .arg("-c")
         .arg(WRAPPER)
         .arg(&log)
-        .arg(&binary)
+        .arg(binary)
         .args(["apply", "--yes", "--no-progress", "--config"])
         .arg(config)
         .arg("--report")

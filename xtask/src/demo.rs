@@ -11,7 +11,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 use serde_json::json;
-use xshell::{Shell, cmd};
+use xshell::Shell;
 
 use crate::server::Server;
 
@@ -26,12 +26,7 @@ pub fn demo(sh: &Shell) -> Result<()> {
     let root = crate::project_root();
     let python = crate::emulator::ensure_venv(sh)?;
     println!("demo: building the release binary");
-    cmd!(
-        sh,
-        "cargo build --release --locked -p orchestrator --bin radiant-onboard"
-    )
-    .run()?;
-    let binary = root.join("target/release/radiant-onboard");
+    let binary = crate::release_binary(sh)?;
 
     let out = root.join("target/demo");
     if out.exists() {

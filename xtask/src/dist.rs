@@ -35,12 +35,7 @@ pub fn dist(sh: &Shell, opts: &DistOptions) -> Result<DistArtifacts> {
     let dirty = !cmd!(sh, "git status --porcelain").read()?.trim().is_empty();
     let target = host_triple(sh)?;
 
-    cmd!(
-        sh,
-        "cargo build --release --locked -p orchestrator --bin radiant-onboard"
-    )
-    .run()?;
-    let binary = root.join("target/release/radiant-onboard");
+    let binary = crate::release_binary(sh)?;
 
     let name = format!("radiant-onboard-{version}-{target}");
     let dist_dir = root.join("target/dist");

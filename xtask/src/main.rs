@@ -82,6 +82,15 @@ fn test(sh: &Shell) -> Result<()> {
     Ok(())
 }
 
+/// Builds the optimized `radiant-onboard` binary and returns its path. Release builds use their
+/// own target directory (`target/optimized`) so that a long optimized build of the AWS SDK never
+/// holds the lock of the development build directory.
+pub fn release_binary(sh: &Shell) -> Result<PathBuf> {
+    let target_dir = project_root().join("target/optimized");
+    cmd!(sh, "cargo build --release --locked -p orchestrator --bin radiant-onboard --target-dir {target_dir}").run()?;
+    Ok(target_dir.join("release/radiant-onboard"))
+}
+
 fn ci(sh: &Shell) -> Result<()> {
     tidy::check(&project_root())?;
     cmd!(sh, "cargo fmt --all --check").run()?;
