@@ -65,8 +65,19 @@ impl WorkerError {
         match err {
             SdkError::ServiceError(service) => {
                 let e = service.err();
-                let code = e.code().unwrap_or("Unknown").to_owned();
-                let message = e.message().unwrap_or_default().to_owned();
+                let status = format!("{:?}", service.raw());
+                let code = e.code().map(str::to_owned).unwrap_or_else(|| {
+                    // An error without a modelled code: keep the HTTP status for the report.
+                    status
+                        .split("StatusCode(")
+                        .nth(1)
+                        .and_then(|s| s.split(')').next())
+                        .map_or_else(|| "Unknown".to_owned(), |s| format!("Http{s}"))
+                });
+                let message = match e.message() {
+                    Some(m) if !m.is_empty() => m.to_owned(),
+                    _ => aws_smithy_types::error::display::DisplayErrorContext(e).to_string(),
+                };
                 let kind = classify(&code, &message);
                 Self {
                     kind,

@@ -194,18 +194,27 @@ pub async fn ensure_detector(
     let has_previous = det
         .tags()
         .is_some_and(|t| t.contains_key(PREVIOUS_SETTINGS_TAG));
+    let mut detail = None;
     if !ours && !has_previous {
-        // Remember the customer's settings once, before the first change, for offboarding.
+        // Remember the customer's settings once, before the first change, so offboarding can
+        // restore them. Best effort: without the tag, offboarding keeps the product's settings.
         pacer.wait(Service::GuardDuty, account).await;
-        gd.tag_resource()
+        let tagged = gd
+            .tag_resource()
             .resource_arn(&arn)
             .tags(
                 PREVIOUS_SETTINGS_TAG,
                 format!("{status_now}/{freq_now}/{s3_now}"),
             )
             .send()
-            .await
-            .map_err(sdk("guardduty:TagResource"))?;
+            .await;
+        if let Err(e) = tagged {
+            let e = WorkerError::from_sdk("guardduty:TagResource", &e);
+            detail = Some(format!(
+                "previous settings {status_now}/{freq_now}/{s3_now} could not be recorded on the detector ({}): offboarding will not restore them",
+                e.code
+            ));
+        }
     }
     pacer.wait(Service::GuardDuty, account).await;
     let mut req = gd
@@ -221,7 +230,7 @@ pub async fn ensure_detector(
         &arn,
         Some(region),
         ResourceStatus::Updated,
-        None,
+        detail,
     ));
     Ok(DetectorReport {
         detector_id: Some(id),

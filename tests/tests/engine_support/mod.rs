@@ -17,7 +17,11 @@ pub const GD_BUCKET: &str = "org-guardduty-findings";
 
 /// The configuration of the tests: CloudTrail with a key, GuardDuty export, given Regions.
 pub fn config(regions: &[&str], extra: &str) -> Config {
-    let regions = regions.iter().map(|r| format!("\"{r}\"")).collect::<Vec<_>>().join(", ");
+    let regions = regions
+        .iter()
+        .map(|r| format!("\"{r}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
     let text = format!(
         r#"
 [organization]
@@ -55,7 +59,11 @@ pub async fn factory(emu: &EmulatorGuard) -> SdkFactory {
 }
 
 pub fn context(aws: SdkFactory, concurrency: usize) -> RunContext {
-    RunContext { aws, progress: Arc::new(NoProgress), concurrency }
+    RunContext {
+        aws,
+        progress: Arc::new(NoProgress),
+        concurrency,
+    }
 }
 
 /// Turns on trusted access for CloudTrail (a precondition the user meets once).
@@ -91,7 +99,8 @@ pub async fn member(aws: &SdkFactory, account: &str) -> AccountClients {
 pub fn writes(emu: &EmulatorGuard) -> BTreeMap<String, u64> {
     let mut out = BTreeMap::new();
     for c in emu.counters().calls.iter().filter(|c| c.write) {
-        *out.entry(format!("{}:{}", c.service, c.operation)).or_default() += c.count;
+        *out.entry(format!("{}:{}", c.service, c.operation))
+            .or_default() += c.count;
     }
     out
 }
