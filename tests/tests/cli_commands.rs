@@ -31,12 +31,12 @@ fn plan_accounts_policies_apply_then_nothing_left_to_do() {
     assert!(r.stdout.contains("Plan: "), "{r:?}");
     assert!(r.stdout.contains("5 accounts: "), "{r:?}");
     assert!(r.stdout.contains("1 skipped"), "{r:?}");
-    assert!(
-        !r.stdout.contains(EXTERNAL_ID) || r.stdout.contains("sts:ExternalId"),
-        "{r:?}"
-    );
+    // The trust policies carry the external ID, shown only as a fingerprint.
+    assert!(!r.stdout.contains(EXTERNAL_ID), "{r:?}");
+    assert!(r.stdout.contains("<external-id sha256:"), "{r:?}");
     let r = run(&emu, &["plan", "-c", c, "--output", "json"]);
     assert_eq!(r.code, 0, "{r:?}");
+    assert!(!r.stdout.contains(EXTERNAL_ID), "{r:?}");
     let plan = r.json();
     schema.check("plan", &plan);
     schema.check_each("change", &plan["changes"]);
@@ -125,6 +125,12 @@ fn plan_accounts_policies_apply_then_nothing_left_to_do() {
     schema.check_report(&rep);
     assert_eq!(rep["run"]["command"], "apply");
     assert_eq!(rep["handoff"]["external_id"], EXTERNAL_ID);
+    let mut without_handoff = rep.clone();
+    without_handoff["handoff"] = serde_json::Value::Null;
+    assert!(
+        !without_handoff.to_string().contains(EXTERNAL_ID),
+        "the external ID is in the report outside the hand-off"
+    );
     assert_eq!(rep["totals"]["accounts"], 5);
     assert_eq!(rep["totals"]["skipped"], 1);
     assert_eq!(rep["totals"]["failed"], 0);

@@ -25,7 +25,7 @@ pub struct GlobalArgs {
     /// AWS profile of the caller (default: the standard credential chain)
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
-    /// Region of the caller's clients (default: the profile's or AWS_REGION)
+    /// Region of the caller's clients (default: `organization.home_region`)
     #[arg(long, global = true, value_name = "REGION")]
     pub region: Option<String>,
     /// Accounts worked on at once, 1 to 512 (overrides `run.concurrency`)

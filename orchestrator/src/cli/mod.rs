@@ -274,8 +274,14 @@ impl Started {
     }
 }
 
+/// Writes the report; `sts:ExternalId` values in documents are fingerprinted, the hand-off keeps
+/// the external ID (it is one of the values to enter in Radiant).
 fn write_report(path: &Path, report: &Report) -> Result<(), CliError> {
-    let text = serde_json::to_string_pretty(report).unwrap_or_default();
+    let mut value = render::redact_external_ids(&serde_json::to_value(report).unwrap_or_default());
+    if let Some(handoff) = &report.handoff {
+        value["handoff"] = serde_json::to_value(handoff).unwrap_or_default();
+    }
+    let text = serde_json::to_string_pretty(&value).unwrap_or_default();
     std::fs::write(path, text + "\n").map_err(|source| CliError::Write {
         path: path.to_owned(),
         source,
@@ -346,7 +352,7 @@ async fn plan(
     detailed: bool,
 ) -> Result<u8, CliError> {
     let ctx = context(g, &loaded.config, true).await?;
-    let outcome = engine::plan(&loaded.config, &ctx).await?;
+    let outcome = render::redact_outcome(&engine::plan(&loaded.config, &ctx).await?);
     ctx.progress.finish();
     match output {
         OutputFormat::Json => write_out(|o| {
@@ -386,7 +392,7 @@ async fn apply(
     let ctx = context(g, cfg, true).await?;
     let planned = engine::plan(cfg, &ctx).await?;
     ctx.progress.finish();
-    write_out(|o| render::plan_human(o, &planned, stdout_style()))?;
+    write_out(|o| render::plan_human(o, &render::redact_outcome(&planned), stdout_style()))?;
     if !yes && planned.has_changes() && !confirm("Apply these changes?") {
         return Err(CliError::Cancelled { what: "apply" });
     }

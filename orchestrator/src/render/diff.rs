@@ -19,8 +19,18 @@ fn line(sign: char, text: String) -> DiffLine {
 pub fn diff(before: Option<&Value>, after: Option<&Value>) -> Vec<DiffLine> {
     match (before, after) {
         (None, None) => Vec::new(),
-        (None, Some(a)) => vec![line('+', compact(a))],
-        (Some(b), None) => vec![line('-', compact(b))],
+        (None, Some(a)) if is_policy(a) => policy_diff(&empty_policy(a), a),
+        (Some(b), None) if is_policy(b) => policy_diff(b, &empty_policy(b)),
+        (None, Some(a)) => {
+            let mut out = Vec::new();
+            value_diff("", &Value::Object(serde_json::Map::new()), a, &mut out);
+            out
+        }
+        (Some(b), None) => {
+            let mut out = Vec::new();
+            value_diff("", b, &Value::Object(serde_json::Map::new()), &mut out);
+            out
+        }
         (Some(b), Some(a)) if is_policy(b) && is_policy(a) => policy_diff(b, a),
         (Some(b), Some(a)) => {
             let mut out = Vec::new();
@@ -28,6 +38,15 @@ pub fn diff(before: Option<&Value>, after: Option<&Value>) -> Vec<DiffLine> {
             out
         }
     }
+}
+
+/// `doc` with no statement (same `Version`), the other side of a create or delete.
+fn empty_policy(doc: &Value) -> Value {
+    let mut empty = doc.clone();
+    if let Some(obj) = empty.as_object_mut() {
+        obj.insert("Statement".to_owned(), Value::Array(Vec::new()));
+    }
+    empty
 }
 
 fn is_policy(v: &Value) -> bool {
@@ -105,6 +124,14 @@ fn policy_diff(before: &Value, after: &Value) -> Vec<DiffLine> {
     out
 }
 
+fn at(path: &str, v: &Value) -> String {
+    if path.is_empty() {
+        compact(v)
+    } else {
+        format!("{path}: {}", compact(v))
+    }
+}
+
 fn join(path: &str, key: &str) -> String {
     if path.is_empty() {
         key.to_owned()
@@ -137,18 +164,18 @@ fn value_diff(path: &str, before: &Value, after: &Value, out: &mut Vec<DiffLine>
             let al = as_list(Some(after));
             for b in &bl {
                 if !al.contains(b) {
-                    out.push(line('-', format!("{path}: {}", compact(b))));
+                    out.push(line('-', at(path, b)));
                 }
             }
             for a in &al {
                 if !bl.contains(a) {
-                    out.push(line('+', format!("{path}: {}", compact(a))));
+                    out.push(line('+', at(path, a)));
                 }
             }
         }
         _ => {
-            out.push(line('-', format!("{path}: {}", compact(before))));
-            out.push(line('+', format!("{path}: {}", compact(after))));
+            out.push(line('-', at(path, before)));
+            out.push(line('+', at(path, after)));
         }
     }
 }
@@ -189,6 +216,19 @@ mod tests {
         assert_eq!(d[0].sign, '-');
         assert_eq!(d[1].sign, '+');
         assert!(d[1].text.contains("a:C"));
+    }
+
+    #[test]
+    fn a_created_policy_lists_one_line_per_statement() {
+        let after = json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "A", "Effect": "Allow"}, {"Sid": "B", "Effect": "Deny"}]});
+        let d = diff(None, Some(&after));
+        assert_eq!(d.len(), 2, "{d:?}");
+        assert!(d.iter().all(|l| l.sign == '+'));
+        assert!(d[1].text.starts_with("Statement[Sid=B]: "));
+        let settings = json!({"Enable": true, "Features": ["S3_DATA_EVENTS"]});
+        let d = diff(None, Some(&settings));
+        assert_eq!(d[0].text, "Enable: true");
     }
 
     #[test]

@@ -102,6 +102,51 @@ pub fn accounts_summary(accounts: &[AccountResult], mode: RunMode) -> String {
     }
 }
 
+/// Replaces every `sts:ExternalId` condition value with a short fingerprint, so plans show that
+/// the external ID changes without printing it.
+///
+/// INVARIANT: the external ID is printed only in the hand-off.
+pub fn redact_external_ids(v: &Value) -> Value {
+    match v {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let v = if k.eq_ignore_ascii_case("sts:ExternalId") {
+                        fingerprint(v)
+                    } else {
+                        redact_external_ids(v)
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(redact_external_ids).collect()),
+        other => other.clone(),
+    }
+}
+
+fn fingerprint(v: &Value) -> Value {
+    match v {
+        Value::String(s) => {
+            let hex = orchestrator::config::sha256_hex(s.as_bytes());
+            Value::String(format!("<external-id sha256:{}>", &hex[..8]))
+        }
+        Value::Array(items) => Value::Array(items.iter().map(fingerprint).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The outcome with every change's documents passed through [`redact_external_ids`] (the typed
+/// `diff` is left alone: JSON outputs go through [`redact_external_ids`] as a whole).
+pub fn redact_outcome(o: &RunOutcome) -> RunOutcome {
+    let mut o = o.clone();
+    for c in &mut o.changes {
+        c.before = c.before.as_ref().map(redact_external_ids);
+        c.after = c.after.as_ref().map(redact_external_ids);
+    }
+    o
+}
+
 /// Renders one change with its diff.
 pub fn change(out: &mut dyn Write, c: &Change, style: Style) -> io::Result<()> {
     let (word, sign) = action_word(c.action);
@@ -216,13 +261,13 @@ pub fn failures(out: &mut dyn Write, o: &RunOutcome, style: Style) -> io::Result
 
 /// The machine-readable plan (`plan --output json`), documented in `docs/report.md`.
 pub fn plan_json(o: &RunOutcome) -> Value {
-    json!({
+    redact_external_ids(&json!({
         "schema_version": orchestrator::report::SCHEMA_VERSION,
         "changes": o.changes,
         "size_decisions": o.size_decisions,
         "summary": accounts_summary(&o.accounts, o.mode),
         "totals": orchestrator::report::Totals::of_accounts(&o.accounts),
-    })
+    }))
 }
 
 /// The end of `apply`: what was done, the values to enter in Radiant, the report's path.
@@ -437,6 +482,20 @@ mod tests {
         v.push(acc(AccountStatus::Skipped, Some("excluded")));
         assert!(
             accounts_summary(&v, RunMode::Plan).ends_with("3 skipped: 1 excluded, 2 suspended")
+        );
+    }
+
+    #[test]
+    fn external_ids_are_fingerprinted() {
+        let doc = json!({"Statement": [{"Condition": {"StringEquals": {"sts:ExternalId": "secret-id"}}}]});
+        let red = redact_external_ids(&doc);
+        let text = red.to_string();
+        assert!(!text.contains("secret-id"));
+        assert!(text.contains("<external-id sha256:"));
+        let other = redact_external_ids(&json!({"sts:ExternalId": "other-id"}));
+        assert_ne!(
+            red["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"],
+            other["sts:ExternalId"]
         );
     }
 
