@@ -59,7 +59,7 @@ pub(crate) struct AccountWork {
 }
 
 impl AccountWork {
-    fn new(account: DiscoveredAccount) -> Self {
+    pub(crate) fn new(account: DiscoveredAccount) -> Self {
         Self {
             account,
             clients: None,

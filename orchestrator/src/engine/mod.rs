@@ -12,7 +12,9 @@ mod common;
 mod discovery;
 mod fanout;
 mod hub;
+mod offboard;
 mod patch;
+mod verify;
 
 use serde::Serialize;
 
@@ -401,10 +403,7 @@ pub async fn verify(
     ctx: &RunContext,
     opts: &VerifyOptions,
 ) -> Result<VerifyOutcome, EngineError> {
-    let _ = (cfg, ctx, opts);
-    Err(EngineError::Preflight {
-        message: "the engine is being built".to_owned(),
-    })
+    verify::run(cfg, ctx, opts).await
 }
 
 /// Removes what the product created or added, in reverse order.
@@ -413,8 +412,5 @@ pub async fn offboard(
     ctx: &RunContext,
     opts: &OffboardOptions,
 ) -> Result<RunOutcome, EngineError> {
-    let _ = (cfg, ctx, opts);
-    Err(EngineError::Preflight {
-        message: "the engine is being built".to_owned(),
-    })
+    offboard::run(cfg, ctx, opts).await
 }

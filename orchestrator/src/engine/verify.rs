@@ -1,0 +1,371 @@
+//! Verification: the trail logs, the hub role trusts Radiant with the external ID, every
+//! covered detector is enabled and exports to the hub bucket, member roles trust the hub role,
+//! no shared policy names an account that is no longer covered, and (optionally) sample
+//! findings reach the bucket.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use account_worker::Pacer;
+use futures::StreamExt;
+use policy_model::builders::sid;
+use policy_model::{Arn, PolicyDocument};
+
+use super::common::parse_policy;
+use super::discovery;
+use super::{DiscoveredAccount, EngineError, RunContext, Topology, VerifyOptions, is_exporter};
+use crate::config::Config;
+use crate::outcome::{Check, VerifyOutcome};
+
+fn check(
+    scope: &str,
+    region: Option<&str>,
+    name: &str,
+    ok: bool,
+    detail: impl Into<String>,
+) -> Check {
+    Check {
+        scope: scope.to_owned(),
+        region: region.map(str::to_owned),
+        name: name.to_owned(),
+        ok,
+        detail: detail.into(),
+    }
+}
+
+async fn account_checks(
+    ctx: &RunContext,
+    cfg: &Config,
+    pacer: &Pacer,
+    hub: &crate::aws::AccountClients,
+    home: &str,
+    topology: &Topology,
+    a: DiscoveredAccount,
+) -> Vec<Check> {
+    let mut out = Vec::new();
+    let clients = if a.is_hub {
+        hub.clone()
+    } else {
+        pacer.wait_hub_sts().await;
+        let role = format!(
+            "arn:aws:iam::{}:role/{}",
+            a.id, cfg.organization.access_role_name
+        );
+        match ctx.aws.assume_role(hub, home, &a.id, &role, None).await {
+            Ok(c) => c,
+            Err(e) => {
+                out.push(check(
+                    &a.id,
+                    None,
+                    "access-role-assumable",
+                    false,
+                    e.to_string(),
+                ));
+                return out;
+            }
+        }
+    };
+    if !a.is_hub {
+        let iam = clients.iam(home);
+        let role = iam
+            .get_role()
+            .role_name(&cfg.radiant.member_role_name)
+            .send()
+            .await;
+        let ok = role
+            .as_ref()
+            .ok()
+            .and_then(|r| r.role.as_ref())
+            .and_then(|r| r.assume_role_policy_document())
+            .and_then(|t| parse_policy("", "iam:GetRole", t).ok())
+            .is_some_and(|d| d.statement(sid::TRUST_HUB_ROLE).is_some());
+        out.push(check(
+            &a.id,
+            None,
+            "member-role-trusts-hub-role",
+            ok,
+            if ok {
+                "trust statement present".into()
+            } else {
+                "the member role or its trust statement is missing: run apply".to_owned()
+            },
+        ));
+    }
+    if !cfg.guardduty.enabled {
+        return out;
+    }
+    let dest = if cfg.guardduty.prefix.is_empty() {
+        format!("arn:aws:s3:::{}", cfg.guardduty.bucket)
+    } else {
+        format!(
+            "arn:aws:s3:::{}/{}",
+            cfg.guardduty.bucket, cfg.guardduty.prefix
+        )
+    };
+    for region in &cfg.organization.regions {
+        let gd = clients.guardduty(region);
+        let ids = gd
+            .list_detectors()
+            .send()
+            .await
+            .map(|o| o.detector_ids().to_vec())
+            .unwrap_or_default();
+        let Some(id) = ids.first() else {
+            out.push(check(
+                &a.id,
+                Some(region),
+                "detector-enabled",
+                false,
+                "no detector: run apply",
+            ));
+            continue;
+        };
+        let enabled = gd
+            .get_detector()
+            .detector_id(id)
+            .send()
+            .await
+            .ok()
+            .and_then(|d| d.status().map(|s| s.as_str() == "ENABLED"))
+            .unwrap_or(false);
+        out.push(check(
+            &a.id,
+            Some(region),
+            "detector-enabled",
+            enabled,
+            format!("detector {id}"),
+        ));
+        if !is_exporter(topology, &a.id) {
+            continue;
+        }
+        let found = account_worker::read_destinations(&gd, pacer, &a.id, id)
+            .await
+            .unwrap_or_default();
+        let ours = found.iter().find(|d| {
+            d.destination_arn
+                .as_deref()
+                .is_some_and(|x| x.trim_end_matches('/') == dest)
+        });
+        let (ok, detail) = match ours {
+            Some(d) => (
+                d.status.as_deref() == Some("PUBLISHING"),
+                format!(
+                    "destination {} is {}",
+                    d.id,
+                    d.status.as_deref().unwrap_or("?")
+                ),
+            ),
+            None => (
+                false,
+                "no destination to the hub bucket: run apply".to_owned(),
+            ),
+        };
+        out.push(check(
+            &a.id,
+            Some(region),
+            "destination-publishing",
+            ok,
+            detail,
+        ));
+    }
+    out
+}
+
+/// Runs every check.
+pub(crate) async fn run(
+    cfg: &Config,
+    ctx: &RunContext,
+    opts: &VerifyOptions,
+) -> Result<VerifyOutcome, EngineError> {
+    ctx.aws.attach_progress(Arc::clone(&ctx.progress));
+    let calls_before = ctx.aws.stats().calls();
+    let pacer = Pacer::default();
+    let pf = discovery::preflight(cfg, &ctx.aws.caller("hub"), &pacer).await?;
+    let hub = ctx.aws.caller(pf.caller.as_str());
+    let disc = discovery::discover_accounts(cfg, &hub, &pacer, &pf).await?;
+    let home = pf.home_region.as_str().to_owned();
+    let mut checks = Vec::new();
+
+    if cfg.cloudtrail.enabled {
+        let status = hub
+            .cloudtrail(&home)
+            .get_trail_status()
+            .name(&cfg.cloudtrail.trail_name)
+            .send()
+            .await;
+        let (ok, detail) = match status {
+            Ok(s) => (
+                s.is_logging == Some(true) && s.latest_delivery_error.is_none(),
+                format!(
+                    "logging: {:?}, latest delivery error: {:?}",
+                    s.is_logging, s.latest_delivery_error
+                ),
+            ),
+            Err(e) => (
+                false,
+                account_worker::WorkerError::from_sdk("cloudtrail:GetTrailStatus", &e).to_string(),
+            ),
+        };
+        checks.push(check("hub", Some(&home), "trail-logging", ok, detail));
+    }
+    let role = hub
+        .iam(&home)
+        .get_role()
+        .role_name(&cfg.radiant.role_name)
+        .send()
+        .await;
+    let trusted = role
+        .as_ref()
+        .ok()
+        .and_then(|r| r.role.as_ref())
+        .and_then(|r| r.assume_role_policy_document())
+        .and_then(|t| parse_policy("", "iam:GetRole", t).ok());
+    let ok = trusted
+        .as_ref()
+        .and_then(|d| d.statement(sid::TRUST_RADIANT))
+        .is_some_and(|s| {
+            s.condition_values("StringEquals", "sts:ExternalId")
+                .iter()
+                .any(|v| Some(v.as_str()) == cfg.radiant.external_id.as_deref())
+        });
+    checks.push(check(
+        "hub",
+        None,
+        "hub-role-trusts-radiant",
+        ok,
+        if ok {
+            "Radiant's principal with the external ID"
+        } else {
+            "the hub role or its trust statement is missing: run apply"
+        },
+    ));
+
+    // Orphans: accounts named in the findings bucket policy that are no longer covered.
+    let covered: Vec<&str> = disc
+        .accounts
+        .iter()
+        .filter(|a| a.included())
+        .map(|a| a.id.as_str())
+        .collect();
+    let mut orphans = Vec::new();
+    let policy = if cfg.guardduty.enabled {
+        hub.s3(&home)
+            .get_bucket_policy()
+            .bucket(&cfg.guardduty.bucket)
+            .send()
+            .await
+            .ok()
+            .and_then(|out| out.policy().and_then(|t| PolicyDocument::parse(t).ok()))
+    } else {
+        None
+    };
+    for s in policy.iter().flat_map(|d| d.owned_statements()) {
+        for v in s.condition_values("StringEquals", "aws:SourceArn") {
+            let orphan = v
+                .parse::<Arn>()
+                .is_ok_and(|a| !covered.contains(&a.account()));
+            if orphan && !orphans.contains(&v) {
+                orphans.push(v);
+            }
+        }
+    }
+
+    let included: Vec<DiscoveredAccount> = disc
+        .accounts
+        .iter()
+        .filter(|a| a.included())
+        .cloned()
+        .collect();
+    ctx.progress.phase("verify", included.len() as u64);
+    let per_account: Vec<Vec<Check>> = futures::stream::iter(included)
+        .map(|a| {
+            let (pacer, hub, home, topology) = (&pacer, &hub, home.as_str(), &disc.topology);
+            async move {
+                let c = account_checks(ctx, cfg, pacer, hub, home, topology, a).await;
+                ctx.progress.advance(1);
+                c
+            }
+        })
+        .buffer_unordered(ctx.concurrency.max(1))
+        .collect()
+        .await;
+    ctx.progress.finish();
+    checks.extend(per_account.into_iter().flatten());
+
+    if opts.sample_findings && cfg.guardduty.enabled {
+        let gd = hub.guardduty(&home);
+        let ids = gd
+            .list_detectors()
+            .send()
+            .await
+            .map(|o| o.detector_ids().to_vec())
+            .unwrap_or_default();
+        let (ok, detail) = match ids.first() {
+            None => (
+                false,
+                "the hub has no detector in its home Region".to_owned(),
+            ),
+            Some(id) => match gd.create_sample_findings().detector_id(id).send().await {
+                Err(e) => (
+                    false,
+                    account_worker::WorkerError::from_sdk("guardduty:CreateSampleFindings", &e)
+                        .to_string(),
+                ),
+                Ok(_) => {
+                    let prefix = if cfg.guardduty.prefix.is_empty() {
+                        format!("AWSLogs/{}/GuardDuty/", pf.caller)
+                    } else {
+                        format!("{}/AWSLogs/{}/GuardDuty/", cfg.guardduty.prefix, pf.caller)
+                    };
+                    let s3 = hub.s3(&home);
+                    let start = Instant::now();
+                    let mut seen = false;
+                    loop {
+                        let listed = s3
+                            .list_objects_v2()
+                            .bucket(&cfg.guardduty.bucket)
+                            .prefix(&prefix)
+                            .max_keys(1)
+                            .send()
+                            .await;
+                        if listed.is_ok_and(|l| l.key_count().unwrap_or(0) > 0) {
+                            seen = true;
+                            break;
+                        }
+                        if start.elapsed() >= opts.wait {
+                            break;
+                        }
+                        // Polling an external effect (not a consistency workaround).
+                        tokio::time::sleep(Duration::from_secs(5).min(opts.wait)).await;
+                    }
+                    (
+                        seen,
+                        if seen {
+                            format!("sample findings arrived under `{prefix}`")
+                        } else {
+                            format!("no findings under `{prefix}` after {:?}", opts.wait)
+                        },
+                    )
+                }
+            },
+        };
+        checks.push(check(
+            "hub",
+            Some(&home),
+            "sample-findings-delivered",
+            ok,
+            detail,
+        ));
+    }
+    let calls_after = ctx.aws.stats().calls();
+    let api_calls = calls_after
+        .iter()
+        .map(|(k, v)| (k.clone(), v - calls_before.get(k).copied().unwrap_or(0)))
+        .filter(|(_, v)| *v > 0)
+        .collect();
+    Ok(VerifyOutcome {
+        checks,
+        orphans,
+        api_calls,
+    })
+}
