@@ -78,6 +78,8 @@ fn test(sh: &Shell) -> Result<()> {
     let python = emulator::ensure_venv(sh)?;
     emulator::self_test(sh, &python)?;
     let _env = sh.push_env(emulator::PYTHON_ENV_VAR, &python);
+    // The CLI tests run the real binary; building it here first makes their own build a no-op.
+    cmd!(sh, "cargo build -p orchestrator --bin radiant-onboard").run()?;
     cmd!(sh, "cargo test --workspace --all-targets --no-fail-fast").run()?;
     Ok(())
 }
