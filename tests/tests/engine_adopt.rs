@@ -10,6 +10,10 @@ use orchestrator::engine;
 use orchestrator::outcome::{AccountStatus, ChangeAction};
 use policy_model::PolicyDocument;
 
+#[expect(
+    clippy::expect_used,
+    reason = "test helper: a missing policy must fail the test"
+)]
 async fn bucket_policy(aws: &orchestrator::aws::SdkFactory, bucket: &str) -> PolicyDocument {
     let out = hub(aws)
         .s3("us-east-1")

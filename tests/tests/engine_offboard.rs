@@ -15,6 +15,10 @@ fn minify(text: &str) -> String {
         .map_or_else(|_| text.to_owned(), |v| v.to_string())
 }
 
+#[expect(
+    clippy::unwrap_used,
+    reason = "test helper: a failed read must fail the test"
+)]
 async fn snapshot(
     aws: &SdkFactory,
     accounts: &[String],
