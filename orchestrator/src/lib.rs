@@ -6,6 +6,6 @@ pub mod aws;
 pub mod config;
 pub mod engine;
 pub mod outcome;
-pub mod progress;
 pub mod permissions;
+pub mod progress;
 pub mod report;
