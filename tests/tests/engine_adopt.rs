@@ -147,9 +147,26 @@ async fn existing_resources_are_adopted_and_customer_content_survives() {
             vec![d.detector_id.clone()],
             "one detector, the customer's"
         );
-        // The update of the adopted detector is in the outcome. (Re-reading it with GetDetector
-        // is left out: the emulator answers features[].updatedAt as an ISO string after an
-        // UpdateDetector, which the SDK cannot decode.)
+        // The adopted detector now has the configured settings (read back from GuardDuty), and
+        // the update is in the outcome with the customer's previous settings.
+        let live = gd
+            .get_detector()
+            .detector_id(&d.detector_id)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            live.finding_publishing_frequency().map(|f| f.as_str()),
+            Some("FIFTEEN_MINUTES")
+        );
+        assert!(
+            live.features()
+                .iter()
+                .any(|f| f.name().map(|n| n.as_str()) == Some("S3_DATA_EVENTS")
+                    && f.status().map(|s| s.as_str()) == Some("ENABLED")),
+            "{:?}",
+            live.features()
+        );
         let arn = format!(
             "arn:aws:guardduty:{}:{}:detector/{}",
             d.region, d.account, d.detector_id
@@ -211,4 +228,10 @@ async fn existing_resources_are_adopted_and_customer_content_survives() {
             .iter()
             .all(|c| c.action != ChangeAction::Delete)
     );
+
+    // A second run over the adopted resources has nothing left to do.
+    emu.reset_counters();
+    let again = engine::plan(&cfg, &ctx).await.expect("plan after apply");
+    assert!(!again.has_changes(), "{:#?}", again.changes);
+    assert_eq!(emu.counters().writes(), 0);
 }

@@ -910,10 +910,6 @@ impl Hub<'_> {
                 .await
             {
                 Ok(out) => Some(out),
-                // Some S3 implementations answer an empty configuration with a differently named
-                // empty root element, which the SDK cannot decode: a 200 with no element inside
-                // is an empty configuration.
-                Err(e) if is_empty_success(&e) => None,
                 Err(e) => {
                     return Err(hub_sdk("s3:GetBucketNotificationConfiguration", &resource)(
                         e,
@@ -1023,30 +1019,6 @@ fn selectors_cover(selectors: &[EventSelector], data_events: bool, partition: Pa
             }) && s.read_write_type() == Some(&ReadWriteType::All)
         });
     mgmt && data
-}
-
-/// True for a 200 answer whose XML body holds no element besides its (empty) root.
-fn is_empty_success<E>(
-    e: &aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>,
-) -> bool {
-    let Some(raw) = e.raw_response() else {
-        return false;
-    };
-    if raw.status().as_u16() != 200 {
-        return false;
-    }
-    let Some(body) = raw.body().bytes() else {
-        return false;
-    };
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    let without_decl = match text.strip_prefix("<?xml") {
-        Some(rest) => rest.split_once("?>").map_or("", |(_, r)| r).trim(),
-        None => text,
-    };
-    without_decl.starts_with('<')
-        && without_decl.ends_with("/>")
-        && without_decl.matches('<').count() == 1
 }
 
 fn build_err(op: &str, e: impl std::fmt::Display) -> account_worker::WorkerError {

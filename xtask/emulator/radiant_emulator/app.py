@@ -162,9 +162,14 @@ class EmulatorApp:
 
         chunks = b"".join(self.moto(environ, capture))
         status = int(str(captured.get("status", "500")).split(" ", 1)[0])
+        headers = captured.get("headers", [])
         if 200 <= status < 300:
-            self.state.after(req, ident, chunks)
-        start_response(captured.get("status", "500 Internal Server Error"), captured.get("headers", []))
+            corrected = self.state.after(req, ident, chunks)
+            if corrected is not None:
+                chunks = corrected
+                headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+                headers.append(("Content-Length", str(len(chunks))))
+        start_response(captured.get("status", "500 Internal Server Error"), headers)
         return [chunks]
 
     @staticmethod

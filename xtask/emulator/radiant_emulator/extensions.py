@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 import re
 import threading
 import uuid
@@ -195,10 +196,12 @@ class State:
             return None
         return handler(self, req, ident)
 
-    def after(self, req: AwsRequest, ident: Identity, body: bytes) -> None:
+    def after(self, req: AwsRequest, ident: Identity, body: bytes) -> bytes | None:
+        """Runs the post hook of a successful moto answer; a hook may return a corrected body."""
         hook = POST_HOOKS.get((req.service, req.operation))
         if hook is not None:
-            hook(self, req, ident, body)
+            return hook(self, req, ident, body)
+        return None
 
     # -- GuardDuty -----------------------------------------------------------------------------
 
@@ -306,7 +309,8 @@ def _merge_features(existing: list[dict[str, Any]], updates: list[dict[str, Any]
         name = f.get("name")
         entry = merged.setdefault(name, {"name": name})
         entry.update(f)
-        entry["updatedAt"] = now_iso()
+        # GuardDuty's JSON protocol carries timestamps as epoch seconds (the SDKs reject ISO text).
+        entry["updatedAt"] = time.time()
     return list(merged.values())
 
 
@@ -849,8 +853,18 @@ PRE_HOOKS: dict[tuple[str, str], Any] = {
     ("cloudtrail", "UpdateTrail"): cloudtrail_check,
 }
 
+def s3_get_notification_after(state: State, req: AwsRequest, ident: Identity, body: bytes) -> bytes | None:
+    """moto answers an empty configuration with `<GetBucketNotificationResponse/>`; S3 answers
+    `<NotificationConfiguration/>` (which is what the SDKs decode)."""
+    root = ET.fromstring(body or b"<NotificationConfiguration/>")
+    if root.tag.split("}")[-1] != "NotificationConfiguration" and len(root) == 0:
+        return b'<?xml version="1.0" encoding="UTF-8"?>\n<NotificationConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>'
+    return None
+
+
 POST_HOOKS: dict[tuple[str, str], Any] = {
     ("guardduty", "DeleteDetector"): gd_delete_detector_after,
+    ("s3", "GetBucketNotificationConfiguration"): s3_get_notification_after,
 }
 
 

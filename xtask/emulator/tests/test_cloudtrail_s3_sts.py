@@ -109,3 +109,35 @@ def test_assume_role_checks_existence_and_external_id(emu):
     assert code_of(lambda: hub_sts.assume_role(RoleArn=f"arn:aws:iam::{member}:role/radiant-member", RoleSessionName="ab")) == "AccessDenied"
     assumed = hub_sts.assume_role(RoleArn=f"arn:aws:iam::{member}:role/radiant-member", RoleSessionName="ab", ExternalId="cred-123")
     assert assumed["AssumedRoleUser"]["Arn"].startswith(f"arn:aws:sts::{member}:assumed-role/radiant-member/")
+
+
+
+def raw_body_of(client, operation):
+    """Captures the raw HTTP body of the next `operation` call of `client`."""
+    seen = {}
+    client.meta.events.register(
+        f"after-call.{client.meta.service_model.endpoint_prefix}.{operation}",
+        lambda http_response, **_: seen.setdefault("body", http_response.content),
+    )
+    return seen
+
+
+def test_empty_bucket_notification_reads_back_as_s3_answers_it(emu):
+    emu.seed(accounts=1, ous=0, seed=5)
+    s3 = emu.client("s3")
+    s3.create_bucket(Bucket="no-notifications-yet")
+    seen = raw_body_of(s3, "GetBucketNotificationConfiguration")
+    s3.get_bucket_notification_configuration(Bucket="no-notifications-yet")
+    assert b"<NotificationConfiguration" in seen["body"], seen
+    assert b"GetBucketNotificationResponse" not in seen["body"], seen
+
+
+def test_detector_feature_timestamps_are_epoch_seconds(emu):
+    gd = emu.client("guardduty")
+    det = gd.create_detector(Enable=True)["DetectorId"]
+    gd.update_detector(DetectorId=det, Features=[{"Name": "S3_DATA_EVENTS", "Status": "ENABLED"}])
+    seen = raw_body_of(gd, "GetDetector")
+    out = gd.get_detector(DetectorId=det)
+    features = json.loads(seen["body"])["features"]
+    assert all(isinstance(f["updatedAt"], (int, float)) for f in features), features
+    assert any(f["Name"] == "S3_DATA_EVENTS" and f["Status"] == "ENABLED" for f in out["Features"])
