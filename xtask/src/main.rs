@@ -35,6 +35,10 @@ fn main() -> Result<()> {
     let rest: Vec<String> = args.collect();
     let sh = Shell::new()?;
     sh.change_dir(project_root());
+    // `cargo run` sets CARGO_MANIFEST_DIR (to xtask/) for us; some build scripts (ring's) rerun
+    // when it changes, so cargo builds started from here would invalidate direct builds and the
+    // other way round. The commands we run get the environment a user's shell has.
+    sh.remove_var("CARGO_MANIFEST_DIR");
     match command.as_str() {
         "test" => test(&sh),
         "ci" => ci(&sh),
