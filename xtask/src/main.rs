@@ -35,10 +35,6 @@ fn main() -> Result<()> {
     let rest: Vec<String> = args.collect();
     let sh = Shell::new()?;
     sh.change_dir(project_root());
-    // `cargo run` sets CARGO_MANIFEST_DIR (to xtask/) for us; some build scripts (ring's) rerun
-    // when it changes, so cargo builds started from here would invalidate direct builds and the
-    // other way round. The commands we run get the environment a user's shell has.
-    sh.remove_var("CARGO_MANIFEST_DIR");
     match command.as_str() {
         "test" => test(&sh),
         "ci" => ci(&sh),
@@ -83,8 +79,12 @@ fn test(sh: &Shell) -> Result<()> {
     emulator::self_test(sh, &python)?;
     let _env = sh.push_env(emulator::PYTHON_ENV_VAR, &python);
     // The CLI tests run the real binary; building it here first makes their own build a no-op.
-    cmd!(sh, "cargo build -p orchestrator --bin radiant-onboard").run()?;
-    cmd!(sh, "cargo test --workspace --all-targets --no-fail-fast").run()?;
+    cmd!(sh, "cargo build -p orchestrator --bin radiant-onboard")
+        .env_remove(CARGO_RUN_VAR)
+        .run()?;
+    cmd!(sh, "cargo test --workspace --all-targets --no-fail-fast")
+        .env_remove(CARGO_RUN_VAR)
+        .run()?;
     Ok(())
 }
 
@@ -93,13 +93,22 @@ fn test(sh: &Shell) -> Result<()> {
 /// holds the lock of the development build directory.
 pub fn release_binary(sh: &Shell) -> Result<PathBuf> {
     let target_dir = project_root().join("target/optimized");
-    cmd!(sh, "cargo build --release --locked -p orchestrator --bin radiant-onboard --target-dir {target_dir}").run()?;
+    cmd!(sh, "cargo build --release --locked -p orchestrator --bin radiant-onboard --target-dir {target_dir}").env_remove(CARGO_RUN_VAR).run()?;
     Ok(target_dir.join("release/radiant-onboard"))
 }
 
+/// `cargo run` sets CARGO_MANIFEST_DIR (to `xtask/`) for us; some build scripts (ring's) rerun
+/// when it changes, so a cargo started from here with it would invalidate direct builds and the
+/// other way round. Every cargo command of xtask runs without it.
+const CARGO_RUN_VAR: &str = "CARGO_MANIFEST_DIR";
+
 fn ci(sh: &Shell) -> Result<()> {
     tidy::check(&project_root())?;
-    cmd!(sh, "cargo fmt --all --check").run()?;
-    cmd!(sh, "cargo clippy --workspace --all-targets -- -D warnings").run()?;
+    cmd!(sh, "cargo fmt --all --check")
+        .env_remove(CARGO_RUN_VAR)
+        .run()?;
+    cmd!(sh, "cargo clippy --workspace --all-targets -- -D warnings")
+        .env_remove(CARGO_RUN_VAR)
+        .run()?;
     test(sh)
 }
