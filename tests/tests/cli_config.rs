@@ -7,7 +7,10 @@ use cli_support::{Schema, TempDir, binary, fixtures, run, run_with_env};
 use integration_tests::{SeedSpec, emulator};
 
 /// The key a fixture expects, from its first line `# expect-key: KEY`.
-#[expect(clippy::panic, reason = "test helper: a malformed fixture must fail the test")]
+#[expect(
+    clippy::panic,
+    reason = "test helper: a malformed fixture must fail the test"
+)]
 fn expected_key(text: &str) -> String {
     text.lines()
         .next()
