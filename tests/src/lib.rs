@@ -196,6 +196,11 @@ impl EmulatorGuard {
             .unwrap_or_else(|err| panic!("cannot decode the seed answer `{answer}`: {err}"))
     }
 
+    /// Forgets every resource, fault and counter: the emulator as it started.
+    pub fn reset(&self) {
+        self.control("POST", "reset", "{}");
+    }
+
     /// Replaces the fault injection settings (all off: `FaultSpec::default()`).
     #[expect(
         clippy::panic,
@@ -205,6 +210,37 @@ impl EmulatorGuard {
         let body = serde_json::to_string(spec)
             .unwrap_or_else(|err| panic!("cannot encode the fault spec: {err}"));
         self.control("POST", "faults", &body);
+    }
+
+    /// Arms the emulator's concurrent writer: right after the `nth` `operation`
+    /// (`GetBucketPolicy` or `PutBucketPolicy`) on `bucket` is answered, another writer adds
+    /// `statement` to the bucket policy; with `stale`, it writes the document as it was *before*
+    /// that request plus `statement` (a writer that read before ours, so ours is lost).
+    pub fn arm_concurrent_edit(
+        &self,
+        bucket: &str,
+        operation: &str,
+        nth: u32,
+        stale: bool,
+        statement: &serde_json::Value,
+    ) {
+        let body = serde_json::json!({
+            "bucket": bucket,
+            "operation": operation,
+            "nth": nth,
+            "stale": stale,
+            "statement": statement,
+        });
+        self.control("POST", "concurrent-edit", &body.to_string());
+    }
+
+    /// True once the armed concurrent edit was written.
+    pub fn concurrent_edit_fired(&self) -> bool {
+        let answer = self.control("GET", "concurrent-edit", "");
+        serde_json::from_str::<serde_json::Value>(&answer)
+            .ok()
+            .and_then(|v| v.get("fired").and_then(serde_json::Value::as_bool))
+            .unwrap_or(false)
     }
 
     /// The calls counted since the last reset.

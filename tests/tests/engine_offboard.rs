@@ -1,159 +1,31 @@
 //! Verify after onboarding, then offboard: the organization is back to its exact
-//! pre-onboarding state (compared with a snapshot taken with the SDK).
+//! pre-onboarding state (compared with a snapshot taken with the SDK), adopted detectors
+//! included: they keep existing and get their previous settings back.
 
 mod engine_support;
 
-use std::collections::BTreeMap;
-
+use engine_support::state::{differences, snapshot};
 use engine_support::*;
 use integration_tests::{SeedSpec, emulator};
-use orchestrator::aws::SdkFactory;
+use orchestrator::aws::{AwsOptions, SdkFactory};
 use orchestrator::engine::{self, OffboardOptions, VerifyOptions};
-
-fn minify(text: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(text)
-        .map_or_else(|_| text.to_owned(), |v| v.to_string())
-}
 
 #[expect(
     clippy::unwrap_used,
-    reason = "test helper: a failed read must fail the test"
+    reason = "test helper: a missing detector must fail the test"
 )]
-async fn snapshot(
-    aws: &SdkFactory,
-    accounts: &[String],
-    regions: &[&str],
-) -> BTreeMap<String, String> {
-    let mut snap = BTreeMap::new();
-    let h = hub(aws);
-    let s3 = h.s3("us-east-1");
-    let buckets: Vec<String> = s3
-        .list_buckets()
+async fn detector_of(aws: &SdkFactory, account: &str, region: &str) -> String {
+    member(aws, account)
+        .await
+        .guardduty(region)
+        .list_detectors()
         .send()
         .await
         .unwrap()
-        .buckets()
-        .iter()
-        .filter_map(|b| b.name().map(str::to_owned))
-        .collect();
-    for b in &buckets {
-        // Whitespace aside (the product writes minified JSON), the text must be identical:
-        // same statements, same order, same keys.
-        let policy = s3
-            .get_bucket_policy()
-            .bucket(b)
-            .send()
-            .await
-            .ok()
-            .and_then(|p| p.policy().map(minify));
-        snap.insert(format!("bucket {b} policy"), format!("{policy:?}"));
-        let notif = s3
-            .get_bucket_notification_configuration()
-            .bucket(b)
-            .send()
-            .await
-            .ok()
-            .map(|n| format!("{:?}", n.topic_configurations()));
-        snap.insert(format!("bucket {b} notifications"), format!("{notif:?}"));
-    }
-    snap.insert("buckets".into(), format!("{buckets:?}"));
-    let kms = h.kms("us-east-1");
-    let aliases: Vec<String> = kms
-        .list_aliases()
-        .send()
-        .await
+        .detector_ids()
+        .first()
         .unwrap()
-        .aliases()
-        .iter()
-        .filter_map(|a| a.alias_name().map(str::to_owned))
-        .filter(|a| !a.starts_with("alias/aws/"))
-        .collect();
-    for a in &aliases {
-        let p = kms
-            .get_key_policy()
-            .key_id(a)
-            .policy_name("default")
-            .send()
-            .await
-            .ok()
-            .and_then(|p| p.policy().map(minify));
-        snap.insert(format!("key {a} policy"), format!("{p:?}"));
-    }
-    snap.insert("aliases".into(), format!("{aliases:?}"));
-    let topics: Vec<String> = h
-        .sns("us-east-1")
-        .list_topics()
-        .send()
-        .await
-        .unwrap()
-        .topics()
-        .iter()
-        .filter_map(|t| t.topic_arn().map(str::to_owned))
-        .collect();
-    snap.insert("topics".into(), format!("{topics:?}"));
-    let trails: Vec<String> = h
-        .cloudtrail("us-east-1")
-        .describe_trails()
-        .send()
-        .await
-        .unwrap()
-        .trail_list()
-        .iter()
-        .filter_map(|t| t.name().map(str::to_owned))
-        .collect();
-    snap.insert("trails".into(), format!("{trails:?}"));
-    let iam = h.iam("us-east-1");
-    let roles: Vec<String> = iam
-        .list_roles()
-        .send()
-        .await
-        .unwrap()
-        .roles()
-        .iter()
-        .map(|r| r.role_name().to_owned())
-        .collect();
-    snap.insert("hub roles".into(), format!("{roles:?}"));
-    let policies: Vec<String> = iam
-        .list_policies()
-        .scope(orchestrator::aws::sdk::iam::types::PolicyScopeType::Local)
-        .send()
-        .await
-        .unwrap()
-        .policies()
-        .iter()
-        .filter_map(|p| p.policy_name().map(str::to_owned))
-        .collect();
-    snap.insert("hub policies".into(), format!("{policies:?}"));
-    for a in accounts {
-        let m = if a == integration_tests::MANAGEMENT_ACCOUNT_ID {
-            hub(aws)
-        } else {
-            member(aws, a).await
-        };
-        let roles: Vec<String> = m
-            .iam("us-east-1")
-            .list_roles()
-            .send()
-            .await
-            .unwrap()
-            .roles()
-            .iter()
-            .map(|r| r.role_name().to_owned())
-            .collect();
-        snap.insert(format!("{a} roles"), format!("{roles:?}"));
-        for r in regions {
-            let ids = m
-                .guardduty(r)
-                .list_detectors()
-                .send()
-                .await
-                .unwrap()
-                .detector_ids()
-                .to_vec();
-            snap.insert(format!("{a} {r} detectors"), format!("{ids:?}"));
-        }
-    }
-    snap
+        .clone()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -163,6 +35,8 @@ async fn verify_passes_after_apply_and_offboard_restores_the_exact_previous_stat
     let seed = emu.seed(&SeedSpec {
         accounts: 6,
         regions: regions.iter().map(|r| r.to_string()).collect(),
+        // Adopted detectors (ONE_HOUR, S3 protection off) must get their settings back.
+        existing_detectors: 3,
         hub_customer_buckets: vec![GD_BUCKET.into()],
         hub_customer_key_alias: Some("alias/guardduty-findings".into()),
         existing_notification_bucket: Some(GD_BUCKET.into()),
@@ -194,6 +68,80 @@ async fn verify_passes_after_apply_and_offboard_restores_the_exact_previous_stat
     let failed: Vec<_> = verified.checks.iter().filter(|c| !c.ok).collect();
     assert!(failed.is_empty(), "{failed:#?}");
     assert!(verified.orphans.is_empty());
+
+    // Radiant's side of the hand-off, in the emulator: Radiant's principal assumes the hub role
+    // with the external ID (never without it, never with another), then a member role from there.
+    let (key, secret) = emu.credentials_for(&cfg.radiant.principal_arn);
+    let radiant = SdkFactory::load_with_static_credentials(
+        &AwsOptions {
+            endpoint_url: Some(emu.endpoint().to_owned()),
+            profile: None,
+            region: Some(integration_tests::DEFAULT_REGION.to_owned()),
+        },
+        &key,
+        &secret,
+    )
+    .await
+    .expect("Radiant's credentials");
+    let mgmt = integration_tests::MANAGEMENT_ACCOUNT_ID;
+    let from = radiant.caller("649384204969");
+    let hub_role = format!("arn:aws:iam::{mgmt}:role/{}", cfg.radiant.role_name);
+    for wrong in [None, Some("not-the-external-id")] {
+        let refused = radiant
+            .assume_role(&from, "us-east-1", mgmt, &hub_role, wrong)
+            .await;
+        assert!(refused.is_err(), "assumed the hub role with {wrong:?}");
+    }
+    let as_hub_role = radiant
+        .assume_role(&from, "us-east-1", mgmt, &hub_role, Some(EXTERNAL_ID))
+        .await
+        .expect("Radiant assumes the hub role with the external ID");
+    let first = &seed.active_account_ids()[0];
+    let member_role = format!("arn:aws:iam::{first}:role/{}", cfg.radiant.member_role_name);
+    radiant
+        .assume_role(
+            &as_hub_role,
+            "us-east-1",
+            first,
+            &member_role,
+            Some(EXTERNAL_ID),
+        )
+        .await
+        .expect("the hub role assumes a member role with the external ID");
+
+    // An account that is no longer covered shows up as an orphan of every shared policy that
+    // still names it: its detectors (bucket and key policies) and its member role (hub role).
+    let gone = seed.active_account_ids()[0].clone();
+    let mut narrower = cfg.clone();
+    narrower.organization.exclude_accounts.push(gone.clone());
+    let narrowed = engine::verify(
+        &narrower,
+        &ctx,
+        &VerifyOptions {
+            sample_findings: false,
+            wait: std::time::Duration::ZERO,
+        },
+    )
+    .await
+    .expect("verify");
+    let orphans = &narrowed.orphans;
+    assert!(orphans.iter().all(|o| o.contains(&gone)), "{orphans:#?}");
+    for region in regions {
+        assert!(
+            orphans.contains(&format!(
+                "arn:aws:guardduty:{region}:{gone}:detector/{}",
+                detector_of(&aws, &gone, region).await
+            )),
+            "{orphans:#?}"
+        );
+    }
+    assert!(
+        orphans.contains(&format!(
+            "arn:aws:iam::{gone}:role/{}",
+            cfg.radiant.member_role_name
+        )),
+        "{orphans:#?}"
+    );
     assert!(
         verified
             .checks
@@ -206,11 +154,6 @@ async fn verify_passes_after_apply_and_offboard_restores_the_exact_previous_stat
         .expect("offboard");
     assert!(!off.has_failures(), "{:#?}", off.accounts);
     let after = snapshot(&aws, &accounts, &regions).await;
-    let diff: Vec<_> = before
-        .iter()
-        .filter(|(k, v)| after.get(*k) != Some(v))
-        .map(|(k, v)| (k, v, after.get(k)))
-        .collect();
+    let diff = differences(&before, &after);
     assert!(diff.is_empty(), "differs from before onboarding: {diff:#?}");
-    assert_eq!(before.len(), after.len());
 }

@@ -1,10 +1,12 @@
 //! Injected throttling, 500s and dropped connections, and a run aborted half-way: running
-//! again converges to the complete state, after which nothing is left to change.
+//! again converges to the same final state as a clean run (compared resource by resource with
+//! a snapshot of the clean run), after which nothing is left to change.
 
 mod engine_support;
 
 use std::time::Duration;
 
+use engine_support::state::{differences, snapshot};
 use engine_support::*;
 use integration_tests::{FaultSpec, SeedSpec, emulator};
 use orchestrator::engine;
@@ -41,15 +43,33 @@ fn assert_complete(outcome: &RunOutcome, members: usize, regions: usize) {
 async fn faults_and_an_aborted_run_converge_on_the_next_run() {
     let emu = emulator();
     let regions = ["us-east-1", "eu-west-1"];
-    emu.seed(&SeedSpec {
+    let spec = SeedSpec {
         accounts: 12,
         regions: regions.iter().map(|r| r.to_string()).collect(),
+        existing_detectors: 2,
+        seed: 11,
         ..SeedSpec::default()
-    });
+    };
+    let cfg = config(&regions, "");
+
+    // The reference: the same organization onboarded by one clean run.
+    let seeded = emu.seed(&spec);
+    let mut accounts = seeded.active_account_ids();
+    accounts.push(integration_tests::MANAGEMENT_ACCOUNT_ID.to_owned());
     let aws = factory(&emu).await;
     enable_trusted_access(&aws).await;
-    let cfg = config(&regions, "");
     let ctx = context(aws.clone(), 8);
+    let clean = engine::apply(&cfg, &ctx).await.expect("clean run");
+    assert_complete(&clean, 12, regions.len());
+    let reference = snapshot(&aws, &accounts, &regions).await;
+
+    // The same organization again (same seed, same ids), this time the hard way.
+    emu.reset();
+    assert_eq!(
+        emu.seed(&spec).active_account_ids(),
+        seeded.active_account_ids()
+    );
+    enable_trusted_access(&aws).await;
 
     // A run aborted half-way (the future is dropped mid-flight).
     let aborted =
@@ -83,4 +103,8 @@ async fn faults_and_an_aborted_run_converge_on_the_next_run() {
     let plan = engine::plan(&cfg, &ctx).await.expect("plan");
     assert!(!plan.has_changes(), "{:#?}", plan.changes);
     assert_eq!(writes(&emu), Default::default());
+
+    let converged = snapshot(&aws, &accounts, &regions).await;
+    let diff = differences(&reference, &converged);
+    assert!(diff.is_empty(), "differs from the clean run: {diff:#?}");
 }

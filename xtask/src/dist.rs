@@ -108,7 +108,7 @@ pub fn release(sh: &Shell, version: &str) -> Result<()> {
     let bumped = set_workspace_version(&manifest, version)?;
     if bumped != manifest {
         std::fs::write(&manifest_path, bumped)?;
-        cmd!(sh, "cargo update --workspace --offline").run()?;
+        crate::cargo_env(cmd!(sh, "cargo update --workspace --offline")).run()?;
         cmd!(sh, "git add Cargo.toml Cargo.lock").run()?;
         cmd!(sh, "git commit -m {version}").run()?;
     }

@@ -79,36 +79,65 @@ fn test(sh: &Shell) -> Result<()> {
     emulator::self_test(sh, &python)?;
     let _env = sh.push_env(emulator::PYTHON_ENV_VAR, &python);
     // The CLI tests run the real binary; building it here first makes their own build a no-op.
-    cmd!(sh, "cargo build -p orchestrator --bin radiant-onboard")
-        .env_remove(CARGO_RUN_VAR)
-        .run()?;
-    cmd!(sh, "cargo test --workspace --all-targets --no-fail-fast")
-        .env_remove(CARGO_RUN_VAR)
-        .run()?;
+    cargo_env(cmd!(
+        sh,
+        "cargo build -p orchestrator --bin radiant-onboard"
+    ))
+    .run()?;
+    cargo_env(cmd!(
+        sh,
+        "cargo test --workspace --all-targets --no-fail-fast"
+    ))
+    .run()?;
     Ok(())
 }
 
 /// Builds the optimized `radiant-onboard` binary and returns its path. Release builds use their
 /// own target directory (`target/optimized`) so that a long optimized build of the AWS SDK never
 /// holds the lock of the development build directory.
+/// With `CARGO_TARGET_DIR` set, it goes to `$CARGO_TARGET_DIR/optimized` instead (so that a
+/// scratch clone, e.g. for a release rehearsal, can share the compiled dependencies).
 pub fn release_binary(sh: &Shell) -> Result<PathBuf> {
-    let target_dir = project_root().join("target/optimized");
-    cmd!(sh, "cargo build --release --locked -p orchestrator --bin radiant-onboard --target-dir {target_dir}").env_remove(CARGO_RUN_VAR).run()?;
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| project_root().join("target"), PathBuf::from)
+        .join("optimized");
+    cargo_env(cmd!(sh, "cargo build --release --locked -p orchestrator --bin radiant-onboard --target-dir {target_dir}")).run()?;
     Ok(target_dir.join("release/radiant-onboard"))
 }
 
-/// `cargo run` sets CARGO_MANIFEST_DIR (to `xtask/`) for us; some build scripts (ring's) rerun
-/// when it changes, so a cargo started from here with it would invalidate direct builds and the
-/// other way round. Every cargo command of xtask runs without it.
-const CARGO_RUN_VAR: &str = "CARGO_MANIFEST_DIR";
+/// `cargo run` gives xtask the variables cargo sets for a package (CARGO_PKG_NAME=xtask,
+/// CARGO_MANIFEST_DIR=xtask/, ...). Build scripts such as ring's declare
+/// `rerun-if-env-changed` on several of them, so a cargo started from here with them would rebuild
+/// the AWS SDK stack on every switch between `cargo xtask ...` and a plain `cargo build` (the
+/// fingerprint log says `EnvVarChanged { name: "CARGO_PKG_NAME", old_value: Some("xtask") }`).
+/// Every cargo command of xtask goes through this, so it runs in the caller's own environment.
+pub fn cargo_env(mut cmd: xshell::Cmd<'_>) -> xshell::Cmd<'_> {
+    for (name, _) in std::env::vars_os() {
+        let Some(name) = name.to_str() else { continue };
+        if is_cargo_run_var(name) {
+            cmd = cmd.env_remove(name);
+        }
+    }
+    cmd
+}
+
+/// The variables cargo sets for the package it runs (and none of the user's, such as CARGO_HOME).
+fn is_cargo_run_var(name: &str) -> bool {
+    name.starts_with("CARGO_PKG_")
+        || name.starts_with("CARGO_MANIFEST_")
+        || matches!(
+            name,
+            "CARGO_CRATE_NAME" | "CARGO_BIN_NAME" | "CARGO_PRIMARY_PACKAGE"
+        )
+}
 
 fn ci(sh: &Shell) -> Result<()> {
     tidy::check(&project_root())?;
-    cmd!(sh, "cargo fmt --all --check")
-        .env_remove(CARGO_RUN_VAR)
-        .run()?;
-    cmd!(sh, "cargo clippy --workspace --all-targets -- -D warnings")
-        .env_remove(CARGO_RUN_VAR)
-        .run()?;
+    cargo_env(cmd!(sh, "cargo fmt --all --check")).run()?;
+    cargo_env(cmd!(
+        sh,
+        "cargo clippy --workspace --all-targets -- -D warnings"
+    ))
+    .run()?;
     test(sh)
 }

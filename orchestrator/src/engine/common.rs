@@ -136,10 +136,15 @@ pub(crate) fn parse_policy(
 /// Read-merge-write of a shared policy document.
 ///
 /// `read` fetches the live document (`None`: no policy yet), `plan` merges the product's
-/// statements into it (foreign statements untouched), `write` stores a minified document. The
-/// document is read right before the write; after the write it is read again and, if a
-/// concurrent writer replaced it meanwhile, the product's statements are merged into the new
-/// version and written again, so a foreign edit is never lost.
+/// statements into it (foreign statements untouched), `write` stores a minified document.
+///
+/// S3, KMS and SNS policies have no conditional write, so the document is read again right before
+/// each write: if it changed since it was planned (a concurrent foreign edit), the product's
+/// statements are merged into the new version first. After the write it is read back: if a
+/// writer that read before us replaced it meanwhile, our statements are merged into that version
+/// and written again. A document that keeps changing after [`MERGE_ATTEMPTS`] writes is an error
+/// (run again), never a silent loss. The only edit this cannot see is one written in the
+/// milliseconds between the pre-write read and the write itself.
 pub(crate) async fn ensure_policy(
     log: &mut HubLog,
     mode: Mode,
@@ -174,19 +179,46 @@ pub(crate) async fn ensure_policy(
         log.record(resource, kind, ResourceStatus::Planned, None);
         return Ok(ResourceStatus::Planned);
     }
+    // `base`: the document as we last knew it (planned from, then as written); `live`: the
+    // latest read.
+    let mut base = current.clone();
     let mut target = planned.document;
+    let mut live = read().await?;
+    let mut settled = false;
     for _ in 0..MERGE_ATTEMPTS {
+        if !same_document(live.as_ref(), base.as_ref()) {
+            // Someone else wrote since we planned: merge our statements into their version.
+            let replanned = plan(live.as_ref().unwrap_or(&empty))?;
+            if live
+                .as_ref()
+                .is_some_and(|l| l.semantically_equal(&replanned.document))
+            {
+                settled = true;
+                break;
+            }
+            target = replanned.document;
+        }
         write(target.to_json_minified()).await?;
-        let Some(after) = read().await? else { break };
-        if after.semantically_equal(&target) {
+        base = Some(target.clone());
+        live = read().await?;
+        if same_document(live.as_ref(), base.as_ref()) {
+            settled = true;
             break;
         }
-        // Someone else wrote in between: merge our statements into their version.
-        let replanned = plan(&after)?;
-        if after.semantically_equal(&replanned.document) {
-            break;
-        }
-        target = replanned.document;
+    }
+    // The last read-back differed from our write: fine if it still holds everything we need.
+    let holds_ours =
+        |doc: &PolicyDocument| plan(doc).is_ok_and(|p| doc.semantically_equal(&p.document));
+    if !settled && !live.as_ref().is_some_and(holds_ours) {
+        return Err(EngineError::Hub {
+            operation: "read-merge-write".to_owned(),
+            resource: resource.to_owned(),
+            kind: ErrorKind::InvalidState,
+            message: format!(
+                "another writer replaced the {kind} after each of {MERGE_ATTEMPTS} merges; \
+                 pause the other automation and run again"
+            ),
+        });
     }
     let status = if current.is_some() {
         ResourceStatus::Updated
@@ -195,4 +227,12 @@ pub(crate) async fn ensure_policy(
     };
     log.record(resource, kind, status, None);
     Ok(status)
+}
+
+fn same_document(a: Option<&PolicyDocument>, b: Option<&PolicyDocument>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => a.semantically_equal(b),
+        _ => false,
+    }
 }

@@ -22,6 +22,25 @@ use crate::aws::AccountClients;
 use crate::config::Config;
 use crate::outcome::{Change, ChangeAction, ResourceStatus};
 
+/// Applies the organization trail's settings to a `CreateTrail` or an `UpdateTrail` request
+/// (two builder types with the same setters), so both always ask for the same trail.
+macro_rules! with_trail_settings {
+    ($req:expr, $ct:expr, $key:expr) => {{
+        let req = $req
+            .name(&$ct.trail_name)
+            .s3_bucket_name(&$ct.bucket)
+            .sns_topic_name(&$ct.sns_topic)
+            .is_multi_region_trail(true)
+            .is_organization_trail(true)
+            .include_global_service_events(true)
+            .enable_log_file_validation(true);
+        match $key {
+            Some(k) => req.kms_key_id(k.to_string()),
+            None => req,
+        }
+    }};
+}
+
 /// Id of the product's entry in the findings bucket's notification configuration.
 pub(crate) const NOTIFICATION_ID: &str = "radiant-onboard-guardduty-findings";
 
@@ -611,6 +630,7 @@ impl Hub<'_> {
             "IsMultiRegionTrail": true,
             "IsOrganizationTrail": true,
             "IncludeGlobalServiceEvents": true,
+            "LogFileValidationEnabled": true,
             "KmsKeyId": key.map(ToString::to_string),
         });
         self.wait(Service::CloudTrail).await;
@@ -641,19 +661,7 @@ impl Hub<'_> {
                 .value(MANAGED_TAG_VALUE)
                 .build()
                 .map_err(|e| hub_worker(&resource)(build_err("cloudtrail:CreateTrail", e)))?;
-            let mut req = client
-                .create_trail()
-                .name(&ct.trail_name)
-                .s3_bucket_name(&ct.bucket)
-                .sns_topic_name(&ct.sns_topic)
-                .is_multi_region_trail(true)
-                .is_organization_trail(true)
-                .include_global_service_events(true)
-                .enable_log_file_validation(true)
-                .tags_list(tag);
-            if let Some(k) = key {
-                req = req.kms_key_id(k.to_string());
-            }
+            let req = with_trail_settings!(client.create_trail().tags_list(tag), ct, key);
             self.wait(Service::CloudTrail).await;
             req.send()
                 .await
@@ -690,7 +698,8 @@ impl Hub<'_> {
             && key_ok
             && trail.is_multi_region_trail == Some(true)
             && trail.is_organization_trail == Some(true)
-            && trail.include_global_service_events == Some(true);
+            && trail.include_global_service_events == Some(true)
+            && trail.log_file_validation_enabled == Some(true);
         if !settings_ok {
             changed = true;
             let before = serde_json::json!({
@@ -699,6 +708,7 @@ impl Hub<'_> {
                 "IsMultiRegionTrail": trail.is_multi_region_trail,
                 "IsOrganizationTrail": trail.is_organization_trail,
                 "IncludeGlobalServiceEvents": trail.include_global_service_events,
+                "LogFileValidationEnabled": trail.log_file_validation_enabled,
                 "KmsKeyId": trail.kms_key_id,
             });
             log.changes.push(Change::new(
@@ -709,17 +719,7 @@ impl Hub<'_> {
                 "the trail's settings differ",
             ));
             if self.mode == Mode::Apply {
-                let mut req = client
-                    .update_trail()
-                    .name(&ct.trail_name)
-                    .s3_bucket_name(&ct.bucket)
-                    .sns_topic_name(&ct.sns_topic)
-                    .is_multi_region_trail(true)
-                    .is_organization_trail(true)
-                    .include_global_service_events(true);
-                if let Some(k) = key {
-                    req = req.kms_key_id(k.to_string());
-                }
+                let req = with_trail_settings!(client.update_trail(), ct, key);
                 self.wait(Service::CloudTrail).await;
                 req.send()
                     .await

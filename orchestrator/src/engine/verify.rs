@@ -171,6 +171,91 @@ async fn account_checks(
     out
 }
 
+/// The shared documents that name accounts: the findings bucket policy, the findings key
+/// policy and the hub role's managed policies. A document that cannot be read is skipped (the
+/// checks above report what is missing).
+async fn shared_documents(
+    cfg: &Config,
+    hub: &crate::aws::AccountClients,
+    home: &str,
+) -> Vec<PolicyDocument> {
+    let mut docs = Vec::new();
+    if cfg.guardduty.enabled {
+        let bucket = hub
+            .s3(home)
+            .get_bucket_policy()
+            .bucket(&cfg.guardduty.bucket)
+            .send()
+            .await
+            .ok()
+            .and_then(|out| out.policy().and_then(|t| PolicyDocument::parse(t).ok()));
+        docs.extend(bucket);
+        if let Some(alias) = &cfg.guardduty.kms_alias {
+            let key = hub
+                .kms(home)
+                .get_key_policy()
+                .key_id(alias)
+                .policy_name("default")
+                .send()
+                .await
+                .ok()
+                .and_then(|out| out.policy().and_then(|t| PolicyDocument::parse(t).ok()));
+            docs.extend(key);
+        }
+    }
+    let iam = hub.iam(home);
+    let attached = iam
+        .list_attached_role_policies()
+        .role_name(&cfg.radiant.role_name)
+        .max_items(100)
+        .send()
+        .await
+        .map(|o| o.attached_policies().to_vec())
+        .unwrap_or_default();
+    for p in attached {
+        let (Some(name), Some(arn)) = (p.policy_name(), p.policy_arn()) else {
+            continue;
+        };
+        if !super::patch::is_hub_policy_name(&cfg.radiant.role_name, name) {
+            continue;
+        }
+        let Ok(policy) = iam.get_policy().policy_arn(arn).send().await else {
+            continue;
+        };
+        let Some(version) = policy.policy().and_then(|p| p.default_version_id()) else {
+            continue;
+        };
+        let doc = iam
+            .get_policy_version()
+            .policy_arn(arn)
+            .version_id(version)
+            .send()
+            .await
+            .ok()
+            .and_then(|v| {
+                v.policy_version()
+                    .and_then(|v| v.document())
+                    .and_then(|t| parse_policy(arn, "iam:GetPolicyVersion", t).ok())
+            });
+        docs.extend(doc);
+    }
+    docs
+}
+
+/// ARNs that name an account in the product's statements of `doc`: detector ARNs in
+/// `aws:SourceArn` conditions and member-role ARNs in `sts:AssumeRole` resources (the compact
+/// `iam::*:role/...` form names no account and is filtered out by the caller).
+fn named_accounts(doc: &PolicyDocument) -> Vec<String> {
+    let mut out = Vec::new();
+    for s in doc.owned_statements() {
+        out.extend(s.condition_values("StringEquals", "aws:SourceArn"));
+        if s.sid() == Some(sid::ASSUME_MEMBER_ROLES) {
+            out.extend(s.resource_values().into_iter().map(str::to_owned));
+        }
+    }
+    out
+}
+
 /// Runs every check.
 pub(crate) async fn run(
     cfg: &Config,
@@ -240,7 +325,8 @@ pub(crate) async fn run(
         },
     ));
 
-    // Orphans: accounts named in the findings bucket policy that are no longer covered.
+    // Orphans: accounts named by a shared policy (findings bucket and key policies, the hub
+    // role's AssumeRole list) that are no longer covered.
     let covered: Vec<&str> = disc
         .accounts
         .iter()
@@ -248,22 +334,14 @@ pub(crate) async fn run(
         .map(|a| a.id.as_str())
         .collect();
     let mut orphans = Vec::new();
-    let policy = if cfg.guardduty.enabled {
-        hub.s3(&home)
-            .get_bucket_policy()
-            .bucket(&cfg.guardduty.bucket)
-            .send()
-            .await
-            .ok()
-            .and_then(|out| out.policy().and_then(|t| PolicyDocument::parse(t).ok()))
-    } else {
-        None
-    };
-    for s in policy.iter().flat_map(|d| d.owned_statements()) {
-        for v in s.condition_values("StringEquals", "aws:SourceArn") {
-            let orphan = v
-                .parse::<Arn>()
-                .is_ok_and(|a| !covered.contains(&a.account()));
+    for doc in shared_documents(cfg, &hub, &home).await {
+        for v in named_accounts(&doc) {
+            let orphan = v.parse::<Arn>().is_ok_and(|a| {
+                let account = a.account();
+                account.len() == 12
+                    && account.bytes().all(|b| b.is_ascii_digit())
+                    && !covered.contains(&account)
+            });
             if orphan && !orphans.contains(&v) {
                 orphans.push(v);
             }

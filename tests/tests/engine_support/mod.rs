@@ -6,6 +6,8 @@
     reason = "test fixtures: a broken fixture must fail the test loudly"
 )]
 
+pub mod state;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterable
 
 from werkzeug.serving import make_server
 
-from . import extensions, seeding
+from . import concurrent, extensions, seeding
 from .faults import FaultSpec, Faults, internal_error, throttling_error
 from .protocol import IdentityCache, Response, error, identify, json_response, status_line
 
@@ -57,6 +57,7 @@ class EmulatorApp:
         self.moto = DomainDispatcherApplication(create_backend_app)
         self.counters = Counters()
         self.faults = Faults()
+        self.concurrent = concurrent.ConcurrentWriter()
         self.identities = IdentityCache()
         self.state = extensions.State(self.identities)
         self.seed_lock = threading.Lock()
@@ -72,6 +73,7 @@ class EmulatorApp:
             self.state.reset()
             self.identities.clear()
             self.faults.reset()
+            self.concurrent.reset()
             self.counters.reset()
 
     def control(self, environ: dict[str, Any]) -> Response:
@@ -99,6 +101,11 @@ class EmulatorApp:
             if (method, path) == ("POST", "faults"):
                 self.faults.configure(FaultSpec.from_json(body))
                 return json_response({"faults": body})
+            if (method, path) == ("POST", "concurrent-edit"):
+                self.concurrent.arm(concurrent.Edit.from_json(body))
+                return json_response(self.concurrent.status())
+            if (method, path) == ("GET", "concurrent-edit"):
+                return json_response(self.concurrent.status())
             if (method, path) == ("GET", "counters"):
                 return json_response(self.counters.snapshot())
             if (method, path) == ("POST", "counters/reset"):
@@ -150,7 +157,19 @@ class EmulatorApp:
             return self._send(handled, start_response)
         if extensions.wants_post_hook(req):
             return self._with_post_hook(req, ident, environ, start_response)
+        edit = self.concurrent.take(req.service, req.operation, req.s3_bucket)
+        if edit is not None:
+            return self._with_concurrent_edit(edit, environ, start_response)
         return self.moto(environ, start_response)
+
+    def _with_concurrent_edit(self, edit: concurrent.Edit, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """Answers the request, then lets the armed foreign writer write (see `concurrent`)."""
+        bucket = extensions.find_bucket(edit.bucket)
+        before = concurrent.policy_bytes(bucket) if bucket is not None else None
+        answer = list(self.moto(environ, start_response))
+        if bucket is not None:
+            concurrent.apply(edit, bucket, before)
+        return answer
 
     def _with_post_hook(self, req: Any, ident: Any, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         captured: dict[str, Any] = {}

@@ -16,6 +16,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import unquote
 
 from .policy import Principal, Request, evaluate, ALLOW, DENY
 from .protocol import QUERY, REST_JSON, REST_XML, AwsRequest, Identity, IdentityCache, Response, error, json_response
@@ -337,6 +338,53 @@ def gd_update_detector(state: State, req: AwsRequest, ident: Identity) -> Respon
 def gd_delete_detector_after(state: State, req: AwsRequest, ident: Identity, _body: bytes) -> None:
     with state.lock:
         state.destinations.pop((ident.account, req.region, req.route.get("detector", "")), None)
+
+
+def _gd_tagged_detector(state: State, req: AwsRequest, ident: Identity) -> tuple[Any, Response | None]:
+    """The detector named by the `resourceArn` of a tagging call (moto has no tagging API)."""
+    arn = unquote(req.route.get("arn", ""))
+    parsed = parse_arn(arn)
+    if parsed is None or parsed[1] != "guardduty" or not parsed[4].startswith("detector/"):
+        return None, gd_bad_request("The request is rejected because an invalid or out-of-range value is specified as an input parameter: resourceArn")
+    _partition, _service, region, account, resource = parsed
+    if account != ident.account:
+        return None, error(REST_JSON, 403, "AccessDeniedException", "The request is rejected because the resourceArn belongs to another account.")
+    det = state.detector(account, region, resource.split("/", 1)[1])
+    if det is None:
+        return None, gd_bad_request("The request is rejected because the input detectorId is not owned by the current account.")
+    return det, None
+
+
+def gd_tag_resource(state: State, req: AwsRequest, ident: Identity) -> Response | None:
+    det, err = _gd_tagged_detector(state, req, ident)
+    if err is not None:
+        return err
+    tags = req.json().get("tags")
+    if not isinstance(tags, dict) or not tags:
+        return gd_bad_request("The request is rejected because an invalid or out-of-range value is specified as an input parameter: tags")
+    merged = {**(det.tags or {}), **{str(k): str(v) for k, v in tags.items()}}
+    if len(merged) > 50:
+        return gd_bad_request("The request is rejected because the resource would have more than 50 tags.")
+    det.tags = merged
+    return json_response({})
+
+
+def gd_untag_resource(state: State, req: AwsRequest, ident: Identity) -> Response | None:
+    det, err = _gd_tagged_detector(state, req, ident)
+    if err is not None:
+        return err
+    keys = req.query.get("tagKeys", [])
+    if not keys:
+        return gd_bad_request("The request is rejected because an invalid or out-of-range value is specified as an input parameter: tagKeys")
+    det.tags = {k: v for k, v in (det.tags or {}).items() if k not in keys}
+    return json_response({})
+
+
+def gd_list_tags(state: State, req: AwsRequest, ident: Identity) -> Response | None:
+    det, err = _gd_tagged_detector(state, req, ident)
+    if err is not None:
+        return err
+    return json_response({"tags": dict(det.tags or {})})
 
 
 def gd_create_destination(state: State, req: AwsRequest, ident: Identity) -> Response | None:
@@ -836,6 +884,9 @@ PRE_HOOKS: dict[tuple[str, str], Any] = {
     ("guardduty", "DisassociateMembers"): gd_delete_members,
     ("guardduty", "UpdateOrganizationConfiguration"): gd_update_org_config,
     ("guardduty", "DescribeOrganizationConfiguration"): gd_describe_org_config,
+    ("guardduty", "TagResource"): gd_tag_resource,
+    ("guardduty", "UntagResource"): gd_untag_resource,
+    ("guardduty", "ListTagsForResource"): gd_list_tags,
     ("iam", "CreatePolicy"): iam_managed_policy,
     ("iam", "CreatePolicyVersion"): iam_managed_policy,
     ("iam", "CreateRole"): iam_trust_policy,

@@ -159,6 +159,9 @@ GUARDDUTY_ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         ("POST", "/admin/enable", "EnableOrganizationAdminAccount"),
         ("POST", "/admin/disable", "DisableOrganizationAdminAccount"),
         ("GET", "/admin", "ListOrganizationAdminAccounts"),
+        ("POST", "/tags/(?P<arn>arn:.+)", "TagResource"),
+        ("DELETE", "/tags/(?P<arn>arn:.+)", "UntagResource"),
+        ("GET", "/tags/(?P<arn>arn:.+)", "ListTagsForResource"),
     ]
 ]
 

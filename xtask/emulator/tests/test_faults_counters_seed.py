@@ -1,6 +1,8 @@
 """Fault injection gives each service's real errors; counters count; seeding is deterministic."""
 
+import json
 import socket
+import urllib.error
 
 import pytest
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
@@ -136,3 +138,44 @@ def test_seeding_is_deterministic_and_complete(emu):
     assert "CustomerKeyUsers" in emu.client("kms").get_key_policy(KeyId=key["KeyId"], PolicyName="default")["Policy"]
     notif = s3.get_bucket_notification_configuration(Bucket="hub-guardduty")
     assert notif["TopicConfigurations"][0]["TopicArn"] == info["existing_notification"]["topic_arn"]
+
+
+FOREIGN = {"Sid": "CustomerConcurrentEdit", "Effect": "Deny", "Principal": "*", "Action": "s3:DeleteBucket",
+           "Resource": "arn:aws:s3:::race-bucket"}
+OURS = {"Sid": "Ours", "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
+        "Resource": "arn:aws:s3:::race-bucket/*"}
+
+
+def _sids(s3) -> list[str]:
+    return [s["Sid"] for s in json.loads(s3.get_bucket_policy(Bucket="race-bucket")["Policy"])["Statement"]]
+
+
+def test_concurrent_edit_lands_right_after_the_nth_read(emu):
+    s3 = emu.client("s3")
+    s3.create_bucket(Bucket="race-bucket")
+    emu.control("POST", "concurrent-edit", {"bucket": "race-bucket", "operation": "GetBucketPolicy", "nth": 1,
+                                            "statement": FOREIGN})
+    # The triggering read answers the document as it was (none yet); the edit lands right after.
+    with pytest.raises(ClientError) as info:
+        s3.get_bucket_policy(Bucket="race-bucket")
+    assert info.value.response["Error"]["Code"] == "NoSuchBucketPolicy"
+    assert emu.control("GET", "concurrent-edit") == {"armed": False, "fired": True}
+    assert _sids(s3) == ["CustomerConcurrentEdit"]
+    # It fires once: a blind write now replaces it (the race the product must not lose).
+    s3.put_bucket_policy(Bucket="race-bucket", Policy=json.dumps({"Version": "2012-10-17", "Statement": [OURS]}))
+    assert _sids(s3) == ["Ours"]
+
+
+def test_stale_concurrent_writer_replaces_the_write_it_follows(emu):
+    s3 = emu.client("s3")
+    s3.create_bucket(Bucket="race-bucket")
+    emu.control("POST", "concurrent-edit", {"bucket": "race-bucket", "operation": "PutBucketPolicy", "nth": 1,
+                                            "stale": True, "statement": FOREIGN})
+    s3.put_bucket_policy(Bucket="race-bucket", Policy=json.dumps({"Version": "2012-10-17", "Statement": [OURS]}))
+    assert _sids(s3) == ["CustomerConcurrentEdit"]
+
+
+def test_concurrent_edit_rejects_a_bad_spec(emu):
+    with pytest.raises(urllib.error.HTTPError) as info:
+        emu.control("POST", "concurrent-edit", {"bucket": "b", "operation": "DeleteBucket", "statement": FOREIGN})
+    assert info.value.code == 400

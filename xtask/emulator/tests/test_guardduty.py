@@ -199,3 +199,19 @@ def test_detector_features_and_frequency_round_trip(emu, org):
     assert got["FindingPublishingFrequency"] == "ONE_HOUR"
     features = {f["Name"]: f["Status"] for f in got["Features"]}
     assert features == {"S3_DATA_EVENTS": "ENABLED", "EKS_AUDIT_LOGS": "DISABLED"}
+
+
+def test_detector_tags_round_trip_and_stay_in_their_account(emu, org):
+    member, other = org["accounts"][0]["id"], org["accounts"][1]["id"]
+    _, gd, det = member_detector(emu, member)
+    arn = f"arn:aws:guardduty:{REGION}:{member}:detector/{det}"
+    gd.tag_resource(ResourceArn=arn, Tags={"team": "sec", "prev": "ENABLED/ONE_HOUR/DISABLED"})
+    assert gd.list_tags_for_resource(ResourceArn=arn)["Tags"] == {"team": "sec", "prev": "ENABLED/ONE_HOUR/DISABLED"}
+    assert gd.get_detector(DetectorId=det)["Tags"] == {"team": "sec", "prev": "ENABLED/ONE_HOUR/DISABLED"}
+    gd.untag_resource(ResourceArn=arn, TagKeys=["prev"])
+    assert gd.list_tags_for_resource(ResourceArn=arn)["Tags"] == {"team": "sec"}
+    # Another account cannot tag it; an unknown detector is refused.
+    with pytest.raises(ClientError) as info:
+        emu.as_member(other)("guardduty").tag_resource(ResourceArn=arn, Tags={"x": "y"})
+    assert info.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert_bad_request(lambda: gd.tag_resource(ResourceArn=f"arn:aws:guardduty:{REGION}:{member}:detector/nope", Tags={"x": "y"}))
