@@ -3,12 +3,19 @@
 //! **Architecture Invariant:** nothing else in the workspace calls `aws_config::defaults`. Every
 //! client comes from [`SdkFactory`], which applies the endpoint override (path-style S3 when one
 //! is set), standard retries, operation and attempt timeouts, a retry partition of its own for
-//! every account (throttling in one account never drains the retry tokens of another), and an
-//! interceptor that counts API calls per service for the report.
+//! every (service, account) (throttling in one account never drains the retry tokens of another),
+//! and an interceptor that counts API calls per service for the report.
+//!
+//! Each partition has an unlimited retry quota: retries stay bounded by the attempts per call
+//! and the run's concurrency. The SDK's default quota (500 tokens, 5 per throttled retry) is
+//! sized for one client; the hub's `sts:AssumeRole` partition, which every member account goes
+//! through, ran dry under throttling and then failed accounts without retrying them (measured by
+//! `cargo xtask bench`, throttled scenario). Adaptive mode was tried and rejected: its client
+//! rate limiter charges 5 tokens per retry and slowed that run down to under 2 calls a second.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use aws_config::{BehaviorVersion, Region};
@@ -16,7 +23,7 @@ use aws_credential_types::Credentials;
 use aws_credential_types::provider::{
     ProvideCredentials, SharedCredentialsProvider, future::ProvideCredentials as CredsFuture,
 };
-use aws_sdk_iam::config::retry::RetryPartition;
+use aws_sdk_iam::config::retry::{RetryPartition, TokenBucket};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::{
@@ -150,14 +157,39 @@ impl Intercept for CountingInterceptor {
         _rc: &RuntimeComponents,
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let status = context.response().map(|r| r.status().as_u16());
-        if matches!(status, Some(429 | 503)) {
+        let throttled = context
+            .response()
+            .is_some_and(|r| is_throttling_answer(r.status().as_u16(), r.body().bytes()));
+        if throttled {
             self.stats.throttles.fetch_add(1, Ordering::Relaxed);
             if let Some(p) = self.stats.progress.get() {
                 p.throttled();
             }
         }
         Ok(())
+    }
+}
+
+/// Error codes of throttling answers that come with HTTP 400 (IAM, STS, SNS, KMS, CloudTrail,
+/// Organizations); S3 and GuardDuty throttle with 503 and 429.
+const THROTTLING_CODES: [&[u8]; 5] = [
+    b"<Code>Throttling</Code>",
+    b"ThrottlingException",
+    b"TooManyRequestsException",
+    b"RequestLimitExceeded",
+    b"<Code>SlowDown</Code>",
+];
+
+/// True for an answer that asks the caller to slow down.
+fn is_throttling_answer(status: u16, body: Option<&[u8]>) -> bool {
+    match status {
+        429 | 503 => true,
+        400 => body.is_some_and(|b| {
+            THROTTLING_CODES
+                .iter()
+                .any(|code| b.windows(code.len()).any(|w| w == *code))
+        }),
+        _ => false,
     }
 }
 
@@ -176,6 +208,9 @@ pub struct SdkFactory {
     base: SdkConfig,
     path_style: bool,
     stats: Arc<ApiStats>,
+    /// One retry partition per (service, account), shared by every client of that pair (custom
+    /// partitions are only shared by cloning them).
+    partitions: Arc<Mutex<HashMap<String, RetryPartition>>>,
 }
 
 impl SdkFactory {
@@ -222,6 +257,7 @@ impl SdkFactory {
             base,
             path_style,
             stats: Arc::new(ApiStats::default()),
+            partitions: Arc::default(),
         })
     }
 
@@ -340,7 +376,20 @@ macro_rules! client_fn {
 
 impl AccountClients {
     fn partition(&self, service: &str) -> RetryPartition {
-        RetryPartition::new(format!("radiant-{service}-{}", self.account_id))
+        let name = format!("radiant-{service}-{}", self.account_id);
+        let mut partitions = self
+            .factory
+            .partitions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        partitions
+            .entry(name)
+            .or_insert_with_key(|name| {
+                RetryPartition::custom(name.clone())
+                    .token_bucket(TokenBucket::unlimited())
+                    .build()
+            })
+            .clone()
     }
 
     client_fn!(
@@ -450,5 +499,24 @@ impl ProvideCredentials for AssumedRole {
         Self: 'a,
     {
         CredsFuture::new(self.current())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_throttling_answer;
+
+    #[test]
+    fn throttling_answers_are_recognised_by_status_or_code() {
+        assert!(is_throttling_answer(429, None));
+        assert!(is_throttling_answer(503, Some(b"<Code>SlowDown</Code>")));
+        let sts = b"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error></ErrorResponse>";
+        assert!(is_throttling_answer(400, Some(sts)));
+        let kms = br#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#;
+        assert!(is_throttling_answer(400, Some(kms)));
+        let denied = b"<Error><Code>AccessDenied</Code><Message>Throttling is not the issue</Message></Error>";
+        assert!(!is_throttling_answer(400, Some(denied)));
+        assert!(!is_throttling_answer(400, None));
+        assert!(!is_throttling_answer(500, Some(b"ThrottlingException")));
     }
 }

@@ -3,8 +3,8 @@
 //! Builds the release binary, starts the emulator, seeds an organization (100 accounts in 3 OUs,
 //! 2 Regions, 2 suspended, some existing detectors, a foreign publishing destination, hub
 //! buckets and key that already hold customer statements and a bucket notification), then runs
-//! `plan`, `apply --yes` (with the progress display), `verify --sample-findings` and `policies`,
-//! and stops the emulator. Everything it writes is under `target/demo/`.
+//! `plan`, `policies`, `apply --yes` (with the progress display), `verify --sample-findings` and
+//! `plan` again, and stops the emulator. Everything it writes is under `target/demo/`.
 
 use std::path::Path;
 use std::process::Command;
@@ -48,6 +48,8 @@ pub fn demo(sh: &Shell) -> Result<()> {
             "hub_customer_buckets": [CLOUDTRAIL_BUCKET, GUARDDUTY_BUCKET],
             "hub_customer_key_alias": GUARDDUTY_KEY_ALIAS,
             "existing_notification_bucket": GUARDDUTY_BUCKET,
+            // The organization gave CloudTrail trusted access already (a preflight check).
+            "trusted_services": ["cloudtrail.amazonaws.com"],
             "seed": 2026,
         }),
     )?;
@@ -66,23 +68,63 @@ pub fn demo(sh: &Shell) -> Result<()> {
 
     step("plan: every change, read-only");
     run(&["plan"])?;
+    step("policies: the documents apply will write, for a security review");
+    let policies = out.join("policies");
+    run(&["policies", "--out", path_str(&policies)?])?;
     step("apply --yes");
     let apply_report = out.join("apply-report.json");
     run(&["apply", "--yes", "--report", path_str(&apply_report)?])?;
     step("verify --sample-findings");
     let verify_report = out.join("verify-report.json");
-    run(&[
-        "verify",
-        "--sample-findings",
-        "--wait",
-        "120",
-        "--report",
-        path_str(&verify_report)?,
-    ])?;
+    let verified = run_step_code(
+        &binary,
+        &config,
+        &env,
+        &[
+            "verify",
+            "--sample-findings",
+            "--wait",
+            "120",
+            "--report",
+            path_str(&verify_report)?,
+        ],
+    )?;
+    // The seeded account that exports findings to a bucket of its own keeps doing so (GuardDuty
+    // allows one destination per detector, and the demo does not opt in to take it over), so
+    // verify reports exactly that account's destination and nothing else.
+    let foreign: Vec<&str> = seeded["foreign_destinations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d["account"].as_str())
+        .collect();
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&verify_report)?)?;
+    let failed: Vec<&serde_json::Value> = report["verify"]["checks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["ok"] == json!(false))
+        .collect();
+    let expected = |c: &&serde_json::Value| {
+        c["name"] == json!("destination-publishing")
+            && c["scope"].as_str().is_some_and(|a| foreign.contains(&a))
+    };
+    if verified != 0 && (failed.is_empty() || !failed.iter().all(expected)) {
+        bail!(
+            "`radiant-onboard verify` failed ({verified}) beyond the customer's own destination; see {}",
+            verify_report.display()
+        );
+    }
+    for c in &failed {
+        println!(
+            "demo: as expected, account {} keeps exporting to its own bucket: {}",
+            c["scope"].as_str().unwrap_or("?"),
+            c["detail"].as_str().unwrap_or("?")
+        );
+    }
     step("plan again: nothing left to do");
     run(&["plan", "--detailed-exitcode"])?;
-    let policies = out.join("policies");
-    run(&["policies", "--out", path_str(&policies)?])?;
 
     let counters = server.get("counters")?;
     drop(server);
@@ -104,6 +146,23 @@ fn step(title: &str) {
 }
 
 fn run_step(binary: &Path, config: &Path, env: &[(String, String)], args: &[&str]) -> Result<()> {
+    let code = run_step_code(binary, config, env, args)?;
+    if code != 0 {
+        bail!(
+            "`radiant-onboard {}` failed with exit code {code}",
+            args.join(" ")
+        );
+    }
+    Ok(())
+}
+
+/// Runs one step and returns its exit code (-1 when it was killed by a signal).
+fn run_step_code(
+    binary: &Path,
+    config: &Path,
+    env: &[(String, String)],
+    args: &[&str],
+) -> Result<i32> {
     let status = Command::new(binary)
         .args(args)
         .arg("--config")
@@ -112,10 +171,7 @@ fn run_step(binary: &Path, config: &Path, env: &[(String, String)], args: &[&str
         .env("RADIANT_EXTERNAL_ID", DEMO_EXTERNAL_ID)
         .status()
         .with_context(|| format!("running `{}`", binary.display()))?;
-    if !status.success() {
-        bail!("`radiant-onboard {}` failed with {status}", args.join(" "));
-    }
-    Ok(())
+    Ok(status.code().unwrap_or(-1))
 }
 
 fn path_str(path: &Path) -> Result<&str> {

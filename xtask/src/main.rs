@@ -23,7 +23,8 @@ commands:
   ci          cargo fmt --check, cargo clippy -D warnings, then `test`
   emulator    start the AWS emulator (see `cargo xtask emulator --help`)
   demo        emulator + simulated organization + plan + apply + verify
-  bench       benchmark matrix (or --quick), results in target/bench and docs/benchmarks.md
+  bench       benchmark matrix (--quick: one small scenario; --only TEXT: matching scenarios),
+              results in target/bench, and docs/benchmarks.md after a full run
   dist        stripped release build + tarball (binary, docs, completions, man page) + SHA256SUMS
               [--allow-dirty]
   release     --version X.Y.Z: changelog check, version bump, ci, dist, annotated tag (no push)

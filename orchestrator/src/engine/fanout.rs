@@ -126,14 +126,21 @@ async fn assume_access_role(
 ) -> Result<AccountClients, WorkerError> {
     let role_arn = format!("arn:aws:iam::{account}:role/{}", env.access_role_name);
     let sts = env.hub.sts(env.home_region);
-    env.pacer.wait_hub_sts().await;
-    let out = sts
-        .assume_role()
-        .role_arn(&role_arn)
-        .role_session_name(SESSION_NAME)
-        .send()
-        .await
-        .map_err(|e| WorkerError::from_sdk("sts:AssumeRole", &e))?;
+    // Every member account goes through the hub's STS: when it throttles beyond the SDK's own
+    // attempts, this account waits (bounded, jittered) and asks again rather than failing.
+    let out = account_worker::with_propagation_retries(
+        || async {
+            env.pacer.wait_hub_sts().await;
+            sts.assume_role()
+                .role_arn(&role_arn)
+                .role_session_name(SESSION_NAME)
+                .send()
+                .await
+                .map_err(|e| WorkerError::from_sdk("sts:AssumeRole", &e))
+        },
+        |e| e.kind == account_worker::ErrorKind::Throttled,
+    )
+    .await?;
     let creds = out.credentials.ok_or_else(|| {
         WorkerError::new(
             account_worker::ErrorKind::Other,

@@ -155,10 +155,21 @@ async fn account_checks(
                     d.status.as_deref().unwrap_or("?")
                 ),
             ),
-            None => (
-                false,
-                "no destination to the hub bucket: run apply".to_owned(),
-            ),
+            None => match found.first().and_then(|d| d.destination_arn.as_deref()) {
+                // GuardDuty allows one destination per detector: the customer's stays unless
+                // the user opts in to redirect it.
+                Some(elsewhere) => (
+                    false,
+                    format!(
+                        "the detector exports to {elsewhere}, not the hub bucket; it was left \
+                         alone: set `guardduty.take_over_destinations = true` to redirect it"
+                    ),
+                ),
+                None => (
+                    false,
+                    "no destination to the hub bucket: run apply".to_owned(),
+                ),
+            },
         };
         out.push(check(
             &a.id,

@@ -21,25 +21,34 @@ CONTROL_PREFIX = "/_radiant/"
 
 
 class Counters:
-    """Calls per (account, service, operation, write)."""
+    """Calls per (account, service, operation, write); apart, how many of them got an injected
+    fault (throttling, 500, dropped connection) instead of an answer."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counts: Counter[tuple[str, str, str, bool]] = Counter()
+        self._faulted: Counter[tuple[str, str, str, bool]] = Counter()
 
     def add(self, account: str, service: str, operation: str, write: bool) -> None:
         with self._lock:
             self._counts[(account, service, operation, write)] += 1
 
+    def add_fault(self, account: str, service: str, operation: str, write: bool) -> None:
+        with self._lock:
+            self._faulted[(account, service, operation, write)] += 1
+
     def reset(self) -> None:
         with self._lock:
             self._counts.clear()
+            self._faulted.clear()
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
             items = sorted(self._counts.items())
+            faulted = dict(self._faulted)
         calls = [
-            {"account": a, "service": s, "operation": o, "write": w, "count": c}
+            {"account": a, "service": s, "operation": o, "write": w, "count": c,
+             "faulted": faulted.get((a, s, o, w), 0)}
             for (a, s, o, w), c in items
         ]
         return {
@@ -47,6 +56,7 @@ class Counters:
             "total": sum(c["count"] for c in calls),
             "writes": sum(c["count"] for c in calls if c["write"]),
             "reads": sum(c["count"] for c in calls if not c["write"]),
+            "faulted": sum(c["faulted"] for c in calls),
         }
 
 
@@ -136,6 +146,8 @@ class EmulatorApp:
         self.counters.add(req.account, req.service, req.operation, req.write)
 
         decision = self.faults.decide(req.account, req.service)
+        if decision.outcome != "pass":
+            self.counters.add_fault(req.account, req.service, req.operation, req.write)
         if decision.delay_s > 0:
             time.sleep(decision.delay_s)
         if decision.outcome == "throttle":

@@ -22,6 +22,7 @@ SPEC_FIELDS = {
     "hub_customer_buckets": [],
     "hub_customer_key_alias": None,
     "existing_notification_bucket": None,
+    "trusted_services": [],
     "seed": 0,
 }
 
@@ -31,7 +32,7 @@ def normalize_spec(body: dict[str, Any]) -> dict[str, Any]:
     if unknown:
         raise ValueError(f"unknown seed fields: {sorted(unknown)}")
     spec = {k: body.get(k, v) for k, v in SPEC_FIELDS.items()}
-    for field in ("hub_customer_buckets", "regions"):
+    for field in ("hub_customer_buckets", "regions", "trusted_services"):
         if spec[field] is None:
             spec[field] = list(SPEC_FIELDS[field])  # type: ignore[arg-type]
     if not spec["regions"]:
@@ -147,6 +148,9 @@ def seed_organization(body: dict[str, Any], state: Any) -> dict[str, Any]:
     orgs.create_organization(region="us-east-1", FeatureSet="ALL")
     org = orgs.org
     root_id = org.root_id
+    # Trusted access the organization already gave (e.g. `cloudtrail.amazonaws.com`).
+    for principal in spec["trusted_services"]:
+        orgs.enable_aws_service_access(ServicePrincipal=str(principal))
 
     ous = []
     for i in range(spec["ous"]):

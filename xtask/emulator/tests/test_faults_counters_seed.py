@@ -43,6 +43,13 @@ def test_throttling_is_per_account(emu):
     member_iam("iam").list_roles()  # another account: its own bucket
     with pytest.raises(ClientError):
         emu.client("iam").list_roles()
+    # Throttled attempts (boto3 retries once) are counted as calls, and apart as faulted: only
+    # the first call got an answer.
+    snap = emu.counters()
+    [iam] = [c for c in snap["calls"] if c["account"] == MGMT and c["operation"] == "ListRoles"]
+    assert iam["faulted"] >= 1
+    assert iam["count"] - iam["faulted"] == 1
+    assert snap["faulted"] == iam["faulted"]
 
 
 def test_internal_errors_and_dropped_connections(emu):
@@ -104,7 +111,7 @@ def test_counters_count_per_account_service_operation(emu):
 def test_seeding_is_deterministic_and_complete(emu):
     spec = dict(accounts=12, ous=3, regions=["us-east-1", "eu-west-1"], suspended=2, existing_detectors=3,
                 foreign_destinations=1, hub_customer_buckets=["hub-cloudtrail"], hub_customer_key_alias="customer-key",
-                existing_notification_bucket="hub-guardduty", seed=99)
+                existing_notification_bucket="hub-guardduty", trusted_services=["cloudtrail.amazonaws.com"], seed=99)
     other = emu.seed(**dict(spec, seed=100))
     emu.control("POST", "reset")
     first = emu.seed(**spec)
@@ -119,6 +126,8 @@ def test_seeding_is_deterministic_and_complete(emu):
     orgs = emu.client("organizations")
     listed = orgs.get_paginator("list_accounts").paginate().build_full_result()["Accounts"]
     assert {a["Id"]: a["Status"] for a in listed if a["Id"] != MGMT} == {a["id"]: a["status"] for a in info["accounts"]}
+    enabled = orgs.list_aws_service_access_for_organization()["EnabledServicePrincipals"]
+    assert [s["ServicePrincipal"] for s in enabled] == ["cloudtrail.amazonaws.com"]
     ou = info["ous"][1]["id"]
     in_ou = orgs.list_accounts_for_parent(ParentId=ou)["Accounts"]
     assert {a["Id"] for a in in_ou} == {a["id"] for a in info["accounts"] if a["ou_id"] == ou}
