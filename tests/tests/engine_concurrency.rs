@@ -38,6 +38,10 @@ async fn findings_bucket_policy(aws: &orchestrator::aws::SdkFactory) -> PolicyDo
 
 /// Onboards 3 accounts while the armed edit races the product's write, then checks that the
 /// foreign statement and the product's statements are both in the final document.
+#[expect(
+    clippy::expect_used,
+    reason = "test helper: a failed run must fail the test"
+)]
 async fn onboard_while_racing(operation: &str, stale: bool) {
     let emu = emulator();
     emu.seed(&SeedSpec {
