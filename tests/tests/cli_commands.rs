@@ -110,6 +110,9 @@ fn plan_accounts_policies_apply_then_nothing_left_to_do() {
         ],
     );
     assert_eq!(r.code, 0, "{r:?}");
+    // No plan first (nobody reviews it): the changes it made, in the plan's format.
+    assert!(!r.stdout.contains("Plan: "), "{r:?}");
+    assert!(r.stdout.contains("Applied: "), "{r:?}");
     for v in [
         "acme-cloudtrail-delivery",
         "acme-guardduty-findings",

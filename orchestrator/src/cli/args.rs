@@ -137,7 +137,8 @@ pub enum Command {
         /// The configuration file.
         #[command(flatten)]
         config: ConfigArg,
-        /// Do not ask for confirmation (required without a terminal)
+        /// Do not ask for confirmation (required without a terminal); skips the plan preview
+        /// (one pass over the accounts) and shows the changes made instead
         #[arg(long)]
         yes: bool,
         /// Write the JSON run report here

@@ -174,8 +174,11 @@ fn run(cli: Cli) -> Result<u8, CliError> {
 }
 
 fn block_on<F: std::future::Future<Output = Result<u8, CliError>>>(f: F) -> Result<u8, CliError> {
+    // Blocking threads only resolve host names for new connections; a small pool keeps the
+    // number of threads (and of malloc arenas, which inflate the peak RSS) bounded.
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(8)
         .build()
         .map_err(CliError::Runtime)?;
     rt.block_on(f)
@@ -390,10 +393,18 @@ async fn apply(
 ) -> Result<u8, CliError> {
     let cfg = &loaded.config;
     let ctx = context(g, cfg, true).await?;
+    if yes {
+        // Nobody reviews the plan: one pass, which reads each resource once and writes what
+        // differs, then shows what it changed (also in the report).
+        let outcome = engine::apply(cfg, &ctx).await?;
+        ctx.progress.finish();
+        write_out(|o| render::applied_human(o, &render::redact_outcome(&outcome), stdout_style()))?;
+        return finish_run(&outcome, report, &started, &loaded.digest);
+    }
     let planned = engine::plan(cfg, &ctx).await?;
     ctx.progress.finish();
     write_out(|o| render::plan_human(o, &render::redact_outcome(&planned), stdout_style()))?;
-    if !yes && planned.has_changes() && !confirm("Apply these changes?") {
+    if planned.has_changes() && !confirm("Apply these changes?") {
         return Err(CliError::Cancelled { what: "apply" });
     }
     let outcome = engine::apply(cfg, &ctx).await?;

@@ -253,6 +253,7 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
         factory: &ctx.aws,
         pacer: &pacer,
         hub: &caller,
+        hub_sts: caller.sts(pf.home_region.as_str()),
         home_region: pf.home_region.as_str(),
         regions: &cfg.organization.regions,
         access_role_name: &cfg.organization.access_role_name,

@@ -174,6 +174,15 @@ pub fn change(out: &mut dyn Write, c: &Change, style: Style) -> io::Result<()> {
 
 /// The human plan: every change with its diff, the size forms, failures and the summaries.
 pub fn plan_human(out: &mut dyn Write, o: &RunOutcome, style: Style) -> io::Result<()> {
+    changes_human(out, o, style, "Plan")
+}
+
+/// The changes an `apply --yes` made (it does not show a plan first), in the plan's format.
+pub fn applied_human(out: &mut dyn Write, o: &RunOutcome, style: Style) -> io::Result<()> {
+    changes_human(out, o, style, "Applied")
+}
+
+fn changes_human(out: &mut dyn Write, o: &RunOutcome, style: Style, label: &str) -> io::Result<()> {
     if o.changes.is_empty() {
         writeln!(out, "{}", style.bold("No changes: everything is in place."))?;
     }
@@ -201,7 +210,7 @@ pub fn plan_human(out: &mut dyn Write, o: &RunOutcome, style: Style) -> io::Resu
         out,
         "{}",
         style.bold(&format!(
-            "Plan: {} to create, {} to update, {} to delete.",
+            "{label}: {} to create, {} to update, {} to delete.",
             n(ChangeAction::Create),
             n(ChangeAction::Update),
             n(ChangeAction::Delete)
