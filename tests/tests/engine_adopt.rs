@@ -10,21 +10,6 @@ use orchestrator::engine;
 use orchestrator::outcome::{AccountStatus, ChangeAction};
 use policy_model::PolicyDocument;
 
-#[expect(
-    clippy::expect_used,
-    reason = "test helper: a missing policy must fail the test"
-)]
-async fn bucket_policy(aws: &orchestrator::aws::SdkFactory, bucket: &str) -> PolicyDocument {
-    let out = hub(aws)
-        .s3("us-east-1")
-        .get_bucket_policy()
-        .bucket(bucket)
-        .send()
-        .await
-        .expect("bucket policy");
-    PolicyDocument::parse(out.policy().expect("policy text")).expect("parse")
-}
-
 fn foreign(doc: &PolicyDocument) -> Vec<serde_json::Value> {
     doc.foreign_statements().map(|s| s.to_value()).collect()
 }

@@ -7,7 +7,6 @@ mod engine_support;
 use engine_support::*;
 use integration_tests::{SeedSpec, emulator};
 use orchestrator::engine;
-use policy_model::PolicyDocument;
 
 const FOREIGN_SID: &str = "CustomerConcurrentEdit";
 
@@ -19,21 +18,6 @@ fn foreign_statement() -> serde_json::Value {
         "Action": "s3:DeleteBucket",
         "Resource": format!("arn:aws:s3:::{GD_BUCKET}"),
     })
-}
-
-#[expect(
-    clippy::expect_used,
-    reason = "test helper: a missing policy must fail the test"
-)]
-async fn findings_bucket_policy(aws: &orchestrator::aws::SdkFactory) -> PolicyDocument {
-    let out = hub(aws)
-        .s3("us-east-1")
-        .get_bucket_policy()
-        .bucket(GD_BUCKET)
-        .send()
-        .await
-        .expect("bucket policy");
-    PolicyDocument::parse(out.policy().expect("policy text")).expect("parse")
 }
 
 /// Onboards 3 accounts while the armed edit races the product's write, then checks that the
@@ -59,7 +43,7 @@ async fn onboard_while_racing(operation: &str, stale: bool) {
     assert!(!outcome.has_failures(), "{:#?}", outcome.accounts);
     assert!(emu.concurrent_edit_fired(), "the race did not happen");
 
-    let doc = findings_bucket_policy(&aws).await;
+    let doc = bucket_policy(&aws, GD_BUCKET).await;
     let foreign: Vec<_> = doc.foreign_statements().map(|s| s.to_value()).collect();
     assert_eq!(
         foreign,

@@ -1,6 +1,6 @@
 //! Shared plumbing of the engine: the run's journal, error conversion, policy read-merge-write.
 
-use account_worker::{ErrorKind, Mode, WorkerError};
+use account_worker::{ErrorKind, Mode, Pacer, Service, WorkerError};
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use policy_model::PolicyDocument;
@@ -131,6 +131,42 @@ pub(crate) fn parse_policy(
                 "the policy AWS returned cannot be read: {e}; fix the document by hand"
             ),
         })
+}
+
+/// The default version's document of the managed policy `arn` (`None` when it does not exist).
+pub(crate) async fn read_managed_policy(
+    iam: &aws_sdk_iam::Client,
+    pacer: &Pacer,
+    account: &str,
+    arn: &str,
+) -> Result<Option<PolicyDocument>, EngineError> {
+    pacer.wait(Service::Iam, account).await;
+    let policy = match iam.get_policy().policy_arn(arn).send().await {
+        Ok(out) => out.policy,
+        Err(e) => {
+            let err = WorkerError::from_sdk("iam:GetPolicy", &e);
+            if err.is_not_found() {
+                return Ok(None);
+            }
+            return Err(hub_worker(arn)(err));
+        }
+    };
+    let Some(version) = policy.as_ref().and_then(|p| p.default_version_id()) else {
+        return Ok(None);
+    };
+    pacer.wait(Service::Iam, account).await;
+    let out = iam
+        .get_policy_version()
+        .policy_arn(arn)
+        .version_id(version)
+        .send()
+        .await
+        .map_err(hub_sdk("iam:GetPolicyVersion", arn))?;
+    out.policy_version
+        .as_ref()
+        .and_then(|v| v.document())
+        .map(|t| parse_policy(arn, "iam:GetPolicyVersion", t))
+        .transpose()
 }
 
 /// Read-merge-write of a shared policy document.

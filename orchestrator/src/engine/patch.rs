@@ -12,7 +12,7 @@ use policy_model::{Arn, PolicyDocument};
 
 use super::EngineError;
 use super::common::{
-    HubLog, changed_status, ensure_policy, hub_sdk, hub_worker, parse_policy, plan_err,
+    HubLog, changed_status, ensure_policy, hub_sdk, hub_worker, plan_err, read_managed_policy,
 };
 use super::hub::{
     HubFacts, read_bucket_policy, read_key_policy, write_bucket_policy, write_key_policy,
@@ -407,33 +407,7 @@ impl Patcher<'_> {
         arn: &str,
     ) -> Result<Option<PolicyDocument>, EngineError> {
         let iam = self.hub.iam(self.facts.region.as_str());
-        self.pacer.wait(Service::Iam, self.acct()).await;
-        let policy = match iam.get_policy().policy_arn(arn).send().await {
-            Ok(out) => out.policy,
-            Err(e) => {
-                let err = WorkerError::from_sdk("iam:GetPolicy", &e);
-                if err.is_not_found() {
-                    return Ok(None);
-                }
-                return Err(hub_worker(arn)(err));
-            }
-        };
-        let Some(version) = policy.as_ref().and_then(|p| p.default_version_id()) else {
-            return Ok(None);
-        };
-        self.pacer.wait(Service::Iam, self.acct()).await;
-        let out = iam
-            .get_policy_version()
-            .policy_arn(arn)
-            .version_id(version)
-            .send()
-            .await
-            .map_err(hub_sdk("iam:GetPolicyVersion", arn))?;
-        out.policy_version
-            .as_ref()
-            .and_then(|v| v.document())
-            .map(|t| parse_policy(arn, "iam:GetPolicyVersion", t))
-            .transpose()
+        read_managed_policy(&iam, self.pacer, self.acct(), arn).await
     }
 
     async fn create_managed(

@@ -11,7 +11,7 @@ use futures::StreamExt;
 use policy_model::builders::sid;
 use policy_model::{Arn, PolicyDocument};
 
-use super::common::parse_policy;
+use super::common::{parse_policy, read_managed_policy};
 use super::discovery;
 use super::{DiscoveredAccount, EngineError, RunContext, Topology, VerifyOptions, is_exporter};
 use crate::config::Config;
@@ -188,8 +188,10 @@ async fn account_checks(
 async fn shared_documents(
     cfg: &Config,
     hub: &crate::aws::AccountClients,
+    pacer: &Pacer,
     home: &str,
 ) -> Vec<PolicyDocument> {
+    let account = hub.account_id.clone();
     let mut docs = Vec::new();
     if cfg.guardduty.enabled {
         let bucket = hub
@@ -230,24 +232,11 @@ async fn shared_documents(
         if !super::patch::is_hub_policy_name(&cfg.radiant.role_name, name) {
             continue;
         }
-        let Ok(policy) = iam.get_policy().policy_arn(arn).send().await else {
-            continue;
-        };
-        let Some(version) = policy.policy().and_then(|p| p.default_version_id()) else {
-            continue;
-        };
-        let doc = iam
-            .get_policy_version()
-            .policy_arn(arn)
-            .version_id(version)
-            .send()
+        // Unreadable: skipped (the checks above report what is missing).
+        let doc = read_managed_policy(&iam, pacer, &account, arn)
             .await
             .ok()
-            .and_then(|v| {
-                v.policy_version()
-                    .and_then(|v| v.document())
-                    .and_then(|t| parse_policy(arn, "iam:GetPolicyVersion", t).ok())
-            });
+            .flatten();
         docs.extend(doc);
     }
     docs
@@ -345,7 +334,7 @@ pub(crate) async fn run(
         .map(|a| a.id.as_str())
         .collect();
     let mut orphans = Vec::new();
-    for doc in shared_documents(cfg, &hub, &home).await {
+    for doc in shared_documents(cfg, &hub, &pacer, &home).await {
         for v in named_accounts(&doc) {
             let orphan = v.parse::<Arn>().is_ok_and(|a| {
                 let account = a.account();

@@ -125,3 +125,19 @@ pub fn calls_of(emu: &EmulatorGuard, account: &str) -> (u64, u64) {
     }
     (reads, writes)
 }
+
+/// The bucket policy of `bucket` in the management account.
+#[expect(
+    clippy::expect_used,
+    reason = "test helper: a missing policy must fail the test"
+)]
+pub async fn bucket_policy(aws: &SdkFactory, bucket: &str) -> policy_model::PolicyDocument {
+    let out = hub(aws)
+        .s3("us-east-1")
+        .get_bucket_policy()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("bucket policy");
+    policy_model::PolicyDocument::parse(out.policy().expect("policy text")).expect("parse")
+}
