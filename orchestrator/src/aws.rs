@@ -16,7 +16,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use aws_config::{BehaviorVersion, Region};
 use aws_credential_types::Credentials;
@@ -30,9 +30,10 @@ use aws_smithy_runtime_api::client::interceptors::context::{
     BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
     FinalizerInterceptorContextRef,
 };
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::retries::RequestAttempts;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 use aws_types::SdkConfig;
@@ -118,7 +119,17 @@ impl ApiStats {
 #[derive(Debug, Clone)]
 struct CountingInterceptor {
     service: &'static str,
+    /// The account whose credentials the client uses (`hub` before the caller is known).
+    account: String,
     stats: Arc<ApiStats>,
+}
+
+/// When a call started, kept in the call's config bag for the `debug` log line.
+#[derive(Debug, Clone)]
+struct CallStarted(Instant);
+
+impl Storable for CallStarted {
+    type Storer = StoreReplace<Self>;
 }
 
 impl Intercept for CountingInterceptor {
@@ -129,9 +140,40 @@ impl Intercept for CountingInterceptor {
     fn read_before_execution(
         &self,
         _context: &BeforeSerializationInterceptorContextRef<'_>,
-        _cfg: &mut ConfigBag,
+        cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         self.stats.record_call(self.service);
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            cfg.interceptor_state()
+                .store_put(CallStarted(Instant::now()));
+        }
+        Ok(())
+    }
+
+    /// `--log-level debug`: one line per call (never a header, a body or a credential).
+    fn read_after_execution(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _rc: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            let operation = cfg.load::<Metadata>().map_or("", Metadata::name);
+            let elapsed_ms = cfg.load::<CallStarted>().map_or(0, |s| {
+                u64::try_from(s.0.elapsed().as_millis()).unwrap_or(u64::MAX)
+            });
+            let attempts = cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts());
+            let status = context.response().map_or(0, |r| r.status().as_u16());
+            tracing::debug!(
+                service = self.service,
+                operation,
+                account = %self.account,
+                status,
+                attempts,
+                elapsed_ms,
+                "aws call"
+            );
+        }
         Ok(())
     }
 
@@ -352,9 +394,10 @@ impl SdkFactory {
         }
     }
 
-    fn counter(&self, service: &'static str) -> CountingInterceptor {
+    fn counter(&self, service: &'static str, account: &str) -> CountingInterceptor {
         CountingInterceptor {
             service,
+            account: account.to_owned(),
             stats: Arc::clone(&self.stats),
         }
     }
@@ -367,7 +410,7 @@ macro_rules! client_fn {
             let conf = $krate::config::Builder::from(&self.config)
                 .region(Region::new(region.to_owned()))
                 .retry_partition(self.partition($service))
-                .interceptor(self.factory.counter($service))
+                .interceptor(self.factory.counter($service, &self.account_id))
                 .build();
             $krate::Client::from_conf(conf)
         }
@@ -420,7 +463,7 @@ impl AccountClients {
             .region(Region::new(region.to_owned()))
             .force_path_style(self.factory.path_style)
             .retry_partition(self.partition("s3"))
-            .interceptor(self.factory.counter("s3"))
+            .interceptor(self.factory.counter("s3", &self.account_id))
             .build();
         aws_sdk_s3::Client::from_conf(conf)
     }

@@ -234,6 +234,17 @@ impl EmulatorGuard {
         self.control("POST", "concurrent-edit", &body.to_string());
     }
 
+    /// Denies `service:operation` (e.g. `organizations`, `ListAccounts`) with AWS's
+    /// access-denied answer once `after` calls of it have been answered, for every caller.
+    pub fn deny(&self, service: &str, operation: &str, after: u32) {
+        let body = serde_json::json!({
+            "service": service,
+            "operation": operation,
+            "after": after,
+        });
+        self.control("POST", "deny", &body.to_string());
+    }
+
     /// True once the armed concurrent edit was written.
     pub fn concurrent_edit_fired(&self) -> bool {
         let answer = self.control("GET", "concurrent-edit", "");

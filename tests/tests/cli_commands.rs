@@ -237,3 +237,90 @@ fn missing_trusted_access_is_a_preflight_failure() {
     assert!(r.stderr.contains("trusted access"), "{r:?}");
     assert_eq!(emu.counters().writes(), 0);
 }
+
+#[test]
+fn listing_refused_mid_run_exits_1_as_a_discovery_failure() {
+    let emu = emulator();
+    // More accounts than one ListAccounts page holds.
+    emu.seed(&SeedSpec {
+        accounts: 120,
+        ..SeedSpec::default()
+    });
+    enable_trusted_access(&emu);
+    let dir = TempDir::new("discovery");
+    let config = write_config(dir.path(), "");
+    emu.deny("organizations", "ListAccounts", 1);
+    let r = run(
+        &emu,
+        &[
+            "apply",
+            "--yes",
+            "-c",
+            config.to_str().unwrap(),
+            "--error-format",
+            "json",
+        ],
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    let err = r.json_error();
+    Schema::load().check("error_object", &err["error"]);
+    assert_eq!(err["error"]["kind"], "discovery", "{err:#}");
+    let message = err["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("organizations:ListAccounts"), "{err:#}");
+}
+
+#[test]
+fn debug_log_names_every_call_and_never_a_credential() {
+    let emu = emulator();
+    emu.seed(&SeedSpec {
+        accounts: 2,
+        ..SeedSpec::default()
+    });
+    enable_trusted_access(&emu);
+    let dir = TempDir::new("debug-log");
+    let config = write_config(dir.path(), "");
+    emu.reset_counters();
+    let r = run(
+        &emu,
+        &[
+            "plan",
+            "-c",
+            config.to_str().unwrap(),
+            "--log-level",
+            "debug",
+        ],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let logged: Vec<&str> = r
+        .stderr
+        .lines()
+        .filter(|l| l.contains("aws call"))
+        .collect();
+    let counted: u64 = emu.counters().total();
+    assert_eq!(logged.len() as u64, counted, "one line per call: {r:?}");
+    for op in [
+        "GetCallerIdentity",
+        "ListAccounts",
+        "AssumeRole",
+        "ListDetectors",
+    ] {
+        assert!(
+            logged
+                .iter()
+                .any(|l| l.contains(&format!("operation=\"{op}\""))),
+            "{op} not logged: {r:?}"
+        );
+    }
+    assert!(
+        logged.iter().any(|l| l.contains("status=404")),
+        "statuses are logged: {r:?}"
+    );
+    for secret in [
+        integration_tests::SECRET_ACCESS_KEY,
+        integration_tests::ACCESS_KEY_ID,
+        "X-Amz-Security-Token",
+        "Authorization",
+    ] {
+        assert!(!r.stderr.contains(secret), "{secret} in the log");
+    }
+}

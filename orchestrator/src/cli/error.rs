@@ -74,6 +74,7 @@ impl CliError {
             Self::Usage { .. } => "usage",
             Self::Engine(EngineError::Preflight { .. }) => "preflight",
             Self::Engine(EngineError::Hub { .. }) => "hub-failure",
+            Self::Engine(EngineError::Discovery { .. }) => "discovery",
             Self::Engine(EngineError::PolicySize { .. }) => "policy-size",
             Self::Write { .. } => "write",
             Self::Cancelled { .. } => "cancelled",
@@ -92,6 +93,10 @@ impl CliError {
             }
             Self::Engine(EngineError::Hub { .. }) => Some(
                 "accounts were not touched; fix the hub resource and run `apply` again (see docs/runbook.md)"
+                    .to_owned(),
+            ),
+            Self::Engine(EngineError::Discovery { .. }) => Some(
+                "accounts were not touched (hub resources may have been written); fix the cause and run `apply` again"
                     .to_owned(),
             ),
             Self::Engine(EngineError::PolicySize { .. }) => Some(

@@ -18,7 +18,7 @@ pub(crate) const KNOWN_AFTER_APPLY_KEY: &str = "known-after-apply";
 const MERGE_ATTEMPTS: usize = 3;
 
 /// Hub-level records of a run.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct HubLog {
     pub(crate) hub: Vec<ResourceResult>,
     pub(crate) changes: Vec<Change>,
@@ -40,6 +40,14 @@ impl HubLog {
             detail,
             error: None,
         });
+    }
+
+    /// Appends `other`'s records after this log's (parts that ran concurrently are merged in a
+    /// fixed order, so reports and plans read the same on every run).
+    pub(crate) fn extend(&mut self, other: HubLog) {
+        self.hub.extend(other.hub);
+        self.changes.extend(other.changes);
+        self.size_decisions.extend(other.size_decisions);
     }
 
     pub(crate) fn decision(&mut self, document: &str, d: &policy_model::SizeDecision) {

@@ -19,18 +19,7 @@ fn pre(message: impl Into<String>) -> EngineError {
 }
 
 fn pre_sdk(op: &'static str, what: &'static str) -> impl Fn(WorkerError) -> EngineError {
-    move |e| {
-        let hint = match e.kind {
-            account_worker::ErrorKind::AccessDenied | account_worker::ErrorKind::ScpDenied => {
-                "; give the caller the permissions listed by `radiant-onboard permissions`"
-            }
-            _ => "",
-        };
-        pre(format!(
-            "{what}: {op} failed ({}): {}{hint}",
-            e.code, e.message
-        ))
-    }
+    pre_sdk_named(op.to_owned(), what)
 }
 
 /// The organization and the caller, checked.
@@ -164,98 +153,201 @@ pub(crate) async fn preflight(
     })
 }
 
-/// Step 3: the accounts and the topology.
+/// An account as ListAccounts returns it.
+pub(crate) type RawAccount = aws_sdk_organizations::types::Account;
+
+/// Step 3, in one go: the topology, every account and the OU tree. Every failure is a preflight
+/// failure (this is used before anything is written).
 pub(crate) async fn discover_accounts(
     cfg: &Config,
     caller: &AccountClients,
     pacer: &Pacer,
     pf: &Preflight,
 ) -> Result<Discovery, EngineError> {
-    let home = pf.home_region.as_str();
-    let org = caller.organizations(home);
-    let listing = |op: &'static str| pre_sdk(op, "the organization's accounts cannot be listed");
+    let topology = choose_topology(cfg, caller, pacer, pf).await?;
+    let listing = AccountListing::start(caller, pacer, pf).await?;
+    let walk = OuWalk::start(caller, pacer, pf).await?;
+    let raw = listing.finish(pacer).await.map_err(listing_failed)?;
+    let parent_of = walk.finish(pacer).await.map_err(listing_failed)?;
+    Ok(decide(cfg, pf, &raw, &parent_of, topology))
+}
 
-    // Paginated ListAccounts.
-    let mut raw = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
+fn listing_failed(e: WorkerError) -> EngineError {
+    let op = e.operation.clone();
+    pre_sdk_named(op, "the organization's accounts cannot be listed")(e)
+}
+
+fn pre_sdk_named(op: String, what: &'static str) -> impl Fn(WorkerError) -> EngineError {
+    move |e| {
+        let hint = match e.kind {
+            account_worker::ErrorKind::AccessDenied | account_worker::ErrorKind::ScpDenied => {
+                "; give the caller the permissions listed by `radiant-onboard permissions`"
+            }
+            _ => "",
+        };
+        pre(format!(
+            "{what}: {op} failed ({}): {}{hint}",
+            e.code, e.message
+        ))
+    }
+}
+
+/// A failure of the part of discovery that runs alongside the hub step (after its first page
+/// was read): the hub may have been written, the accounts were not touched.
+pub(crate) fn discovery_failed(e: WorkerError) -> EngineError {
+    EngineError::Discovery {
+        operation: e.operation,
+        kind: e.kind,
+        message: format!("{} ({})", e.message, e.code),
+    }
+}
+
+/// Paginated ListAccounts. The first page is read by [`AccountListing::start`], before anything
+/// is written, so a caller who may not list the accounts fails in preflight; the other pages are
+/// read by [`AccountListing::finish`], which may run alongside the hub step.
+pub(crate) struct AccountListing {
+    org: aws_sdk_organizations::Client,
+    raw: Vec<RawAccount>,
+    token: Option<String>,
+}
+
+impl AccountListing {
+    /// Reads the first page.
+    pub(crate) async fn start(
+        caller: &AccountClients,
+        pacer: &Pacer,
+        pf: &Preflight,
+    ) -> Result<Self, EngineError> {
+        let mut listing = Self {
+            org: caller.organizations(pf.home_region.as_str()),
+            raw: Vec::new(),
+            token: None,
+        };
+        listing.next_page(pacer).await.map_err(listing_failed)?;
+        Ok(listing)
+    }
+
+    async fn next_page(&mut self, pacer: &Pacer) -> Result<(), WorkerError> {
         pacer.wait_organizations().await;
-        let page = org
+        let page = self
+            .org
             .list_accounts()
-            .set_next_token(token.clone())
+            .set_next_token(self.token.take())
             .send()
             .await
-            .map_err(|e| WorkerError::from_sdk("organizations:ListAccounts", &e))
-            .map_err(listing("organizations:ListAccounts"))?;
-        raw.extend(page.accounts().iter().cloned());
-        token = page.next_token().map(str::to_owned);
-        if token.is_none() {
-            break;
-        }
+            .map_err(|e| WorkerError::from_sdk("organizations:ListAccounts", &e))?;
+        self.raw.extend(page.accounts().iter().cloned());
+        self.token = page.next_token().map(str::to_owned);
+        Ok(())
     }
 
-    // Walk the OU tree once: parent of every account and every OU.
-    let mut parent_of: BTreeMap<String, String> = BTreeMap::new();
-    pacer.wait_organizations().await;
-    let roots = org
-        .list_roots()
-        .send()
-        .await
-        .map_err(|e| WorkerError::from_sdk("organizations:ListRoots", &e))
-        .map_err(listing("organizations:ListRoots"))?;
-    let mut queue: Vec<String> = roots
-        .roots()
-        .iter()
-        .filter_map(|r| r.id().map(str::to_owned))
-        .collect();
-    while let Some(parent) = queue.pop() {
-        let mut token: Option<String> = None;
-        loop {
-            pacer.wait_organizations().await;
-            let page = org
-                .list_organizational_units_for_parent()
-                .parent_id(&parent)
-                .set_next_token(token.clone())
-                .send()
-                .await
-                .map_err(|e| {
-                    WorkerError::from_sdk("organizations:ListOrganizationalUnitsForParent", &e)
-                })
-                .map_err(listing("organizations:ListOrganizationalUnitsForParent"))?;
-            for ou in page.organizational_units() {
-                if let Some(id) = ou.id() {
-                    parent_of.insert(id.to_owned(), parent.clone());
-                    queue.push(id.to_owned());
-                }
-            }
-            token = page.next_token().map(str::to_owned);
-            if token.is_none() {
-                break;
-            }
+    /// Reads the remaining pages; every account, in ListAccounts order.
+    pub(crate) async fn finish(mut self, pacer: &Pacer) -> Result<Vec<RawAccount>, WorkerError> {
+        while self.token.is_some() {
+            self.next_page(pacer).await?;
         }
-        let mut token: Option<String> = None;
-        loop {
-            pacer.wait_organizations().await;
-            let page = org
-                .list_accounts_for_parent()
-                .parent_id(&parent)
-                .set_next_token(token.clone())
-                .send()
-                .await
-                .map_err(|e| WorkerError::from_sdk("organizations:ListAccountsForParent", &e))
-                .map_err(listing("organizations:ListAccountsForParent"))?;
-            for a in page.accounts() {
-                if let Some(id) = a.id() {
-                    parent_of.insert(id.to_owned(), parent.clone());
-                }
-            }
-            token = page.next_token().map(str::to_owned);
-            if token.is_none() {
-                break;
-            }
-        }
+        Ok(self.raw)
+    }
+}
+
+/// The OU tree, walked once from the roots: the parent of every account and every OU. The roots
+/// are read by [`OuWalk::start`] before anything is written; [`OuWalk::finish`] walks the rest
+/// and may run alongside other work.
+pub(crate) struct OuWalk {
+    org: aws_sdk_organizations::Client,
+    roots: Vec<String>,
+}
+
+impl OuWalk {
+    /// Reads the roots.
+    pub(crate) async fn start(
+        caller: &AccountClients,
+        pacer: &Pacer,
+        pf: &Preflight,
+    ) -> Result<Self, EngineError> {
+        let org = caller.organizations(pf.home_region.as_str());
+        pacer.wait_organizations().await;
+        let roots = org
+            .list_roots()
+            .send()
+            .await
+            .map_err(|e| WorkerError::from_sdk("organizations:ListRoots", &e))
+            .map_err(listing_failed)?;
+        let roots = roots
+            .roots()
+            .iter()
+            .filter_map(|r| r.id().map(str::to_owned))
+            .collect();
+        Ok(Self { org, roots })
     }
 
+    /// Walks the tree: child ID -> parent ID, for accounts and OUs.
+    pub(crate) async fn finish(
+        self,
+        pacer: &Pacer,
+    ) -> Result<BTreeMap<String, String>, WorkerError> {
+        let org = self.org;
+        let mut parent_of: BTreeMap<String, String> = BTreeMap::new();
+        let mut queue = self.roots;
+        while let Some(parent) = queue.pop() {
+            let mut token: Option<String> = None;
+            loop {
+                pacer.wait_organizations().await;
+                let page = org
+                    .list_organizational_units_for_parent()
+                    .parent_id(&parent)
+                    .set_next_token(token.take())
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        WorkerError::from_sdk("organizations:ListOrganizationalUnitsForParent", &e)
+                    })?;
+                for ou in page.organizational_units() {
+                    if let Some(id) = ou.id() {
+                        parent_of.insert(id.to_owned(), parent.clone());
+                        queue.push(id.to_owned());
+                    }
+                }
+                token = page.next_token().map(str::to_owned);
+                if token.is_none() {
+                    break;
+                }
+            }
+            loop {
+                pacer.wait_organizations().await;
+                let page = org
+                    .list_accounts_for_parent()
+                    .parent_id(&parent)
+                    .set_next_token(token.take())
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        WorkerError::from_sdk("organizations:ListAccountsForParent", &e)
+                    })?;
+                for a in page.accounts() {
+                    if let Some(id) = a.id() {
+                        parent_of.insert(id.to_owned(), parent.clone());
+                    }
+                }
+                token = page.next_token().map(str::to_owned);
+                if token.is_none() {
+                    break;
+                }
+            }
+        }
+        Ok(parent_of)
+    }
+}
+
+/// Which accounts the run covers, and why the others are left out. `parent_of` may be empty when
+/// `organization.include_ous` is (the OUs are then only shown, and filled in later).
+pub(crate) fn decide(
+    cfg: &Config,
+    pf: &Preflight,
+    raw: &[RawAccount],
+    parent_of: &BTreeMap<String, String>,
+    topology: Topology,
+) -> Discovery {
     let include: BTreeSet<&str> = cfg
         .organization
         .include_ous
@@ -278,7 +370,7 @@ pub(crate) async fn discover_accounts(
                 .unwrap_or_else(|| "UNKNOWN".into());
             let is_hub = id == pf.caller.as_str();
             let ou = parent_of.get(&id).cloned();
-            let skip_reason = skip_reason(&id, &status, is_hub, &include, &exclude, &parent_of);
+            let skip_reason = skip_reason(&id, &status, is_hub, &include, &exclude, parent_of);
             Some(DiscoveredAccount {
                 name: a.name().unwrap_or_default().to_owned(),
                 id,
@@ -289,15 +381,13 @@ pub(crate) async fn discover_accounts(
             })
         })
         .collect();
-
-    let topology = choose_topology(cfg, caller, pacer, pf).await?;
-    Ok(Discovery {
+    Discovery {
         organization_id: pf.org_id.to_string(),
         management_account_id: pf.management.to_string(),
         hub_account_id: pf.caller.to_string(),
         accounts,
         topology,
-    })
+    }
 }
 
 /// Why an account is left out, if it is. The hub is always covered (it is the caller).
@@ -335,7 +425,7 @@ pub(crate) fn skip_reason(
     Some("outside the OUs in `organization.include_ous`".to_owned())
 }
 
-async fn choose_topology(
+pub(crate) async fn choose_topology(
     cfg: &Config,
     caller: &AccountClients,
     pacer: &Pacer,

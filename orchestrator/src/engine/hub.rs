@@ -3,6 +3,8 @@
 //! written only where it differs; existing resources with the configured names are adopted and
 //! merged into, never recreated.
 
+use futures::FutureExt;
+
 use account_worker::{MANAGED_TAG_KEY, MANAGED_TAG_VALUE, Mode, Pacer, Service};
 use aws_sdk_cloudtrail::types::{DataResource, EventSelector, ReadWriteType};
 use aws_sdk_s3::types::{
@@ -60,6 +62,21 @@ pub(crate) struct HubFacts {
     pub(crate) findings_destination: Option<String>,
 }
 
+/// What the CloudTrail part of the hub step established.
+struct CloudTrailPart {
+    log: HubLog,
+    topic: Arn,
+    key: Option<Arn>,
+}
+
+/// What the GuardDuty part of the hub step established.
+struct GuardDutyPart {
+    log: HubLog,
+    topic: Arn,
+    key: Arn,
+    destination: String,
+}
+
 /// Where and how the hub step runs.
 pub(crate) struct Hub<'a> {
     pub(crate) cfg: &'a Config,
@@ -87,12 +104,44 @@ impl Hub<'_> {
         self.pacer.wait(s, self.acct()).await;
     }
 
-    /// Runs the whole hub step.
+    /// Runs the whole hub step. Its three parts (the hub role, the CloudTrail resources, the
+    /// GuardDuty findings store) run concurrently, and so do the bucket, key and topic within a
+    /// part: each is a chain of dependent calls, and waiting for one another would only add
+    /// their latencies. The edges that remain: the CloudTrail key policy names the hub role (a
+    /// principal must exist), the trail needs its bucket, key and topic policies, and the
+    /// findings notification needs its bucket and topic. Every part runs to its end even when
+    /// another failed (no write is abandoned halfway); the first failure in the fixed order
+    /// role, CloudTrail, GuardDuty is the one reported.
     pub(crate) async fn ensure(&self, log: &mut HubLog) -> Result<HubFacts, EngineError> {
         let partition = self.region.partition();
         let hub_role_arn = Arn::role(partition, &self.account, &self.cfg.radiant.role_name)
             .map_err(|e| invalid("`radiant.role_name`", e))?;
-        self.ensure_hub_role(log, &hub_role_arn).await?;
+        // The parts are boxed: joined inline, their state machines would all live on the stack.
+        let role = Box::pin(async {
+            let mut part = HubLog::default();
+            self.ensure_hub_role(&mut part, &hub_role_arn).await?;
+            Ok::<_, EngineError>(part)
+        })
+        .shared();
+        let role_ready = role.clone().map(|r| r.map(drop));
+        let cloudtrail = Box::pin(async {
+            if self.cfg.cloudtrail.enabled {
+                self.ensure_cloudtrail(&hub_role_arn, role_ready)
+                    .await
+                    .map(Some)
+            } else {
+                Ok(None)
+            }
+        });
+        let guardduty = Box::pin(async {
+            if self.cfg.guardduty.enabled {
+                self.ensure_guardduty_store().await.map(Some)
+            } else {
+                Ok(None)
+            }
+        });
+        let (role, cloudtrail, guardduty) = futures::join!(role, cloudtrail, guardduty);
+        log.extend(role?);
         let mut facts = HubFacts {
             partition,
             account: self.account.clone(),
@@ -105,11 +154,16 @@ impl Hub<'_> {
             guardduty_key: None,
             findings_destination: None,
         };
-        if self.cfg.cloudtrail.enabled {
-            self.ensure_cloudtrail(log, &mut facts).await?;
+        if let Some(ct) = cloudtrail? {
+            log.extend(ct.log);
+            facts.cloudtrail_topic = Some(ct.topic);
+            facts.cloudtrail_key = ct.key;
         }
-        if self.cfg.guardduty.enabled {
-            self.ensure_guardduty_store(log, &mut facts).await?;
+        if let Some(gd) = guardduty? {
+            log.extend(gd.log);
+            facts.guardduty_topic = Some(gd.topic);
+            facts.guardduty_key = Some(gd.key);
+            facts.findings_destination = Some(gd.destination);
         }
         Ok(facts)
     }
@@ -552,9 +606,9 @@ impl Hub<'_> {
 
     async fn ensure_cloudtrail(
         &self,
-        log: &mut HubLog,
-        facts: &mut HubFacts,
-    ) -> Result<(), EngineError> {
+        hub_role_arn: &Arn,
+        role_ready: impl Future<Output = Result<(), EngineError>>,
+    ) -> Result<CloudTrailPart, EngineError> {
         let ct = &self.cfg.cloudtrail;
         let trail = OrgTrail {
             region: self.region.clone(),
@@ -567,36 +621,110 @@ impl Hub<'_> {
         let trail_arn = trail
             .trail_arn()
             .map_err(|e| invalid("`cloudtrail.trail_name`", e))?;
-        let bucket_exists = self.ensure_bucket(log, &ct.bucket).await?;
-        let statements = builders::cloudtrail_bucket_statements(&trail)
+        let bucket_statements = builders::cloudtrail_bucket_statements(&trail)
             .map_err(|e| invalid("`cloudtrail.bucket`", e))?;
-        self.ensure_bucket_statements(log, &ct.bucket, bucket_exists, statements)
-            .await?;
-        let mut key_arn = None;
-        if let Some(alias) = &ct.kms_alias {
+        let key_statements =
+            builders::cloudtrail_key_statements(&trail, std::slice::from_ref(hub_role_arn))
+                .map_err(|e| invalid("the CloudTrail key", e))?;
+        let bucket = Box::pin(async {
+            let mut part = HubLog::default();
+            let exists = self.ensure_bucket(&mut part, &ct.bucket).await?;
+            self.ensure_bucket_statements(&mut part, &ct.bucket, exists, bucket_statements)
+                .await?;
+            Ok::<_, EngineError>(part)
+        });
+        let key = Box::pin(async {
+            let mut part = HubLog::default();
+            let Some(alias) = &ct.kms_alias else {
+                return Ok((part, None));
+            };
             let (key, exists) = self
-                .ensure_key(log, alias, "CloudTrail log encryption (radiant-onboard)")
+                .ensure_key(
+                    &mut part,
+                    alias,
+                    "CloudTrail log encryption (radiant-onboard)",
+                )
                 .await?;
-            let statements = builders::cloudtrail_key_statements(
-                &trail,
-                std::slice::from_ref(&facts.hub_role_arn),
-            )
-            .map_err(|e| invalid("the CloudTrail key", e))?;
-            self.ensure_key_statements(log, &key, exists, statements)
+            role_ready.await?;
+            self.ensure_key_statements(&mut part, &key, exists, key_statements)
                 .await?;
-            key_arn = Some(key);
-        }
-        let trail_for_topic = trail_arn.clone();
-        let topic = self
-            .ensure_topic(log, &ct.sns_topic, |t| {
-                Ok(builders::cloudtrail_topic_statement(&trail_for_topic, t))
-            })
+            Ok::<_, EngineError>((part, Some(key)))
+        });
+        let topic = Box::pin(async {
+            let mut part = HubLog::default();
+            let topic = self
+                .ensure_topic(&mut part, &ct.sns_topic, |t| {
+                    Ok(builders::cloudtrail_topic_statement(&trail_arn, t))
+                })
+                .await?;
+            Ok::<_, EngineError>((part, topic))
+        });
+        let (bucket, key, topic) = futures::join!(bucket, key, topic);
+        let mut log = bucket?;
+        let (key_log, key) = key?;
+        log.extend(key_log);
+        let (topic_log, topic) = topic?;
+        log.extend(topic_log);
+        self.ensure_trail(&mut log, &trail_arn, &topic, key.as_ref())
             .await?;
-        self.ensure_trail(log, &trail_arn, &topic, key_arn.as_ref())
+        Ok(CloudTrailPart { log, topic, key })
+    }
+
+    // -- GuardDuty findings store -----------------------------------------------------------
+
+    async fn ensure_guardduty_store(&self) -> Result<GuardDutyPart, EngineError> {
+        let gd = &self.cfg.guardduty;
+        let partition = self.region.partition();
+        let bucket = Box::pin(async {
+            let mut part = HubLog::default();
+            let exists = self.ensure_bucket(&mut part, &gd.bucket).await?;
+            if !gd.prefix.is_empty() {
+                self.ensure_prefix_marker(&mut part, &gd.bucket, &gd.prefix, exists)
+                    .await?;
+            }
+            Ok::<_, EngineError>((part, exists))
+        });
+        let key = Box::pin(async {
+            let mut part = HubLog::default();
+            let alias = gd.kms_alias.clone().unwrap_or_default();
+            let (key, _exists) = self
+                .ensure_key(
+                    &mut part,
+                    &alias,
+                    "GuardDuty findings encryption (radiant-onboard)",
+                )
+                .await?;
+            Ok::<_, EngineError>((part, key))
+        });
+        let topic = Box::pin(async {
+            let mut part = HubLog::default();
+            let topic = self
+                .ensure_topic(&mut part, &gd.sns_topic, |t| {
+                    builders::guardduty_topic_statement(t, &gd.bucket, &self.account)
+                        .map_err(|e| invalid("`guardduty.bucket`", e))
+                })
+                .await?;
+            Ok::<_, EngineError>((part, topic))
+        });
+        let (bucket, key, topic) = futures::join!(bucket, key, topic);
+        let (mut log, bucket_exists) = bucket?;
+        let (key_log, key) = key?;
+        log.extend(key_log);
+        let (topic_log, topic) = topic?;
+        log.extend(topic_log);
+        self.ensure_notification(&mut log, &gd.bucket, &topic, bucket_exists)
             .await?;
-        facts.cloudtrail_topic = Some(topic);
-        facts.cloudtrail_key = key_arn;
-        Ok(())
+        let destination = if gd.prefix.is_empty() {
+            format!("arn:{partition}:s3:::{}", gd.bucket)
+        } else {
+            format!("arn:{partition}:s3:::{}/{}", gd.bucket, gd.prefix)
+        };
+        Ok(GuardDutyPart {
+            log,
+            topic,
+            key,
+            destination,
+        })
     }
 
     fn desired_selectors(&self) -> Vec<EventSelector> {
@@ -790,48 +918,6 @@ impl Hub<'_> {
             ResourceStatus::Unchanged
         };
         log.record(&resource, "cloudtrail-trail", status, None);
-        Ok(())
-    }
-
-    // -- GuardDuty findings store -----------------------------------------------------------
-
-    async fn ensure_guardduty_store(
-        &self,
-        log: &mut HubLog,
-        facts: &mut HubFacts,
-    ) -> Result<(), EngineError> {
-        let gd = &self.cfg.guardduty;
-        let partition = self.region.partition();
-        let bucket_exists = self.ensure_bucket(log, &gd.bucket).await?;
-        if !gd.prefix.is_empty() {
-            self.ensure_prefix_marker(log, &gd.bucket, &gd.prefix, bucket_exists)
-                .await?;
-        }
-        let alias = gd.kms_alias.clone().unwrap_or_default();
-        let (key, _exists) = self
-            .ensure_key(
-                log,
-                &alias,
-                "GuardDuty findings encryption (radiant-onboard)",
-            )
-            .await?;
-        let bucket = gd.bucket.clone();
-        let account = self.account.clone();
-        let topic = self
-            .ensure_topic(log, &gd.sns_topic, |t| {
-                builders::guardduty_topic_statement(t, &bucket, &account)
-                    .map_err(|e| invalid("`guardduty.bucket`", e))
-            })
-            .await?;
-        self.ensure_notification(log, &gd.bucket, &topic, bucket_exists)
-            .await?;
-        facts.guardduty_topic = Some(topic);
-        facts.guardduty_key = Some(key);
-        facts.findings_destination = Some(if gd.prefix.is_empty() {
-            format!("arn:{partition}:s3:::{}", gd.bucket)
-        } else {
-            format!("arn:{partition}:s3:::{}/{}", gd.bucket, gd.prefix)
-        });
         Ok(())
     }
 

@@ -5,6 +5,7 @@
 //! write call and a failed run is finished by running again. One account's failure is recorded in
 //! the outcome and never stops the others. See `docs/engine.md`.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -78,6 +79,19 @@ pub enum EngineError {
         /// AWS's message and what to do.
         message: String,
     },
+    /// The organization's accounts could not be listed after the listing had started (it runs
+    /// alongside the hub step, so hub resources may have been written; accounts were not touched).
+    #[error(
+        "the organization's accounts cannot be listed: {operation} failed ({kind:?}): {message}"
+    )]
+    Discovery {
+        /// The failed operation, e.g. `organizations:ListAccounts`.
+        operation: String,
+        /// The classification.
+        kind: ErrorKind,
+        /// AWS's message.
+        message: String,
+    },
     /// A shared policy cannot fit its size limit in any form.
     #[error("the policy of `{document}` cannot fit its limit: {message}")]
     PolicySize {
@@ -93,7 +107,7 @@ impl EngineError {
     pub fn exit_code(&self) -> i32 {
         match self {
             Self::Preflight { .. } => 3,
-            Self::Hub { .. } | Self::PolicySize { .. } => 1,
+            Self::Hub { .. } | Self::Discovery { .. } | Self::PolicySize { .. } => 1,
         }
     }
 }
@@ -213,15 +227,32 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
         (ctx.aws.stats().retries(), ctx.aws.stats().throttles());
     let pacer = Pacer::default();
     let progress = ctx.progress.as_ref();
+    let started = std::time::Instant::now();
+    let step_done = |step: &str| {
+        tracing::info!(
+            step,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "step done"
+        );
+    };
 
+    // Preflight: nothing is written until the caller, the organization, the topology, the
+    // external ID and the first page of each Organizations listing have been read.
     progress.phase("preflight", 1);
     let pf = discovery::preflight(cfg, &ctx.aws.caller("hub"), &pacer).await?;
     let caller = ctx.aws.caller(pf.caller.as_str());
-    let disc = discovery::discover_accounts(cfg, &caller, &pacer, &pf).await?;
+    let topology = discovery::choose_topology(cfg, &caller, &pacer, &pf).await?;
+    let external = external_id(cfg)?;
+    let listing = discovery::AccountListing::start(&caller, &pacer, &pf).await?;
+    let walk = discovery::OuWalk::start(&caller, &pacer, &pf).await?;
+    step_done("preflight");
     progress.advance(1);
     progress.finish();
-    let external = external_id(cfg)?;
 
+    // Hub resources, with the rest of discovery alongside: the Organizations listing is paced
+    // (its rates are low), the hub step is a chain of dependent calls; neither waits for the
+    // other. The OU walk is needed first only when `organization.include_ous` filters on it;
+    // otherwise it only names each account's OU and runs alongside fan-out 1 instead.
     progress.phase("hub", 1);
     let mut log = HubLog::default();
     let hub = hub::Hub {
@@ -234,7 +265,27 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
         region: pf.home_region.clone(),
         org_id: pf.org_id.clone(),
     };
-    let facts = hub.ensure(&mut log).await?;
+    let filter_by_ou = !cfg.organization.include_ous.is_empty();
+    let (facts, raw, mut pending_walk, parent_of) = if filter_by_ou {
+        let (facts, raw, parents) = futures::join!(
+            Box::pin(hub.ensure(&mut log)),
+            Box::pin(listing.finish(&pacer)),
+            Box::pin(walk.finish(&pacer))
+        );
+        let parents = parents.map_err(discovery::discovery_failed);
+        (facts, raw, None, parents)
+    } else {
+        let (facts, raw) = futures::join!(
+            Box::pin(hub.ensure(&mut log)),
+            Box::pin(listing.finish(&pacer))
+        );
+        (facts, raw, Some(walk), Ok(BTreeMap::new()))
+    };
+    // The hub's own failure is the one to report when both failed.
+    let facts = facts?;
+    let raw = raw.map_err(discovery::discovery_failed)?;
+    let mut disc = discovery::decide(cfg, &pf, &raw, &parent_of?, topology);
+    step_done("hub and discovery");
     progress.advance(1);
     progress.finish();
 
@@ -269,7 +320,32 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
         .filter(|a| a.included())
         .cloned()
         .collect();
-    let mut works = fanout::fan_out_first(&env, included).await;
+    let mut warnings = Vec::new();
+    let mut works = match pending_walk.take() {
+        None => fanout::fan_out_first(&env, included).await,
+        Some(walk) => {
+            let (mut works, parents) = futures::join!(
+                Box::pin(fanout::fan_out_first(&env, included)),
+                Box::pin(walk.finish(&pacer))
+            );
+            match parents {
+                Ok(parent_of) => {
+                    for a in &mut disc.accounts {
+                        a.ou = parent_of.get(&a.id).cloned();
+                    }
+                    for w in &mut works {
+                        w.account.ou = parent_of.get(&w.account.id).cloned();
+                    }
+                }
+                Err(e) => warnings.push(format!(
+                    "the OU of each account is not shown: {} failed ({}): {}",
+                    e.operation, e.code, e.message
+                )),
+            }
+            works
+        }
+    };
+    step_done("fan-out 1");
 
     // Patch once.
     progress.phase("policies", 1);
@@ -285,7 +361,7 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
         facts: &facts,
         mode,
     };
-    if cfg.guardduty.enabled {
+    let detectors = if cfg.guardduty.enabled {
         let mut detectors = Vec::new();
         for w in works
             .iter()
@@ -308,18 +384,39 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
                 detectors.push(policy_model::Arn::detector(&region, &account, &det));
             }
         }
-        patcher
-            .admit_detectors(&mut log, &detectors, &failed_accounts)
-            .await?;
-    }
+        detectors
+    } else {
+        Vec::new()
+    };
     let member_roles: Vec<policy_model::Arn> = works
         .iter()
         .filter_map(|w| w.member_role_arn.as_deref())
         .filter_map(|a| a.parse().ok())
         .collect();
-    patcher
-        .hub_role_permissions(&mut log, &member_roles, &failed_accounts)
-        .await?;
+    // Each shared document has one writer; different documents are patched concurrently and
+    // their records merged in a fixed order (findings bucket, findings key, hub role).
+    let bucket_exists = patcher.findings_bucket_exists(&log);
+    let role_exists = patcher.hub_role_exists(&log);
+    let findings_part = Box::pin(async {
+        let mut part = HubLog::default();
+        if cfg.guardduty.enabled {
+            patcher
+                .admit_detectors(&mut part, bucket_exists, &detectors, &failed_accounts)
+                .await?;
+        }
+        Ok::<_, EngineError>(part)
+    });
+    let role_part = Box::pin(async {
+        let mut part = HubLog::default();
+        patcher
+            .hub_role_permissions(&mut part, role_exists, &member_roles, &failed_accounts)
+            .await?;
+        Ok::<_, EngineError>(part)
+    });
+    let (findings_part, role_part) = futures::join!(findings_part, role_part);
+    log.extend(findings_part?);
+    log.extend(role_part?);
+    step_done("policies");
     progress.advance(1);
     progress.finish();
 
@@ -342,6 +439,7 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
             &spec,
         )
         .await;
+        step_done("fan-out 2");
     }
 
     // Results as data.
@@ -356,7 +454,6 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
             None => accounts.push(skipped_result(a)),
         }
     }
-    let mut warnings = Vec::new();
     if let Topology::DelegatedAdmin { admin_account_id } = &disc.topology {
         warnings.push(format!(
             "GuardDuty delegated administrator `{admin_account_id}` exports for its members: member accounts get no destination of their own"

@@ -87,11 +87,23 @@ impl Patcher<'_> {
         self.facts.account.as_str()
     }
 
+    /// False when the hub step only planned the findings bucket (plan mode, bucket missing).
+    pub(crate) fn findings_bucket_exists(&self, log: &HubLog) -> bool {
+        let gd = &self.cfg.guardduty;
+        !log.hub.iter().any(|r| {
+            r.kind == "s3-bucket"
+                && r.resource.ends_with(&format!(":::{}", gd.bucket))
+                && r.status == ResourceStatus::Planned
+        })
+    }
+
     /// Findings bucket and key policies admit `detectors` (plus the detectors of the accounts in
-    /// `keep_accounts` that they admit already).
+    /// `keep_accounts` that they admit already). The two documents are patched concurrently
+    /// (one writer each); the log lists the bucket policy first.
     pub(crate) async fn admit_detectors(
         &self,
         log: &mut HubLog,
+        bucket_exists: bool,
         detectors: &[Arn],
         keep_accounts: &[String],
     ) -> Result<(), EngineError> {
@@ -112,13 +124,9 @@ impl Patcher<'_> {
             prefix: gd.prefix.clone(),
         };
         let resource = format!("arn:{}:s3:::{}#policy", self.facts.partition, gd.bucket);
-        let bucket_exists = !log.hub.iter().any(|r| {
-            r.kind == "s3-bucket"
-                && r.resource.ends_with(&format!(":::{}", gd.bucket))
-                && r.status == ResourceStatus::Planned
-        });
-        ensure_policy(
-            log,
+        let mut bucket_log = HubLog::default();
+        let bucket_policy = Box::pin(ensure_policy(
+            &mut bucket_log,
             self.mode,
             &resource,
             "s3-bucket-policy",
@@ -135,10 +143,10 @@ impl Patcher<'_> {
             async |text| {
                 write_bucket_policy(&s3, self.pacer, self.acct(), &gd.bucket, &resource, text).await
             },
-        )
-        .await?;
-
+        ));
         let Some(key) = &self.facts.guardduty_key else {
+            bucket_policy.await?;
+            log.extend(bucket_log);
             return Ok(());
         };
         let kms = self.hub.kms(region);
@@ -148,8 +156,9 @@ impl Patcher<'_> {
             .ends_with(super::common::KNOWN_AFTER_APPLY_KEY);
         let fresh =
             policy_model::builders::new_key_policy(self.facts.partition, &self.facts.account);
-        ensure_policy(
-            log,
+        let mut key_log = HubLog::default();
+        let key_policy = Box::pin(ensure_policy(
+            &mut key_log,
             self.mode,
             &key_resource,
             "kms-key-policy",
@@ -166,27 +175,37 @@ impl Patcher<'_> {
             async |text| {
                 write_key_policy(&kms, self.pacer, self.acct(), key, &key_resource, text).await
             },
-        )
-        .await?;
+        ));
+        let (bucket_policy, key_policy) = futures::join!(bucket_policy, key_policy);
+        bucket_policy?;
+        log.extend(bucket_log);
+        key_policy?;
+        log.extend(key_log);
         Ok(())
     }
 
     /// The hub role's managed policies: base permissions plus AssumeRole on `member_roles`
     /// (plus those of `keep_accounts` already listed), in the planned form.
+    /// False when the hub step only planned the hub role (plan mode, role missing).
+    pub(crate) fn hub_role_exists(&self, log: &HubLog) -> bool {
+        let role_resource = self.facts.hub_role_arn.to_string();
+        self.mode == Mode::Apply
+            || !log
+                .hub
+                .iter()
+                .any(|r| r.resource == role_resource && r.status == ResourceStatus::Planned)
+    }
+
     pub(crate) async fn hub_role_permissions(
         &self,
         log: &mut HubLog,
+        role_exists: bool,
         member_roles: &[Arn],
         keep_accounts: &[String],
     ) -> Result<(), EngineError> {
         let iam = self.hub.iam(self.facts.region.as_str());
         let role_name = &self.cfg.radiant.role_name;
         let role_resource = self.facts.hub_role_arn.to_string();
-        let role_exists = self.mode == Mode::Apply
-            || !log
-                .hub
-                .iter()
-                .any(|r| r.resource == role_resource && r.status == ResourceStatus::Planned);
 
         // Attached policies and the attachment quota.
         let mut attached: Vec<(String, String)> = Vec::new();

@@ -56,10 +56,12 @@ pub async fn snapshot(aws: &SdkFactory, accounts: &[String], regions: &[&str]) -
             .and_then(|p| p.policy().map(minify));
         snap.insert(format!("key {name} policy"), format!("{policy:?}"));
     }
+    // Listing order follows creation order, which concurrent hub steps do not fix: not state.
+    aliases.sort();
     snap.insert("key aliases".into(), format!("{aliases:?}"));
 
     let s3 = h.s3("us-east-1");
-    let buckets: Vec<String> = s3
+    let mut buckets: Vec<String> = s3
         .list_buckets()
         .send()
         .await
@@ -88,10 +90,11 @@ pub async fn snapshot(aws: &SdkFactory, accounts: &[String], regions: &[&str]) -
             .map(|n| format!("{:?}", n.topic_configurations()));
         snap.insert(format!("bucket {b} notifications"), format!("{notif:?}"));
     }
+    buckets.sort();
     snap.insert("buckets".into(), format!("{buckets:?}"));
 
     let sns = h.sns("us-east-1");
-    let topics: Vec<String> = sns
+    let mut topics: Vec<String> = sns
         .list_topics()
         .send()
         .await
@@ -100,6 +103,7 @@ pub async fn snapshot(aws: &SdkFactory, accounts: &[String], regions: &[&str]) -
         .iter()
         .filter_map(|t| t.topic_arn().map(str::to_owned))
         .collect();
+    topics.sort();
     for t in &topics {
         let attrs = sns
             .get_topic_attributes()

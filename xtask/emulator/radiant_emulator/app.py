@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable
 from werkzeug.serving import make_server
 
 from . import concurrent, extensions, seeding
-from .faults import FaultSpec, Faults, internal_error, throttling_error
+from .faults import Denial, Denials, FaultSpec, Faults, internal_error, throttling_error
 from .protocol import IdentityCache, Response, error, identify, json_response, status_line
 
 CONTROL_PREFIX = "/_radiant/"
@@ -68,6 +68,7 @@ class EmulatorApp:
         self.counters = Counters()
         self.faults = Faults()
         self.concurrent = concurrent.ConcurrentWriter()
+        self.denials = Denials()
         self.identities = IdentityCache()
         self.state = extensions.State(self.identities)
         self.seed_lock = threading.Lock()
@@ -84,6 +85,7 @@ class EmulatorApp:
             self.identities.clear()
             self.faults.reset()
             self.concurrent.reset()
+            self.denials.reset()
             self.counters.reset()
 
     def control(self, environ: dict[str, Any]) -> Response:
@@ -116,6 +118,10 @@ class EmulatorApp:
                 return json_response(self.concurrent.status())
             if (method, path) == ("GET", "concurrent-edit"):
                 return json_response(self.concurrent.status())
+            if (method, path) == ("POST", "deny"):
+                denial = Denial.from_json(body)
+                self.denials.add(denial)
+                return json_response({"deny": body})
             if (method, path) == ("GET", "counters"):
                 return json_response(self.counters.snapshot())
             if (method, path) == ("POST", "counters/reset"):
@@ -157,6 +163,9 @@ class EmulatorApp:
         if decision.outcome == "drop":
             return self._drop(environ, start_response)
 
+        denied = self.denials.check(req.account, req.service, req.operation, req.protocol, ident.arn)
+        if denied is not None:
+            return self._send(denied, start_response)
         try:
             handled = self.state.handle(req, ident)
         except Exception as exc:  # noqa: BLE001 - a bug in a check must show, not hang the caller

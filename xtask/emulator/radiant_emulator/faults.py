@@ -115,3 +115,68 @@ class Faults:
             if spec.error_rate and self._rng.random() < spec.error_rate:
                 return Decision(delay, "error")
         return Decision(delay)
+
+
+# AWS's access-denied answer in each protocol: (HTTP status, code).
+ACCESS_DENIED: dict[str, tuple[int, str]] = {
+    QUERY: (403, "AccessDenied"),
+    REST_XML: (403, "AccessDenied"),
+    REST_JSON: (403, "AccessDeniedException"),
+    JSON: (400, "AccessDeniedException"),
+}
+
+
+@dataclass
+class Denial:
+    """Denies `service:operation` (for callers of `account`, or anyone) once `after` calls of it
+    have been answered: a caller without the permission (`after` 0), or one that loses it in the
+    middle of a run (a permission boundary or SCP changed meanwhile)."""
+
+    service: str
+    operation: str
+    after: int = 0
+    account: str | None = None
+
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> "Denial":
+        known = {f.name for f in fields(Denial)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown denial fields: {sorted(unknown)}")
+        denial = Denial(**data)
+        if not denial.service or not denial.operation:
+            raise ValueError("a denial needs `service` and `operation`")
+        if int(denial.after) < 0:
+            raise ValueError("`after` must be 0 or more")
+        return denial
+
+
+class Denials:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rules: list[tuple[Denial, list[int]]] = []
+
+    def add(self, denial: Denial) -> None:
+        with self._lock:
+            self._rules.append((denial, [0]))
+
+    def reset(self) -> None:
+        with self._lock:
+            self._rules = []
+
+    def check(self, account: str, service: str, operation: str, protocol: str, principal: str) -> Response | None:
+        """The access-denied answer when a rule denies this call, else None (and counts it)."""
+        with self._lock:
+            for rule, seen in self._rules:
+                if (rule.service, rule.operation) != (service, operation):
+                    continue
+                if rule.account is not None and rule.account != account:
+                    continue
+                if seen[0] < rule.after:
+                    seen[0] += 1
+                    return None
+                status, code = ACCESS_DENIED.get(protocol, (403, "AccessDenied"))
+                action = f"{service}:{operation}"
+                message = f"User: {principal} is not authorized to perform: {action} because no identity-based policy allows the {action} action"
+                return error(protocol, status, code, message)
+        return None

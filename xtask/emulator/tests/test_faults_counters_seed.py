@@ -188,3 +188,44 @@ def test_concurrent_edit_rejects_a_bad_spec(emu):
     with pytest.raises(urllib.error.HTTPError) as info:
         emu.control("POST", "concurrent-edit", {"bucket": "b", "operation": "DeleteBucket", "statement": FOREIGN})
     assert info.value.code == 400
+
+
+# (service, call, operation, expected code, expected HTTP status): AWS's access-denied answer
+DENIALS = [
+    ("organizations", lambda c: c.list_accounts(), "ListAccounts", "AccessDeniedException", 400),
+    ("iam", lambda c: c.list_roles(), "ListRoles", "AccessDenied", 403),
+    ("s3", lambda c: c.list_buckets(), "ListBuckets", "AccessDenied", 403),
+    ("guardduty", lambda c: c.list_detectors(), "ListDetectors", "AccessDeniedException", 403),
+]
+
+
+@pytest.mark.parametrize("service,call,operation,code,status", DENIALS, ids=[d[0] for d in DENIALS])
+def test_denial_after_n_answered_calls(emu, service, call, operation, code, status):
+    emu.seed(accounts=1, ous=0)
+    emu.control("POST", "deny", {"service": service, "operation": operation, "after": 1})
+    client = emu.client(service)
+    call(client)  # the first call is answered
+    for _ in range(2):  # then every call is denied, like a permission removed mid-run
+        with pytest.raises(ClientError) as info:
+            call(client)
+        assert info.value.response["Error"]["Code"] == code
+        assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
+        assert f"{service}:{operation}" in info.value.response["Error"]["Message"]
+
+
+def test_denial_is_scoped_to_an_account_and_cleared_by_reset(emu):
+    org = emu.seed(accounts=1, ous=0)
+    member = org["accounts"][0]["id"]
+    emu.control("POST", "deny", {"service": "iam", "operation": "ListRoles", "account": member})
+    emu.client("iam").list_roles()  # the management account is not denied
+    with pytest.raises(ClientError):
+        emu.as_member(member)("iam").list_roles()
+    emu.control("POST", "reset")
+    emu.seed(accounts=1, ous=0)
+    emu.as_member(member)("iam").list_roles()
+
+
+def test_denial_rejects_unknown_fields(emu):
+    with pytest.raises(urllib.error.HTTPError) as info:
+        emu.control("POST", "deny", {"service": "iam", "operation": "ListRoles", "nth": 2})
+    assert info.value.code == 400
