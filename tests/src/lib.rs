@@ -245,6 +245,11 @@ impl EmulatorGuard {
         self.control("POST", "deny", &body.to_string());
     }
 
+    /// Removes every rule of [`EmulatorGuard::deny`]; the resources stay.
+    pub fn allow_all(&self) {
+        self.control("POST", "deny/reset", "{}");
+    }
+
     /// True once the armed concurrent edit was written.
     pub fn concurrent_edit_fired(&self) -> bool {
         let answer = self.control("GET", "concurrent-edit", "");

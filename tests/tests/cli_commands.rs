@@ -324,3 +324,33 @@ fn debug_log_names_every_call_and_never_a_credential() {
         assert!(!r.stderr.contains(secret), "{secret} in the log");
     }
 }
+
+#[test]
+fn a_refused_hub_call_exits_1_as_a_hub_failure() {
+    let emu = emulator();
+    emu.seed(&SeedSpec {
+        accounts: 2,
+        ..SeedSpec::default()
+    });
+    enable_trusted_access(&emu);
+    let dir = TempDir::new("hub-failure");
+    let config = write_config(dir.path(), "");
+    emu.deny("sns", "CreateTopic", 0);
+    let r = run(
+        &emu,
+        &[
+            "apply",
+            "--yes",
+            "-c",
+            config.to_str().unwrap(),
+            "--error-format",
+            "json",
+        ],
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    let err = r.json_error();
+    Schema::load().check("error_object", &err["error"]);
+    assert_eq!(err["error"]["kind"], "hub-failure", "{err:#}");
+    let message = err["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("sns:CreateTopic"), "{err:#}");
+}

@@ -122,6 +122,9 @@ class EmulatorApp:
                 denial = Denial.from_json(body)
                 self.denials.add(denial)
                 return json_response({"deny": body})
+            if (method, path) == ("POST", "deny/reset"):
+                self.denials.reset()
+                return json_response({"reset": True})
             if (method, path) == ("GET", "counters"):
                 return json_response(self.counters.snapshot())
             if (method, path) == ("POST", "counters/reset"):

@@ -220,6 +220,9 @@ def test_denial_is_scoped_to_an_account_and_cleared_by_reset(emu):
     emu.client("iam").list_roles()  # the management account is not denied
     with pytest.raises(ClientError):
         emu.as_member(member)("iam").list_roles()
+    emu.control("POST", "deny/reset")  # the rules go, the state stays
+    emu.as_member(member)("iam").list_roles()
+    emu.control("POST", "deny", {"service": "iam", "operation": "ListRoles", "account": member})
     emu.control("POST", "reset")
     emu.seed(accounts=1, ous=0)
     emu.as_member(member)("iam").list_roles()
