@@ -238,18 +238,29 @@ fn missing_trusted_access_is_a_preflight_failure() {
     assert_eq!(emu.counters().writes(), 0);
 }
 
-#[test]
-fn listing_refused_mid_run_exits_1_as_a_discovery_failure() {
+/// Seeds `accounts` members, refuses `service:operation` after `after` answers, runs
+/// `apply --yes --error-format json` and checks the run-level error: exit 1, the documented
+/// error object, its `kind`, and a message naming the refused call.
+#[expect(
+    clippy::unwrap_used,
+    reason = "test helper: a temporary path that is not UTF-8 must fail the test"
+)]
+fn refused_apply_fails_with(
+    accounts: usize,
+    service: &str,
+    operation: &str,
+    after: u32,
+    kind: &str,
+) {
     let emu = emulator();
-    // More accounts than one ListAccounts page holds.
     emu.seed(&SeedSpec {
-        accounts: 120,
+        accounts,
         ..SeedSpec::default()
     });
     enable_trusted_access(&emu);
-    let dir = TempDir::new("discovery");
+    let dir = TempDir::new(kind);
     let config = write_config(dir.path(), "");
-    emu.deny("organizations", "ListAccounts", 1);
+    emu.deny(service, operation, after);
     let r = run(
         &emu,
         &[
@@ -264,9 +275,23 @@ fn listing_refused_mid_run_exits_1_as_a_discovery_failure() {
     assert_eq!(r.code, 1, "{r:?}");
     let err = r.json_error();
     Schema::load().check("error_object", &err["error"]);
-    assert_eq!(err["error"]["kind"], "discovery", "{err:#}");
+    assert_eq!(err["error"]["kind"], kind, "{err:#}");
     let message = err["error"]["message"].as_str().unwrap_or_default();
-    assert!(message.contains("organizations:ListAccounts"), "{err:#}");
+    assert!(
+        message.contains(&format!("{service}:{operation}")),
+        "{err:#}"
+    );
+}
+
+#[test]
+fn listing_refused_mid_run_exits_1_as_a_discovery_failure() {
+    // More accounts than one ListAccounts page holds; the second page is refused.
+    refused_apply_fails_with(120, "organizations", "ListAccounts", 1, "discovery");
+}
+
+#[test]
+fn a_refused_hub_call_exits_1_as_a_hub_failure() {
+    refused_apply_fails_with(2, "sns", "CreateTopic", 0, "hub-failure");
 }
 
 #[test]
@@ -323,34 +348,4 @@ fn debug_log_names_every_call_and_never_a_credential() {
     ] {
         assert!(!r.stderr.contains(secret), "{secret} in the log");
     }
-}
-
-#[test]
-fn a_refused_hub_call_exits_1_as_a_hub_failure() {
-    let emu = emulator();
-    emu.seed(&SeedSpec {
-        accounts: 2,
-        ..SeedSpec::default()
-    });
-    enable_trusted_access(&emu);
-    let dir = TempDir::new("hub-failure");
-    let config = write_config(dir.path(), "");
-    emu.deny("sns", "CreateTopic", 0);
-    let r = run(
-        &emu,
-        &[
-            "apply",
-            "--yes",
-            "-c",
-            config.to_str().unwrap(),
-            "--error-format",
-            "json",
-        ],
-    );
-    assert_eq!(r.code, 1, "{r:?}");
-    let err = r.json_error();
-    Schema::load().check("error_object", &err["error"]);
-    assert_eq!(err["error"]["kind"], "hub-failure", "{err:#}");
-    let message = err["error"]["message"].as_str().unwrap_or_default();
-    assert!(message.contains("sns:CreateTopic"), "{err:#}");
 }

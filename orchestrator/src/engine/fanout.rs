@@ -12,12 +12,9 @@ use futures::StreamExt;
 use futures::future::join_all;
 
 use super::DiscoveredAccount;
-use crate::aws::{AccountClients, AssumedRole, SdkFactory, credentials_from_sts};
+use crate::aws::{AccountClients, AssumedRole, SESSION_NAME, SdkFactory, credentials_from_sts};
 use crate::outcome::{AccountResult, AccountRole, AccountStatus, ErrorRecord, RegionResult};
 use crate::progress::Progress;
-
-/// Session name of every `sts:AssumeRole` the product makes (visible in CloudTrail).
-pub(crate) const SESSION_NAME: &str = "radiant-onboard";
 
 /// Everything the fan-outs share.
 pub(crate) struct FanoutEnv<'a> {
@@ -122,19 +119,23 @@ impl AccountWork {
     }
 }
 
-/// Assumes the access role of a member account (once per run; the provider refreshes the
-/// credentials before they expire).
-async fn assume_access_role(
-    env: &FanoutEnv<'_>,
+/// Assumes `access_role_name` in a member account through the hub's STS client (once per run;
+/// the provider refreshes the credentials before they expire). Used by every command that works
+/// inside member accounts (apply, plan, verify, offboard).
+pub(crate) async fn assume_access_role(
+    factory: &SdkFactory,
+    pacer: &Pacer,
+    hub_sts: crate::aws::sdk::sts::Client,
+    access_role_name: &str,
     account: &str,
 ) -> Result<AccountClients, WorkerError> {
-    let role_arn = format!("arn:aws:iam::{account}:role/{}", env.access_role_name);
-    let sts = env.hub_sts.clone();
+    let role_arn = format!("arn:aws:iam::{account}:role/{access_role_name}");
+    let sts = hub_sts;
     // Every member account goes through the hub's STS: when it throttles beyond the SDK's own
     // attempts, this account waits (bounded, jittered) and asks again rather than failing.
     let out = account_worker::with_propagation_retries(
         || async {
-            env.pacer.wait_hub_sts().await;
+            pacer.wait_hub_sts().await;
             sts.assume_role()
                 .role_arn(&role_arn)
                 .role_session_name(SESSION_NAME)
@@ -159,7 +160,7 @@ async fn assume_access_role(
         SESSION_NAME.to_owned(),
         credentials_from_sts(&creds),
     );
-    Ok(env.factory.for_account(account, provider))
+    Ok(factory.for_account(account, provider))
 }
 
 /// Fan-out 1 for one account.
@@ -169,7 +170,14 @@ async fn first_pass(env: &FanoutEnv<'_>, account: DiscoveredAccount) -> AccountW
     let clients = if work.account.is_hub {
         env.hub.clone()
     } else {
-        match assume_access_role(env, &id).await {
+        let assumed = assume_access_role(
+            env.factory,
+            env.pacer,
+            env.hub_sts.clone(),
+            env.access_role_name,
+            &id,
+        );
+        match assumed.await {
             Ok(c) => c,
             Err(e) => {
                 work.error = Some(e);

@@ -521,12 +521,14 @@ async fn offboard_account(
     let clients = if work.account.is_hub {
         hub.clone()
     } else {
-        pacer.wait_hub_sts().await;
-        let role = format!(
-            "arn:aws:iam::{id}:role/{}",
-            cfg.organization.access_role_name
+        let assumed = super::fanout::assume_access_role(
+            &ctx.aws,
+            pacer,
+            hub.sts(home),
+            &cfg.organization.access_role_name,
+            &id,
         );
-        match ctx.aws.assume_role(hub, home, &id, &role, None).await {
+        match assumed.await {
             Ok(c) => c,
             Err(e) => {
                 work.error = Some(e);

@@ -46,12 +46,14 @@ async fn account_checks(
     let clients = if a.is_hub {
         hub.clone()
     } else {
-        pacer.wait_hub_sts().await;
-        let role = format!(
-            "arn:aws:iam::{}:role/{}",
-            a.id, cfg.organization.access_role_name
+        let assumed = super::fanout::assume_access_role(
+            &ctx.aws,
+            pacer,
+            hub.sts(home),
+            &cfg.organization.access_role_name,
+            &a.id,
         );
-        match ctx.aws.assume_role(hub, home, &a.id, &role, None).await {
+        match assumed.await {
             Ok(c) => c,
             Err(e) => {
                 out.push(check(

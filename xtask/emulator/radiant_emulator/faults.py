@@ -41,6 +41,14 @@ def internal_error(service: str, protocol: str) -> Response:
     return error(protocol, 500, "InternalFailure" if service != "kms" else "KMSInternalException", "Internal failure", sender=False)
 
 
+def only_known_fields(cls: Any, data: dict[str, Any], what: str) -> dict[str, Any]:
+    """`data` when every key is a field of the dataclass `cls`; a ValueError naming the others."""
+    unknown = set(data) - {f.name for f in fields(cls)}
+    if unknown:
+        raise ValueError(f"unknown {what} fields: {sorted(unknown)}")
+    return data
+
+
 @dataclass
 class FaultSpec:
     latency_ms: float = 0.0
@@ -53,11 +61,7 @@ class FaultSpec:
 
     @staticmethod
     def from_json(data: dict[str, Any]) -> "FaultSpec":
-        known = {f.name for f in fields(FaultSpec)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown fault fields: {sorted(unknown)}")
-        spec = FaultSpec(**data)
+        spec = FaultSpec(**only_known_fields(FaultSpec, data, "fault"))
         for rate in (spec.error_rate, spec.drop_rate):
             if not 0.0 <= float(rate) <= 1.0:
                 raise ValueError("rates must be between 0 and 1")
@@ -139,11 +143,7 @@ class Denial:
 
     @staticmethod
     def from_json(data: dict[str, Any]) -> "Denial":
-        known = {f.name for f in fields(Denial)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown denial fields: {sorted(unknown)}")
-        denial = Denial(**data)
+        denial = Denial(**only_known_fields(Denial, data, "denial"))
         if not denial.service or not denial.operation:
             raise ValueError("a denial needs `service` and `operation`")
         if int(denial.after) < 0:
