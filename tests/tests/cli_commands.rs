@@ -202,21 +202,7 @@ fn preflight_failure_exits_3_and_writes_nothing() {
     let dir = TempDir::new("preflight");
     let config = write_config(dir.path(), "");
     emu.reset_counters();
-    let r = run(
-        &emu,
-        &[
-            "apply",
-            "--yes",
-            "-c",
-            config.to_str().unwrap(),
-            "--error-format",
-            "json",
-        ],
-    );
-    assert_eq!(r.code, 3, "{r:?}");
-    let err = r.json_error();
-    Schema::load().check("error_object", &err["error"]);
-    assert_eq!(err["error"]["kind"], "preflight");
+    apply_fails_with(&emu, &config, 3, "preflight");
     assert_eq!(
         emu.counters().writes(),
         0,
@@ -238,13 +224,38 @@ fn missing_trusted_access_is_a_preflight_failure() {
     assert_eq!(emu.counters().writes(), 0);
 }
 
-/// Seeds `accounts` members, refuses `service:operation` after `after` answers, runs
-/// `apply --yes --error-format json` and checks the run-level error: exit 1, the documented
-/// error object, its `kind`, and a message naming the refused call.
+/// Runs `apply --yes --error-format json` and checks the run-level error: the exit code, the
+/// documented error object and its `kind`. Returns the error object.
 #[expect(
     clippy::unwrap_used,
     reason = "test helper: a temporary path that is not UTF-8 must fail the test"
 )]
+fn apply_fails_with(
+    emu: &integration_tests::EmulatorGuard,
+    config: &std::path::Path,
+    code: i32,
+    kind: &str,
+) -> serde_json::Value {
+    let r = run(
+        emu,
+        &[
+            "apply",
+            "--yes",
+            "-c",
+            config.to_str().unwrap(),
+            "--error-format",
+            "json",
+        ],
+    );
+    assert_eq!(r.code, code, "{r:?}");
+    let err = r.json_error();
+    Schema::load().check("error_object", &err["error"]);
+    assert_eq!(err["error"]["kind"], kind, "{err:#}");
+    err
+}
+
+/// Seeds `accounts` members, refuses `service:operation` after `after` answers, and checks that
+/// `apply` stops with exit 1, error `kind`, and a message naming the refused call.
 fn refused_apply_fails_with(
     accounts: usize,
     service: &str,
@@ -261,21 +272,7 @@ fn refused_apply_fails_with(
     let dir = TempDir::new(kind);
     let config = write_config(dir.path(), "");
     emu.deny(service, operation, after);
-    let r = run(
-        &emu,
-        &[
-            "apply",
-            "--yes",
-            "-c",
-            config.to_str().unwrap(),
-            "--error-format",
-            "json",
-        ],
-    );
-    assert_eq!(r.code, 1, "{r:?}");
-    let err = r.json_error();
-    Schema::load().check("error_object", &err["error"]);
-    assert_eq!(err["error"]["kind"], kind, "{err:#}");
+    let err = apply_fails_with(&emu, &config, 1, kind);
     let message = err["error"]["message"].as_str().unwrap_or_default();
     assert!(
         message.contains(&format!("{service}:{operation}")),
