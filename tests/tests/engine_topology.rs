@@ -42,17 +42,6 @@ fn admitted(doc: &PolicyDocument, statement: &str) -> BTreeSet<String> {
         .collect()
 }
 
-async fn findings_bucket_policy(aws: &SdkFactory) -> PolicyDocument {
-    let out = hub(aws)
-        .s3("us-east-1")
-        .get_bucket_policy()
-        .bucket(GD_BUCKET)
-        .send()
-        .await
-        .unwrap();
-    PolicyDocument::parse(out.policy().unwrap()).unwrap()
-}
-
 async fn findings_key_policy(aws: &SdkFactory) -> PolicyDocument {
     let kms = hub(aws).kms("us-east-1");
     let key = kms
@@ -201,7 +190,7 @@ async fn delegated_admin_exports_alone(extra: &str) {
     // The hub bucket and key admit exactly the administrator's detectors.
     assert_eq!(
         admitted(
-            &findings_bucket_policy(&aws).await,
+            &bucket_policy(&aws, GD_BUCKET).await,
             sid::GUARDDUTY_PUT_OBJECT
         ),
         admin_detectors
