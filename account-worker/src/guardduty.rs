@@ -7,7 +7,6 @@ use aws_sdk_guardduty::types::{
 
 use crate::consistency::{is_propagation_error, with_propagation_retries};
 use crate::error::WorkerError;
-use crate::pace::{Pacer, Service};
 use crate::record::{ActionRecord, Change, ChangeAction, Journal, ResourceStatus};
 use crate::{MANAGED_TAG_KEY, MANAGED_TAG_VALUE, Mode};
 
@@ -60,14 +59,12 @@ fn s3_feature(status: FeatureStatus) -> DetectorFeatureConfiguration {
 /// none, or `GetDetector` (+ `UpdateDetector` when its settings differ). Never a second detector.
 pub async fn ensure_detector(
     gd: &aws_sdk_guardduty::Client,
-    pacer: &Pacer,
     account: &str,
     region: &str,
     spec: &DetectorSpec,
     mode: Mode,
 ) -> Result<DetectorReport, WorkerError> {
     let mut journal = Journal::default();
-    pacer.wait(Service::GuardDuty, account).await;
     let listed = gd
         .list_detectors()
         .send()
@@ -101,7 +98,6 @@ pub async fn ensure_detector(
                 journal,
             });
         }
-        pacer.wait(Service::GuardDuty, account).await;
         let mut req = gd
             .create_detector()
             .enable(true)
@@ -128,7 +124,6 @@ pub async fn ensure_detector(
         });
     };
 
-    pacer.wait(Service::GuardDuty, account).await;
     let det = gd
         .get_detector()
         .detector_id(&id)
@@ -198,7 +193,6 @@ pub async fn ensure_detector(
     if !ours && !has_previous {
         // Remember the customer's settings once, before the first change, so offboarding can
         // restore them. Best effort: without the tag, offboarding keeps the product's settings.
-        pacer.wait(Service::GuardDuty, account).await;
         let tagged = gd
             .tag_resource()
             .resource_arn(&arn)
@@ -216,7 +210,6 @@ pub async fn ensure_detector(
             ));
         }
     }
-    pacer.wait(Service::GuardDuty, account).await;
     let mut req = gd
         .update_detector()
         .detector_id(&id)
@@ -255,11 +248,8 @@ pub struct ExistingDestination {
 /// Reads the detector's publishing destinations (`List` + one `Describe` each).
 pub async fn read_destinations(
     gd: &aws_sdk_guardduty::Client,
-    pacer: &Pacer,
-    account: &str,
     detector_id: &str,
 ) -> Result<Vec<ExistingDestination>, WorkerError> {
-    pacer.wait(Service::GuardDuty, account).await;
     let listed = gd
         .list_publishing_destinations()
         .detector_id(detector_id)
@@ -271,7 +261,6 @@ pub async fn read_destinations(
         let Some(id) = d.destination_id() else {
             continue;
         };
-        pacer.wait(Service::GuardDuty, account).await;
         let out = gd
             .describe_publishing_destination()
             .detector_id(detector_id)
@@ -329,13 +318,8 @@ pub fn is_ours(existing: &ExistingDestination, spec: &DestinationSpec) -> bool {
 /// Ensures the detector exports to the hub: creates the destination (no read needed after a
 /// fresh detector), updates ours when its key differs, and leaves one that points elsewhere
 /// unless `take_over`.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "each argument is a distinct input of the step; a struct would only rename them"
-)]
 pub async fn ensure_destination(
     gd: &aws_sdk_guardduty::Client,
-    pacer: &Pacer,
     account: &str,
     region: &str,
     detector_id: Option<&str>,
@@ -418,7 +402,6 @@ pub async fn ensure_destination(
             };
             with_propagation_retries(
                 || async {
-                    pacer.wait(Service::GuardDuty, account).await;
                     gd.update_publishing_destination()
                         .detector_id(detector_id)
                         .destination_id(&cur.id)
@@ -469,7 +452,6 @@ pub async fn ensure_destination(
     };
     let out = with_propagation_retries(
         || async {
-            pacer.wait(Service::GuardDuty, account).await;
             gd.create_publishing_destination()
                 .detector_id(detector_id)
                 .destination_type(DestinationType::S3)
@@ -512,13 +494,11 @@ fn props(spec: &DestinationSpec) -> DestinationProperties {
 /// the product created it, or restores an adopted detector's previous settings.
 pub async fn remove_guardduty(
     gd: &aws_sdk_guardduty::Client,
-    pacer: &Pacer,
     account: &str,
     region: &str,
     spec: &DestinationSpec,
 ) -> Result<Journal, WorkerError> {
     let mut journal = Journal::default();
-    pacer.wait(Service::GuardDuty, account).await;
     let listed = gd
         .list_detectors()
         .send()
@@ -528,7 +508,6 @@ pub async fn remove_guardduty(
         return Ok(journal);
     };
     let arn = detector_arn(region, account, &id);
-    pacer.wait(Service::GuardDuty, account).await;
     let det = gd
         .get_detector()
         .detector_id(&id)
@@ -540,7 +519,6 @@ pub async fn remove_guardduty(
         .get(MANAGED_TAG_KEY)
         .is_some_and(|v| v == MANAGED_TAG_VALUE);
     if ours {
-        pacer.wait(Service::GuardDuty, account).await;
         gd.delete_detector()
             .detector_id(&id)
             .send()
@@ -561,11 +539,10 @@ pub async fn remove_guardduty(
         ));
         return Ok(journal);
     }
-    for d in read_destinations(gd, pacer, account, &id).await? {
+    for d in read_destinations(gd, &id).await? {
         if !is_ours(&d, spec) {
             continue;
         }
-        pacer.wait(Service::GuardDuty, account).await;
         gd.delete_publishing_destination()
             .detector_id(&id)
             .destination_id(&d.id)
@@ -592,7 +569,6 @@ pub async fn remove_guardduty(
         let status = parts.next().unwrap_or("ENABLED");
         let freq = parts.next().unwrap_or("SIX_HOURS");
         let s3 = parts.next().unwrap_or("DISABLED");
-        pacer.wait(Service::GuardDuty, account).await;
         gd.update_detector()
             .detector_id(&id)
             .enable(status == "ENABLED")
@@ -601,7 +577,6 @@ pub async fn remove_guardduty(
             .send()
             .await
             .map_err(sdk("guardduty:UpdateDetector"))?;
-        pacer.wait(Service::GuardDuty, account).await;
         gd.untag_resource()
             .resource_arn(&arn)
             .tag_keys(PREVIOUS_SETTINGS_TAG)

@@ -8,7 +8,6 @@
 mod consistency;
 mod error;
 mod guardduty;
-mod pace;
 mod record;
 mod role;
 
@@ -19,7 +18,6 @@ pub use guardduty::{
     PREVIOUS_SETTINGS_TAG, ensure_destination, ensure_detector, is_ours, read_destinations,
     remove_guardduty,
 };
-pub use pace::{Pacer, Rates, Service};
 pub use record::{ActionRecord, Change, ChangeAction, Journal, ResourceStatus};
 pub use role::{MemberRoleSpec, RoleReport, ensure_member_role, remove_member_role};
 

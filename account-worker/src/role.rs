@@ -6,7 +6,6 @@ use policy_model::PolicyDocument;
 
 use crate::consistency::{is_propagation_error, with_propagation_retries};
 use crate::error::{ErrorKind, WorkerError};
-use crate::pace::{Pacer, Service};
 use crate::record::{ActionRecord, Change, ChangeAction, Journal, ResourceStatus};
 use crate::{MANAGED_TAG_KEY, MANAGED_TAG_VALUE, Mode, merge_owned};
 
@@ -69,13 +68,11 @@ fn role_arn(account: &str, name: &str) -> String {
 /// `CreateRole` + `PutRolePolicy` when it does not. In plan mode nothing is written.
 pub async fn ensure_member_role(
     iam: &aws_sdk_iam::Client,
-    pacer: &Pacer,
     account: &str,
     spec: &MemberRoleSpec,
     mode: Mode,
 ) -> Result<RoleReport, WorkerError> {
     let mut journal = Journal::default();
-    pacer.wait(Service::Iam, account).await;
     let existing = match iam.get_role().role_name(&spec.role_name).send().await {
         Ok(out) => out.role,
         Err(e) => {
@@ -124,7 +121,6 @@ pub async fn ensure_member_role(
             })?;
         let created = with_propagation_retries(
             || async {
-                pacer.wait(Service::Iam, account).await;
                 iam.create_role()
                     .role_name(&spec.role_name)
                     .assume_role_policy_document(&trust)
@@ -143,7 +139,7 @@ pub async fn ensure_member_role(
             Err(e) if e.code == "EntityAlreadyExists" => arn,
             Err(e) => return Err(e),
         };
-        put_policy(iam, pacer, account, spec).await?;
+        put_policy(iam, spec).await?;
         journal
             .actions
             .push(ActionRecord::new(&arn, None, ResourceStatus::Created, None));
@@ -173,7 +169,6 @@ pub async fn ensure_member_role(
             let text = merged.to_json_minified();
             with_propagation_retries(
                 || async {
-                    pacer.wait(Service::Iam, account).await;
                     iam.update_assume_role_policy()
                         .role_name(&spec.role_name)
                         .policy_document(&text)
@@ -188,7 +183,6 @@ pub async fn ensure_member_role(
         updated = true;
     }
 
-    pacer.wait(Service::Iam, account).await;
     let current_policy = match iam
         .get_role_policy()
         .role_name(&spec.role_name)
@@ -233,7 +227,7 @@ pub async fn ensure_member_role(
                 permissions: desired,
                 ..spec.clone()
             };
-            put_policy(iam, pacer, account, &merged_spec).await?;
+            put_policy(iam, &merged_spec).await?;
         }
         updated = true;
     }
@@ -254,12 +248,9 @@ pub async fn ensure_member_role(
 
 async fn put_policy(
     iam: &aws_sdk_iam::Client,
-    pacer: &Pacer,
-    account: &str,
     spec: &MemberRoleSpec,
 ) -> Result<(), WorkerError> {
     let text = spec.permissions.to_json_minified();
-    pacer.wait(Service::Iam, account).await;
     iam.put_role_policy()
         .role_name(&spec.role_name)
         .policy_name(&spec.policy_name)
@@ -274,12 +265,9 @@ async fn put_policy(
 /// (tagged), otherwise only its inline policy and its trust statements.
 pub async fn remove_member_role(
     iam: &aws_sdk_iam::Client,
-    pacer: &Pacer,
-    account: &str,
     spec: &MemberRoleSpec,
 ) -> Result<Journal, WorkerError> {
     let mut journal = Journal::default();
-    pacer.wait(Service::Iam, account).await;
     let role = match iam.get_role().role_name(&spec.role_name).send().await {
         Ok(out) => out.role,
         Err(e) => {
@@ -298,7 +286,6 @@ pub async fn remove_member_role(
         .tags()
         .iter()
         .any(|t| t.key() == MANAGED_TAG_KEY && t.value() == MANAGED_TAG_VALUE);
-    pacer.wait(Service::Iam, account).await;
     match iam
         .delete_role_policy()
         .role_name(&spec.role_name)
@@ -315,7 +302,6 @@ pub async fn remove_member_role(
         }
     }
     if managed {
-        pacer.wait(Service::Iam, account).await;
         iam.delete_role()
             .role_name(&spec.role_name)
             .send()
@@ -338,7 +324,6 @@ pub async fn remove_member_role(
         let mut trust = parse_iam_document("iam:GetRole", text)?;
         let removed = trust.remove_owned_statements();
         if !removed.is_empty() && !trust.statements().is_empty() {
-            pacer.wait(Service::Iam, account).await;
             iam.update_assume_role_policy()
                 .role_name(&spec.role_name)
                 .policy_document(trust.to_json_minified())

@@ -4,7 +4,8 @@
 //! client comes from [`SdkFactory`], which applies the endpoint override (path-style S3 when one
 //! is set), standard retries, operation and attempt timeouts, a retry partition of its own for
 //! every (service, account) (throttling in one account never drains the retry tokens of another),
-//! and an interceptor that counts API calls per service for the report.
+//! an interceptor that counts API calls per service for the report, and a paced HTTP connector
+//! (see [`pace`]) that waits for the client's rate limiter before every request it sends.
 //!
 //! Each partition has an unlimited retry quota: retries stay bounded by the attempts per call
 //! and the run's concurrency. The SDK's default quota (500 tokens, 5 per throttled retry) is
@@ -38,8 +39,18 @@ use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 use aws_types::SdkConfig;
 
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+
 use crate::engine::EngineError;
 use crate::progress::Progress;
+
+mod pace;
+
+use pace::{Limit, Pacer};
 
 /// Where and as whom to call AWS; the CLI fills it from flags and the environment.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -242,6 +253,8 @@ pub struct AccountClients {
     pub account_id: String,
     config: SdkConfig,
     factory: SdkFactory,
+    /// True for the caller's own clients (their STS and Organizations calls share global limits).
+    is_caller: bool,
 }
 
 /// Builds every SDK client of the run.
@@ -253,6 +266,10 @@ pub struct SdkFactory {
     /// One retry partition per (service, account), shared by every client of that pair (custom
     /// partitions are only shared by cloning them).
     partitions: Arc<Mutex<HashMap<String, RetryPartition>>>,
+    /// The run's rate limiters, applied by every client's HTTP connector.
+    pacer: Arc<Pacer>,
+    /// The HTTPS client (connection pool) every SDK client sends through, behind its pacing.
+    http: SharedHttpClient,
 }
 
 impl SdkFactory {
@@ -300,6 +317,8 @@ impl SdkFactory {
             path_style,
             stats: Arc::new(ApiStats::default()),
             partitions: Arc::default(),
+            pacer: Arc::new(Pacer::default()),
+            http: default_https_client(),
         })
     }
 
@@ -373,6 +392,7 @@ impl SdkFactory {
             account_id: account_id.to_owned(),
             config: self.base.clone(),
             factory: self.clone(),
+            is_caller: true,
         }
     }
 
@@ -391,6 +411,7 @@ impl SdkFactory {
             account_id: account_id.to_owned(),
             config,
             factory: self.clone(),
+            is_caller: false,
         }
     }
 
@@ -411,6 +432,7 @@ macro_rules! client_fn {
                 .region(Region::new(region.to_owned()))
                 .retry_partition(self.partition($service))
                 .interceptor(self.factory.counter($service, &self.account_id))
+                .http_client(self.paced($service))
                 .build();
             $krate::Client::from_conf(conf)
         }
@@ -418,6 +440,16 @@ macro_rules! client_fn {
 }
 
 impl AccountClients {
+    /// The HTTP client of this account's `service` clients: the factory's connection pool behind
+    /// the limiter of (service, account).
+    fn paced(&self, service: &str) -> PacedHttpClient {
+        PacedHttpClient {
+            inner: self.factory.http.clone(),
+            pacer: Arc::clone(&self.factory.pacer),
+            limit: Limit::of(service, &self.account_id, self.is_caller),
+        }
+    }
+
     fn partition(&self, service: &str) -> RetryPartition {
         let name = format!("radiant-{service}-{}", self.account_id);
         let mut partitions = self
@@ -464,8 +496,69 @@ impl AccountClients {
             .force_path_style(self.factory.path_style)
             .retry_partition(self.partition("s3"))
             .interceptor(self.factory.counter("s3", &self.account_id))
+            .http_client(self.paced("s3"))
             .build();
         aws_sdk_s3::Client::from_conf(conf)
+    }
+}
+
+/// The SDK's default HTTPS client (hyper 1 with rustls on aws-lc, proxy settings from the
+/// environment), built once so that every client shares its connection pool.
+fn default_https_client() -> SharedHttpClient {
+    use aws_smithy_http_client::proxy::ProxyConfig;
+    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+    use aws_smithy_http_client::{Builder, ConnectorBuilder};
+    Builder::new().build_with_connector_fn(|settings, components| {
+        let mut connector = ConnectorBuilder::default()
+            .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc));
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build()
+    })
+}
+
+/// An HTTP client whose connectors wait for a rate limiter before each request (each attempt
+/// of a call, so SDK retries are paced too).
+#[derive(Debug, Clone)]
+struct PacedHttpClient {
+    inner: SharedHttpClient,
+    pacer: Arc<Pacer>,
+    limit: Limit,
+}
+
+impl HttpClient for PacedHttpClient {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(PacedConnector {
+            inner: self.inner.http_connector(settings, components),
+            pacer: Arc::clone(&self.pacer),
+            limit: self.limit.clone(),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct PacedConnector {
+    inner: SharedHttpConnector,
+    pacer: Arc<Pacer>,
+    limit: Limit,
+}
+
+impl HttpConnector for PacedConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let inner = self.inner.clone();
+        let pacer = Arc::clone(&self.pacer);
+        let limit = self.limit.clone();
+        HttpConnectorFuture::new(async move {
+            pacer.wait_for(&limit).await;
+            inner.call(request).await
+        })
     }
 }
 

@@ -1,6 +1,6 @@
 //! Shared plumbing of the engine: the run's journal, error conversion, policy read-merge-write.
 
-use account_worker::{ErrorKind, Mode, Pacer, Service, WorkerError};
+use account_worker::{ErrorKind, Mode, WorkerError};
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use policy_model::PolicyDocument;
@@ -144,11 +144,8 @@ pub(crate) fn parse_policy(
 /// The default version's document of the managed policy `arn` (`None` when it does not exist).
 pub(crate) async fn read_managed_policy(
     iam: &aws_sdk_iam::Client,
-    pacer: &Pacer,
-    account: &str,
     arn: &str,
 ) -> Result<Option<PolicyDocument>, EngineError> {
-    pacer.wait(Service::Iam, account).await;
     let policy = match iam.get_policy().policy_arn(arn).send().await {
         Ok(out) => out.policy,
         Err(e) => {
@@ -162,7 +159,6 @@ pub(crate) async fn read_managed_policy(
     let Some(version) = policy.as_ref().and_then(|p| p.default_version_id()) else {
         return Ok(None);
     };
-    pacer.wait(Service::Iam, account).await;
     let out = iam
         .get_policy_version()
         .policy_arn(arn)

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use account_worker::{Pacer, WorkerError};
+use account_worker::{WorkerError};
 use policy_model::{AccountId, OrgId, Region};
 
 use super::{DiscoveredAccount, Discovery, EngineError, Topology};
@@ -35,7 +35,6 @@ pub(crate) struct Preflight {
 pub(crate) async fn preflight(
     cfg: &Config,
     caller: &AccountClients,
-    pacer: &Pacer,
 ) -> Result<Preflight, EngineError> {
     let home = &cfg.organization.home_region;
     let home_region = Region::new(home).map_err(|e| {
@@ -52,7 +51,6 @@ pub(crate) async fn preflight(
         ));
     }
     let sts = caller.sts(home);
-    pacer.wait_hub_sts().await;
     let ident = sts
         .get_caller_identity()
         .send()
@@ -75,7 +73,6 @@ pub(crate) async fn preflight(
         )));
     }
     let org = caller.organizations(home);
-    pacer.wait_organizations().await;
     let described = org
         .describe_organization()
         .send()
@@ -101,7 +98,6 @@ pub(crate) async fn preflight(
         )));
     }
     if caller_id != management && cfg.cloudtrail.enabled {
-        pacer.wait_organizations().await;
         let admins = org
             .list_delegated_administrators()
             .service_principal(CLOUDTRAIL_PRINCIPAL)
@@ -123,7 +119,6 @@ pub(crate) async fn preflight(
         }
     }
     if cfg.cloudtrail.enabled {
-        pacer.wait_organizations().await;
         let access = org
             .list_aws_service_access_for_organization()
             .send()
@@ -161,14 +156,13 @@ pub(crate) type RawAccount = aws_sdk_organizations::types::Account;
 pub(crate) async fn discover_accounts(
     cfg: &Config,
     caller: &AccountClients,
-    pacer: &Pacer,
     pf: &Preflight,
 ) -> Result<Discovery, EngineError> {
-    let topology = choose_topology(cfg, caller, pacer, pf).await?;
-    let listing = AccountListing::start(caller, pacer, pf).await?;
-    let walk = OuWalk::start(caller, pacer, pf).await?;
-    let raw = listing.finish(pacer).await.map_err(listing_failed)?;
-    let parent_of = walk.finish(pacer).await.map_err(listing_failed)?;
+    let topology = choose_topology(cfg, caller, pf).await?;
+    let listing = AccountListing::start(caller, pf).await?;
+    let walk = OuWalk::start(caller, pf).await?;
+    let raw = listing.finish().await.map_err(listing_failed)?;
+    let parent_of = walk.finish().await.map_err(listing_failed)?;
     Ok(decide(cfg, pf, &raw, &parent_of, topology))
 }
 
@@ -215,7 +209,6 @@ impl AccountListing {
     /// Reads the first page.
     pub(crate) async fn start(
         caller: &AccountClients,
-        pacer: &Pacer,
         pf: &Preflight,
     ) -> Result<Self, EngineError> {
         let mut listing = Self {
@@ -223,12 +216,11 @@ impl AccountListing {
             raw: Vec::new(),
             token: None,
         };
-        listing.next_page(pacer).await.map_err(listing_failed)?;
+        listing.next_page().await.map_err(listing_failed)?;
         Ok(listing)
     }
 
-    async fn next_page(&mut self, pacer: &Pacer) -> Result<(), WorkerError> {
-        pacer.wait_organizations().await;
+    async fn next_page(&mut self) -> Result<(), WorkerError> {
         let page = self
             .org
             .list_accounts()
@@ -242,9 +234,9 @@ impl AccountListing {
     }
 
     /// Reads the remaining pages; every account, in ListAccounts order.
-    pub(crate) async fn finish(mut self, pacer: &Pacer) -> Result<Vec<RawAccount>, WorkerError> {
+    pub(crate) async fn finish(mut self) -> Result<Vec<RawAccount>, WorkerError> {
         while self.token.is_some() {
-            self.next_page(pacer).await?;
+            self.next_page().await?;
         }
         Ok(self.raw)
     }
@@ -262,11 +254,9 @@ impl OuWalk {
     /// Reads the roots.
     pub(crate) async fn start(
         caller: &AccountClients,
-        pacer: &Pacer,
         pf: &Preflight,
     ) -> Result<Self, EngineError> {
         let org = caller.organizations(pf.home_region.as_str());
-        pacer.wait_organizations().await;
         let roots = org
             .list_roots()
             .send()
@@ -284,7 +274,6 @@ impl OuWalk {
     /// Walks the tree: child ID -> parent ID, for accounts and OUs.
     pub(crate) async fn finish(
         self,
-        pacer: &Pacer,
     ) -> Result<BTreeMap<String, String>, WorkerError> {
         let org = self.org;
         let mut parent_of: BTreeMap<String, String> = BTreeMap::new();
@@ -292,7 +281,6 @@ impl OuWalk {
         while let Some(parent) = queue.pop() {
             let mut token: Option<String> = None;
             loop {
-                pacer.wait_organizations().await;
                 let page = org
                     .list_organizational_units_for_parent()
                     .parent_id(&parent)
@@ -314,7 +302,6 @@ impl OuWalk {
                 }
             }
             loop {
-                pacer.wait_organizations().await;
                 let page = org
                     .list_accounts_for_parent()
                     .parent_id(&parent)
@@ -428,16 +415,12 @@ pub(crate) fn skip_reason(
 pub(crate) async fn choose_topology(
     cfg: &Config,
     caller: &AccountClients,
-    pacer: &Pacer,
     pf: &Preflight,
 ) -> Result<Topology, EngineError> {
     if cfg.guardduty.export == ExportMode::PerAccount || !cfg.guardduty.enabled {
         return Ok(Topology::PerAccount);
     }
     let gd = caller.guardduty(pf.home_region.as_str());
-    pacer
-        .wait(account_worker::Service::GuardDuty, pf.caller.as_str())
-        .await;
     let admins = gd
         .list_organization_admin_accounts()
         .send()

@@ -5,7 +5,7 @@
 //! Region, after the shared policies admit every detector): ensure the publishing destination.
 
 use account_worker::{
-    DestinationSpec, DetectorSpec, ExistingDestination, Journal, MemberRoleSpec, Mode, Pacer,
+    DestinationSpec, DetectorSpec, ExistingDestination, Journal, MemberRoleSpec, Mode,
     WorkerError,
 };
 use futures::StreamExt;
@@ -19,7 +19,6 @@ use crate::progress::Progress;
 /// Everything the fan-outs share.
 pub(crate) struct FanoutEnv<'a> {
     pub(crate) factory: &'a SdkFactory,
-    pub(crate) pacer: &'a Pacer,
     pub(crate) hub: &'a AccountClients,
     /// The hub's STS client in the home Region, built once: every member's credential provider
     /// keeps a clone (cheap) instead of a client of its own (which, at 1,000 accounts, was the
@@ -124,7 +123,6 @@ impl AccountWork {
 /// inside member accounts (apply, plan, verify, offboard).
 pub(crate) async fn assume_access_role(
     factory: &SdkFactory,
-    pacer: &Pacer,
     hub_sts: crate::aws::sdk::sts::Client,
     access_role_name: &str,
     account: &str,
@@ -135,7 +133,6 @@ pub(crate) async fn assume_access_role(
     // attempts, this account waits (bounded, jittered) and asks again rather than failing.
     let out = account_worker::with_propagation_retries(
         || async {
-            pacer.wait_hub_sts().await;
             sts.assume_role()
                 .role_arn(&role_arn)
                 .role_session_name(SESSION_NAME)
@@ -172,7 +169,6 @@ async fn first_pass(env: &FanoutEnv<'_>, account: DiscoveredAccount) -> AccountW
     } else {
         let assumed = assume_access_role(
             env.factory,
-            env.pacer,
             env.hub_sts.clone(),
             env.access_role_name,
             &id,
@@ -187,7 +183,7 @@ async fn first_pass(env: &FanoutEnv<'_>, account: DiscoveredAccount) -> AccountW
     };
     if let (false, Some(spec)) = (work.account.is_hub, env.member_role) {
         let iam = clients.iam(env.home_region);
-        match account_worker::ensure_member_role(&iam, env.pacer, &id, spec, env.mode).await {
+        match account_worker::ensure_member_role(&iam, &id, spec, env.mode).await {
             Ok(report) => {
                 work.member_role_arn = Some(report.arn);
                 work.journal.extend(report.journal);
@@ -215,7 +211,7 @@ async fn first_pass(env: &FanoutEnv<'_>, account: DiscoveredAccount) -> AccountW
                     error: None,
                 };
                 let mut journal = Journal::default();
-                match account_worker::ensure_detector(&gd, env.pacer, &id, region, spec, env.mode)
+                match account_worker::ensure_detector(&gd, &id, region, spec, env.mode)
                     .await
                 {
                     Ok(report) => {
@@ -230,7 +226,7 @@ async fn first_pass(env: &FanoutEnv<'_>, account: DiscoveredAccount) -> AccountW
                 }
                 // A detector created a moment ago has no destinations: no read needed.
                 if let (false, Some(det)) = (rw.detector_created, rw.detector_id.as_deref()) {
-                    match account_worker::read_destinations(&gd, env.pacer, &id, det).await {
+                    match account_worker::read_destinations(&gd, det).await {
                         Ok(found) => rw.destinations = found,
                         Err(e) => rw.error = Some(e),
                     }
@@ -288,7 +284,6 @@ async fn second_pass(env: &FanoutEnv<'_>, work: &mut AccountWork, spec: &Destina
                 let region = rw.region.clone();
                 let res = account_worker::ensure_destination(
                     &gd,
-                    env.pacer,
                     &id,
                     &region,
                     rw.detector_id.as_deref(),

@@ -5,7 +5,7 @@
 
 use futures::FutureExt;
 
-use account_worker::{MANAGED_TAG_KEY, MANAGED_TAG_VALUE, Mode, Pacer, Service};
+use account_worker::{MANAGED_TAG_KEY, MANAGED_TAG_VALUE, Mode};
 use aws_sdk_cloudtrail::types::{DataResource, EventSelector, ReadWriteType};
 use aws_sdk_s3::types::{
     BucketLocationConstraint, CreateBucketConfiguration, Event, NotificationConfiguration, Tagging,
@@ -81,7 +81,6 @@ struct GuardDutyPart {
 pub(crate) struct Hub<'a> {
     pub(crate) cfg: &'a Config,
     pub(crate) clients: &'a AccountClients,
-    pub(crate) pacer: &'a Pacer,
     pub(crate) mode: Mode,
     pub(crate) account: AccountId,
     pub(crate) management: AccountId,
@@ -96,14 +95,6 @@ fn invalid(what: &str, e: impl std::fmt::Display) -> EngineError {
 }
 
 impl Hub<'_> {
-    fn acct(&self) -> &str {
-        self.account.as_str()
-    }
-
-    async fn wait(&self, s: Service) {
-        self.pacer.wait(s, self.acct()).await;
-    }
-
     /// Runs the whole hub step. Its three parts (the hub role, the CloudTrail resources, the
     /// GuardDuty findings store) run concurrently, and so do the bucket, key and topic within a
     /// part: each is a chain of dependent calls, and waiting for one another would only add
@@ -185,7 +176,6 @@ impl Hub<'_> {
         .map_err(|e| invalid("`radiant.external_id`", e))?;
         let trust = builders::radiant_trust(&principal, &external);
         let resource = arn.to_string();
-        self.wait(Service::Iam).await;
         let existing = match iam.get_role().role_name(name).send().await {
             Ok(out) => out.role,
             Err(e) => {
@@ -210,7 +200,6 @@ impl Hub<'_> {
                         .value(MANAGED_TAG_VALUE)
                         .build()
                         .map_err(|e| hub_worker(&resource)(build_err("iam:CreateRole", e)))?;
-                    self.wait(Service::Iam).await;
                     iam.create_role()
                         .role_name(name)
                         .assume_role_policy_document(trust.to_json_minified())
@@ -238,7 +227,6 @@ impl Hub<'_> {
                         "the hub role's trust policy lacks Radiant's principal with the external ID",
                     ));
                     if self.mode == Mode::Apply {
-                        self.wait(Service::Iam).await;
                         iam.update_assume_role_policy()
                             .role_name(name)
                             .policy_document(merged.to_json_minified())
@@ -265,7 +253,6 @@ impl Hub<'_> {
     async fn ensure_bucket(&self, log: &mut HubLog, bucket: &str) -> Result<bool, EngineError> {
         let s3 = self.clients.s3(self.region.as_str());
         let resource = format!("arn:{}:s3:::{bucket}", self.region.partition());
-        self.wait(Service::S3).await;
         match s3.head_bucket().bucket(bucket).send().await {
             Ok(_) => {
                 log.record(&resource, "s3-bucket", ResourceStatus::Unchanged, None);
@@ -299,7 +286,6 @@ impl Hub<'_> {
                     .build(),
             );
         }
-        self.wait(Service::S3).await;
         req.send()
             .await
             .map_err(hub_sdk("s3:CreateBucket", &resource))?;
@@ -312,7 +298,6 @@ impl Hub<'_> {
             .tag_set(tag)
             .build()
             .map_err(|e| hub_worker(&resource)(build_err("s3:PutBucketTagging", e)))?;
-        self.wait(Service::S3).await;
         s3.put_bucket_tagging()
             .bucket(bucket)
             .tagging(tagging)
@@ -342,14 +327,14 @@ impl Hub<'_> {
                 if !exists {
                     return Ok(None);
                 }
-                read_bucket_policy(&s3, self.pacer, self.acct(), bucket, &resource).await
+                read_bucket_policy(&s3, bucket, &resource).await
             },
             |doc| {
                 plan_fixed(doc, statements.clone(), PolicyKind::S3Bucket)
                     .map_err(plan_err(&resource))
             },
             async |text| {
-                write_bucket_policy(&s3, self.pacer, self.acct(), bucket, &resource, text).await
+                write_bucket_policy(&s3, bucket, &resource, text).await
             },
         )
         .await?;
@@ -373,7 +358,6 @@ impl Hub<'_> {
             self.region,
             self.account
         );
-        self.wait(Service::Kms).await;
         match kms.describe_key().key_id(alias).send().await {
             Ok(out) => {
                 let meta = out.key_metadata;
@@ -420,7 +404,6 @@ impl Hub<'_> {
             .tag_value(MANAGED_TAG_VALUE)
             .build()
             .map_err(|e| hub_worker(&alias_arn)(build_err("kms:CreateKey", e)))?;
-        self.wait(Service::Kms).await;
         let out = kms
             .create_key()
             .policy(policy.to_json_minified())
@@ -435,7 +418,6 @@ impl Hub<'_> {
             kind: account_worker::ErrorKind::Other,
             message: "KMS returned no key metadata".into(),
         })?;
-        self.wait(Service::Kms).await;
         kms.create_alias()
             .alias_name(alias)
             .target_key_id(meta.key_id())
@@ -475,13 +457,13 @@ impl Hub<'_> {
                 if !exists {
                     return Ok(Some(fresh.clone()));
                 }
-                read_key_policy(&kms, self.pacer, self.acct(), key, &resource).await
+                read_key_policy(&kms, key, &resource).await
             },
             |doc| {
                 plan_fixed(doc, statements.clone(), PolicyKind::KmsKey).map_err(plan_err(&resource))
             },
             async |text| {
-                write_key_policy(&kms, self.pacer, self.acct(), key, &resource, text).await
+                write_key_policy(&kms, key, &resource, text).await
             },
         )
         .await?;
@@ -500,7 +482,6 @@ impl Hub<'_> {
         let arn = Arn::sns_topic(&self.region, &self.account, name)
             .map_err(|e| invalid("the SNS topic name", e))?;
         let resource = arn.to_string();
-        self.wait(Service::Sns).await;
         let current = match sns.get_topic_attributes().topic_arn(&resource).send().await {
             Ok(out) => {
                 log.record(&resource, "sns-topic", ResourceStatus::Unchanged, None);
@@ -534,7 +515,6 @@ impl Hub<'_> {
                     .value(MANAGED_TAG_VALUE)
                     .build()
                     .map_err(|e| hub_worker(&resource)(build_err("sns:CreateTopic", e)))?;
-                self.wait(Service::Sns).await;
                 sns.create_topic()
                     .name(name)
                     .tags(tag)
@@ -569,7 +549,6 @@ impl Hub<'_> {
                         .map(|t| parse_policy(&policy_resource, "sns:GetTopicAttributes", t))
                         .transpose();
                 }
-                self.wait(Service::Sns).await;
                 let out = sns
                     .get_topic_attributes()
                     .topic_arn(&resource)
@@ -587,7 +566,6 @@ impl Hub<'_> {
                     .map_err(plan_err(&policy_resource))
             },
             async |text| {
-                self.wait(Service::Sns).await;
                 sns.set_topic_attributes()
                     .topic_arn(&resource)
                     .attribute_name("Policy")
@@ -761,7 +739,6 @@ impl Hub<'_> {
             "LogFileValidationEnabled": true,
             "KmsKeyId": key.map(ToString::to_string),
         });
-        self.wait(Service::CloudTrail).await;
         let existing = match client.get_trail().name(&ct.trail_name).send().await {
             Ok(out) => out.trail,
             Err(e) => {
@@ -790,11 +767,9 @@ impl Hub<'_> {
                 .build()
                 .map_err(|e| hub_worker(&resource)(build_err("cloudtrail:CreateTrail", e)))?;
             let req = with_trail_settings!(client.create_trail().tags_list(tag), ct, key);
-            self.wait(Service::CloudTrail).await;
             req.send()
                 .await
                 .map_err(hub_sdk("cloudtrail:CreateTrail", &resource))?;
-            self.wait(Service::CloudTrail).await;
             client
                 .put_event_selectors()
                 .trail_name(&ct.trail_name)
@@ -802,7 +777,6 @@ impl Hub<'_> {
                 .send()
                 .await
                 .map_err(hub_sdk("cloudtrail:PutEventSelectors", &resource))?;
-            self.wait(Service::CloudTrail).await;
             client
                 .start_logging()
                 .name(&ct.trail_name)
@@ -848,13 +822,11 @@ impl Hub<'_> {
             ));
             if self.mode == Mode::Apply {
                 let req = with_trail_settings!(client.update_trail(), ct, key);
-                self.wait(Service::CloudTrail).await;
                 req.send()
                     .await
                     .map_err(hub_sdk("cloudtrail:UpdateTrail", &resource))?;
             }
         }
-        self.wait(Service::CloudTrail).await;
         let selectors = client
             .get_event_selectors()
             .trail_name(&ct.trail_name)
@@ -876,7 +848,6 @@ impl Hub<'_> {
                 "management events Read+Write and S3 data events are not all selected",
             ));
             if self.mode == Mode::Apply {
-                self.wait(Service::CloudTrail).await;
                 client
                     .put_event_selectors()
                     .trail_name(&ct.trail_name)
@@ -886,7 +857,6 @@ impl Hub<'_> {
                     .map_err(hub_sdk("cloudtrail:PutEventSelectors", &resource))?;
             }
         }
-        self.wait(Service::CloudTrail).await;
         let status = client
             .get_trail_status()
             .name(&ct.trail_name)
@@ -903,7 +873,6 @@ impl Hub<'_> {
                 "logging is stopped",
             ));
             if self.mode == Mode::Apply {
-                self.wait(Service::CloudTrail).await;
                 client
                     .start_logging()
                     .name(&ct.trail_name)
@@ -932,24 +901,22 @@ impl Hub<'_> {
         let s3 = self.clients.s3(self.region.as_str());
         let key = format!("{prefix}/");
         let resource = format!("arn:{}:s3:::{bucket}/{key}", self.region.partition());
-        if exists {
-            self.wait(Service::S3).await;
-            if s3
+        if exists
+            && s3
                 .head_object()
                 .bucket(bucket)
                 .key(&key)
                 .send()
                 .await
                 .is_ok()
-            {
-                log.record(
-                    &resource,
-                    "s3-prefix-marker",
-                    ResourceStatus::Unchanged,
-                    None,
-                );
-                return Ok(());
-            }
+        {
+            log.record(
+                &resource,
+                "s3-prefix-marker",
+                ResourceStatus::Unchanged,
+                None,
+            );
+            return Ok(());
         }
         log.changes.push(Change::new(
             &resource,
@@ -959,7 +926,6 @@ impl Hub<'_> {
             "GuardDuty needs the prefix marker object",
         ));
         if self.mode == Mode::Apply {
-            self.wait(Service::S3).await;
             s3.put_object()
                 .bucket(bucket)
                 .key(&key)
@@ -988,7 +954,6 @@ impl Hub<'_> {
         let s3 = self.clients.s3(self.region.as_str());
         let resource = format!("arn:{}:s3:::{bucket}#notification", self.region.partition());
         let current = if exists {
-            self.wait(Service::S3).await;
             match s3
                 .get_bucket_notification_configuration()
                 .bucket(bucket)
@@ -1071,7 +1036,6 @@ impl Hub<'_> {
                     ))
                     .set_event_bridge_configuration(c.event_bridge_configuration().cloned());
             }
-            self.wait(Service::S3).await;
             s3.put_bucket_notification_configuration()
                 .bucket(bucket)
                 .notification_configuration(config.build())
@@ -1119,12 +1083,9 @@ fn build_err(op: &str, e: impl std::fmt::Display) -> account_worker::WorkerError
 /// Reads a bucket policy (`None` when the bucket has none).
 pub(crate) async fn read_bucket_policy(
     s3: &aws_sdk_s3::Client,
-    pacer: &Pacer,
-    account: &str,
     bucket: &str,
     resource: &str,
 ) -> Result<Option<PolicyDocument>, EngineError> {
-    pacer.wait(Service::S3, account).await;
     match s3.get_bucket_policy().bucket(bucket).send().await {
         Ok(out) => out
             .policy
@@ -1145,15 +1106,12 @@ pub(crate) async fn read_bucket_policy(
 /// Writes a bucket policy (minified).
 pub(crate) async fn write_bucket_policy(
     s3: &aws_sdk_s3::Client,
-    pacer: &Pacer,
-    account: &str,
     bucket: &str,
     resource: &str,
     text: String,
 ) -> Result<(), EngineError> {
     account_worker::with_propagation_retries(
         || async {
-            pacer.wait(Service::S3, account).await;
             s3.put_bucket_policy()
                 .bucket(bucket)
                 .policy(&text)
@@ -1171,12 +1129,9 @@ pub(crate) async fn write_bucket_policy(
 /// Reads a key policy.
 pub(crate) async fn read_key_policy(
     kms: &aws_sdk_kms::Client,
-    pacer: &Pacer,
-    account: &str,
     key: &Arn,
     resource: &str,
 ) -> Result<Option<PolicyDocument>, EngineError> {
-    pacer.wait(Service::Kms, account).await;
     let out = kms
         .get_key_policy()
         .key_id(key.to_string())
@@ -1193,15 +1148,12 @@ pub(crate) async fn read_key_policy(
 /// Writes a key policy (minified).
 pub(crate) async fn write_key_policy(
     kms: &aws_sdk_kms::Client,
-    pacer: &Pacer,
-    account: &str,
     key: &Arn,
     resource: &str,
     text: String,
 ) -> Result<(), EngineError> {
     account_worker::with_propagation_retries(
         || async {
-            pacer.wait(Service::Kms, account).await;
             kms.put_key_policy()
                 .key_id(key.to_string())
                 .policy_name("default")

@@ -19,7 +19,7 @@ mod verify;
 
 use serde::Serialize;
 
-use account_worker::{Mode, Pacer};
+use account_worker::{Mode};
 
 use crate::aws::SdkFactory;
 use crate::config::Config;
@@ -167,10 +167,9 @@ pub struct Discovery {
 /// Lists the organization's accounts and decides which ones the run covers (`accounts` command).
 pub async fn discover(cfg: &Config, ctx: &RunContext) -> Result<Discovery, EngineError> {
     ctx.aws.attach_progress(Arc::clone(&ctx.progress));
-    let pacer = Pacer::default();
-    let pf = discovery::preflight(cfg, &ctx.aws.caller("hub"), &pacer).await?;
+    let pf = discovery::preflight(cfg, &ctx.aws.caller("hub")).await?;
     let caller = ctx.aws.caller(pf.caller.as_str());
-    discovery::discover_accounts(cfg, &caller, &pacer, &pf).await
+    discovery::discover_accounts(cfg, &caller, &pf).await
 }
 
 /// Computes every change `apply` would make, without any write call.
@@ -225,7 +224,6 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
     let calls_before = ctx.aws.stats().calls();
     let (retries_before, throttles_before) =
         (ctx.aws.stats().retries(), ctx.aws.stats().throttles());
-    let pacer = Pacer::default();
     let progress = ctx.progress.as_ref();
     let started = std::time::Instant::now();
     let step_done = |step: &str| {
@@ -239,12 +237,12 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
     // Preflight: nothing is written until the caller, the organization, the topology, the
     // external ID and the first page of each Organizations listing have been read.
     progress.phase("preflight", 1);
-    let pf = discovery::preflight(cfg, &ctx.aws.caller("hub"), &pacer).await?;
+    let pf = discovery::preflight(cfg, &ctx.aws.caller("hub")).await?;
     let caller = ctx.aws.caller(pf.caller.as_str());
-    let topology = discovery::choose_topology(cfg, &caller, &pacer, &pf).await?;
+    let topology = discovery::choose_topology(cfg, &caller, &pf).await?;
     let external = external_id(cfg)?;
-    let listing = discovery::AccountListing::start(&caller, &pacer, &pf).await?;
-    let walk = discovery::OuWalk::start(&caller, &pacer, &pf).await?;
+    let listing = discovery::AccountListing::start(&caller, &pf).await?;
+    let walk = discovery::OuWalk::start(&caller, &pf).await?;
     step_done("preflight");
     progress.advance(1);
     progress.finish();
@@ -258,7 +256,6 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
     let hub = hub::Hub {
         cfg,
         clients: &caller,
-        pacer: &pacer,
         mode,
         account: pf.caller.clone(),
         management: pf.management.clone(),
@@ -269,15 +266,15 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
     let (facts, raw, mut pending_walk, parent_of) = if filter_by_ou {
         let (facts, raw, parents) = futures::join!(
             Box::pin(hub.ensure(&mut log)),
-            Box::pin(listing.finish(&pacer)),
-            Box::pin(walk.finish(&pacer))
+            Box::pin(listing.finish()),
+            Box::pin(walk.finish())
         );
         let parents = parents.map_err(discovery::discovery_failed);
         (facts, raw, None, parents)
     } else {
         let (facts, raw) = futures::join!(
             Box::pin(hub.ensure(&mut log)),
-            Box::pin(listing.finish(&pacer))
+            Box::pin(listing.finish())
         );
         (facts, raw, Some(walk), Ok(BTreeMap::new()))
     };
@@ -302,7 +299,6 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
     };
     let env = fanout::FanoutEnv {
         factory: &ctx.aws,
-        pacer: &pacer,
         hub: &caller,
         hub_sts: caller.sts(pf.home_region.as_str()),
         home_region: pf.home_region.as_str(),
@@ -326,7 +322,7 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
         Some(walk) => {
             let (mut works, parents) = futures::join!(
                 Box::pin(fanout::fan_out_first(&env, included)),
-                Box::pin(walk.finish(&pacer))
+                Box::pin(walk.finish())
             );
             match parents {
                 Ok(parent_of) => {
@@ -357,7 +353,6 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
     let patcher = patch::Patcher {
         cfg,
         hub: &caller,
-        pacer: &pacer,
         facts: &facts,
         mode,
     };

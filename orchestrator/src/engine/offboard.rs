@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use account_worker::{
-    DestinationSpec, Journal, MANAGED_TAG_KEY, MANAGED_TAG_VALUE, MemberRoleSpec, Pacer, Service,
+    DestinationSpec, Journal, MANAGED_TAG_KEY, MANAGED_TAG_VALUE, MemberRoleSpec,
     WorkerError,
 };
 use futures::StreamExt;
@@ -32,26 +32,20 @@ fn tagged(tags: impl IntoIterator<Item = (String, String)>) -> bool {
 struct HubOff<'a> {
     cfg: &'a Config,
     c: &'a AccountClients,
-    pacer: &'a Pacer,
     account: String,
     region: String,
     keep_data: bool,
 }
 
 impl HubOff<'_> {
-    async fn wait(&self, s: Service) {
-        self.pacer.wait(s, &self.account).await;
-    }
-
     async fn strip_bucket_policy(&self, log: &mut HubLog, bucket: &str) -> Result<(), EngineError> {
         let s3 = self.c.s3(&self.region);
         let resource = format!("arn:aws:s3:::{bucket}#policy");
-        self.wait(Service::S3).await;
         if s3.head_bucket().bucket(bucket).send().await.is_err() {
             return Ok(());
         }
         let Some(mut doc) =
-            read_bucket_policy(&s3, self.pacer, &self.account, bucket, &resource).await?
+            read_bucket_policy(&s3, bucket, &resource).await?
         else {
             return Ok(());
         };
@@ -66,7 +60,6 @@ impl HubOff<'_> {
             "the product's statements",
         ));
         if doc.statements().is_empty() {
-            self.wait(Service::S3).await;
             s3.delete_bucket_policy()
                 .bucket(bucket)
                 .send()
@@ -75,8 +68,6 @@ impl HubOff<'_> {
         } else {
             write_bucket_policy(
                 &s3,
-                self.pacer,
-                &self.account,
                 bucket,
                 &resource,
                 doc.to_json_minified(),
@@ -90,7 +81,6 @@ impl HubOff<'_> {
     async fn remove_notification(&self, log: &mut HubLog, bucket: &str) -> Result<(), EngineError> {
         let s3 = self.c.s3(&self.region);
         let resource = format!("arn:aws:s3:::{bucket}#notification");
-        self.wait(Service::S3).await;
         let Ok(cur) = s3
             .get_bucket_notification_configuration()
             .bucket(bucket)
@@ -113,7 +103,6 @@ impl HubOff<'_> {
             .set_lambda_function_configurations(Some(cur.lambda_function_configurations().to_vec()))
             .set_event_bridge_configuration(cur.event_bridge_configuration().cloned())
             .build();
-        self.wait(Service::S3).await;
         s3.put_bucket_notification_configuration()
             .bucket(bucket)
             .notification_configuration(config)
@@ -143,7 +132,6 @@ impl HubOff<'_> {
     ) -> Result<(), EngineError> {
         let s3 = self.c.s3(&self.region);
         let resource = format!("arn:aws:s3:::{bucket}");
-        self.wait(Service::S3).await;
         let Ok(tags) = s3.get_bucket_tagging().bucket(bucket).send().await else {
             return Ok(());
         };
@@ -155,7 +143,6 @@ impl HubOff<'_> {
             return Ok(());
         }
         loop {
-            self.wait(Service::S3).await;
             let page = s3
                 .list_object_versions()
                 .bucket(bucket)
@@ -178,7 +165,6 @@ impl HubOff<'_> {
                 break;
             }
             for (key, version) in keys {
-                self.wait(Service::S3).await;
                 s3.delete_object()
                     .bucket(bucket)
                     .key(&key)
@@ -188,7 +174,6 @@ impl HubOff<'_> {
                     .map_err(hub_sdk("s3:DeleteObject", &resource))?;
             }
         }
-        self.wait(Service::S3).await;
         s3.delete_bucket()
             .bucket(bucket)
             .send()
@@ -207,7 +192,6 @@ impl HubOff<'_> {
 
     async fn key_or_policy(&self, log: &mut HubLog, alias: &str) -> Result<(), EngineError> {
         let kms = self.c.kms(&self.region);
-        self.wait(Service::Kms).await;
         let Ok(out) = kms.describe_key().key_id(alias).send().await else {
             return Ok(());
         };
@@ -218,7 +202,6 @@ impl HubOff<'_> {
             return Ok(());
         };
         let resource = format!("{key}#policy");
-        self.wait(Service::Kms).await;
         let ours = kms
             .list_resource_tags()
             .key_id(meta.key_id())
@@ -233,13 +216,11 @@ impl HubOff<'_> {
             })
             .unwrap_or(false);
         if ours && !self.keep_data {
-            self.wait(Service::Kms).await;
             kms.delete_alias()
                 .alias_name(alias)
                 .send()
                 .await
                 .map_err(hub_sdk("kms:DeleteAlias", alias))?;
-            self.wait(Service::Kms).await;
             kms.schedule_key_deletion()
                 .key_id(meta.key_id())
                 .pending_window_in_days(7)
@@ -257,7 +238,7 @@ impl HubOff<'_> {
             return Ok(());
         }
         let Some(mut doc) =
-            read_key_policy(&kms, self.pacer, &self.account, &key, &resource).await?
+            read_key_policy(&kms, &key, &resource).await?
         else {
             return Ok(());
         };
@@ -281,8 +262,6 @@ impl HubOff<'_> {
         ));
         write_key_policy(
             &kms,
-            self.pacer,
-            &self.account,
             &key,
             &resource,
             doc.to_json_minified(),
@@ -295,11 +274,9 @@ impl HubOff<'_> {
     async fn topic(&self, log: &mut HubLog, name: &str) -> Result<(), EngineError> {
         let sns = self.c.sns(&self.region);
         let arn = format!("arn:aws:sns:{}:{}:{name}", self.region, self.account);
-        self.wait(Service::Sns).await;
         let Ok(attrs) = sns.get_topic_attributes().topic_arn(&arn).send().await else {
             return Ok(());
         };
-        self.wait(Service::Sns).await;
         let ours = sns
             .list_tags_for_resource()
             .resource_arn(&arn)
@@ -314,7 +291,6 @@ impl HubOff<'_> {
             })
             .unwrap_or(false);
         if ours && !self.keep_data {
-            self.wait(Service::Sns).await;
             sns.delete_topic()
                 .topic_arn(&arn)
                 .send()
@@ -339,7 +315,6 @@ impl HubOff<'_> {
         if doc.remove_owned_statements().is_empty() {
             return Ok(());
         }
-        self.wait(Service::Sns).await;
         sns.set_topic_attributes()
             .topic_arn(&arn)
             .attribute_name("Policy")
@@ -360,14 +335,12 @@ impl HubOff<'_> {
     async fn trail(&self, log: &mut HubLog) -> Result<(), EngineError> {
         let ct = self.c.cloudtrail(&self.region);
         let name = &self.cfg.cloudtrail.trail_name;
-        self.wait(Service::CloudTrail).await;
         let Ok(out) = ct.get_trail().name(name).send().await else {
             return Ok(());
         };
         let Some(arn) = out.trail.and_then(|t| t.trail_arn) else {
             return Ok(());
         };
-        self.wait(Service::CloudTrail).await;
         let ours =
             ct.list_tags()
                 .resource_id_list(&arn)
@@ -384,7 +357,6 @@ impl HubOff<'_> {
         if !ours {
             return Ok(());
         }
-        self.wait(Service::CloudTrail).await;
         ct.delete_trail()
             .name(name)
             .send()
@@ -404,12 +376,10 @@ impl HubOff<'_> {
     async fn hub_role(&self, log: &mut HubLog) -> Result<(), EngineError> {
         let iam = self.c.iam(&self.region);
         let name = &self.cfg.radiant.role_name;
-        self.wait(Service::Iam).await;
         let Ok(out) = iam.get_role().role_name(name).send().await else {
             return Ok(());
         };
         let Some(role) = out.role else { return Ok(()) };
-        self.wait(Service::Iam).await;
         let attached = iam
             .list_attached_role_policies()
             .role_name(name)
@@ -423,14 +393,12 @@ impl HubOff<'_> {
             if !is_hub_policy_name(name, pname) {
                 continue;
             }
-            self.wait(Service::Iam).await;
             iam.detach_role_policy()
                 .role_name(name)
                 .policy_arn(parn)
                 .send()
                 .await
                 .map_err(hub_sdk("iam:DetachRolePolicy", parn))?;
-            self.wait(Service::Iam).await;
             let versions = iam
                 .list_policy_versions()
                 .policy_arn(parn)
@@ -442,7 +410,6 @@ impl HubOff<'_> {
                 .iter()
                 .filter(|v| !v.is_default_version())
             {
-                self.wait(Service::Iam).await;
                 iam.delete_policy_version()
                     .policy_arn(parn)
                     .version_id(v.version_id().unwrap_or_default())
@@ -450,7 +417,6 @@ impl HubOff<'_> {
                     .await
                     .map_err(hub_sdk("iam:DeletePolicyVersion", parn))?;
             }
-            self.wait(Service::Iam).await;
             iam.delete_policy()
                 .policy_arn(parn)
                 .send()
@@ -470,7 +436,6 @@ impl HubOff<'_> {
                 .iter()
                 .map(|t| (t.key().to_owned(), t.value().to_owned())),
         ) {
-            self.wait(Service::Iam).await;
             iam.delete_role()
                 .role_name(name)
                 .send()
@@ -487,7 +452,6 @@ impl HubOff<'_> {
         } else if let Some(text) = role.assume_role_policy_document() {
             let mut doc: PolicyDocument = parse_policy(&role.arn, "iam:GetRole", text)?;
             if !doc.remove_owned_statements().is_empty() && !doc.statements().is_empty() {
-                self.wait(Service::Iam).await;
                 iam.update_assume_role_policy()
                     .role_name(name)
                     .policy_document(doc.to_json_minified())
@@ -502,13 +466,8 @@ impl HubOff<'_> {
 }
 
 /// Offboards one account (member or hub).
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the run's shared inputs, passed by reference into a concurrent task"
-)]
 async fn offboard_account(
     ctx: &RunContext,
-    pacer: &Pacer,
     hub: &AccountClients,
     home: &str,
     cfg: &Config,
@@ -523,7 +482,6 @@ async fn offboard_account(
     } else {
         let assumed = super::fanout::assume_access_role(
             &ctx.aws,
-            pacer,
             hub.sts(home),
             &cfg.organization.access_role_name,
             &id,
@@ -538,7 +496,7 @@ async fn offboard_account(
     };
     let mut journal = Journal::default();
     for region in &cfg.organization.regions {
-        match account_worker::remove_guardduty(&clients.guardduty(region), pacer, &id, region, dest)
+        match account_worker::remove_guardduty(&clients.guardduty(region), &id, region, dest)
             .await
         {
             Ok(j) => journal.extend(j),
@@ -550,7 +508,7 @@ async fn offboard_account(
         }
     }
     if !work.account.is_hub {
-        match account_worker::remove_member_role(&clients.iam(home), pacer, &id, spec).await {
+        match account_worker::remove_member_role(&clients.iam(home), spec).await {
             Ok(j) => journal.extend(j),
             Err(e) => work.error = Some(e),
         }
@@ -567,10 +525,9 @@ pub(crate) async fn run(
 ) -> Result<RunOutcome, EngineError> {
     ctx.aws.attach_progress(Arc::clone(&ctx.progress));
     let calls_before = ctx.aws.stats().calls();
-    let pacer = Pacer::default();
-    let pf = discovery::preflight(cfg, &ctx.aws.caller("hub"), &pacer).await?;
+    let pf = discovery::preflight(cfg, &ctx.aws.caller("hub")).await?;
     let caller = ctx.aws.caller(pf.caller.as_str());
-    let disc = discovery::discover_accounts(cfg, &caller, &pacer, &pf).await?;
+    let disc = discovery::discover_accounts(cfg, &caller, &pf).await?;
     let home = pf.home_region.as_str().to_owned();
     let hub_role_arn = format!("arn:aws:iam::{}:role/{}", pf.caller, cfg.radiant.role_name);
     let spec = MemberRoleSpec {
@@ -601,10 +558,10 @@ pub(crate) async fn run(
     let mut works: Vec<(usize, AccountWork)> =
         futures::stream::iter(included.into_iter().enumerate())
             .map(|(i, a)| {
-                let (pacer, caller, home, spec, dest) =
-                    (&pacer, &caller, home.as_str(), &spec, &dest);
+                let (caller, home, spec, dest) =
+                    (&caller, home.as_str(), &spec, &dest);
                 async move {
-                    let w = offboard_account(ctx, pacer, caller, home, cfg, spec, dest, a).await;
+                    let w = offboard_account(ctx, caller, home, cfg, spec, dest, a).await;
                     ctx.progress.advance(1);
                     (i, w)
                 }
@@ -621,7 +578,6 @@ pub(crate) async fn run(
     let h = HubOff {
         cfg,
         c: &caller,
-        pacer: &pacer,
         account: pf.caller.to_string(),
         region: home.clone(),
         keep_data: opts.keep_data,

@@ -2,7 +2,7 @@
 //! the hub role's AssumeRole covers every member role, in the form the size planner chose.
 //! Each document is re-read right before its write and re-merged (see `common::ensure_policy`).
 
-use account_worker::{Mode, Pacer, Service, WorkerError};
+use account_worker::{Mode, WorkerError};
 use policy_model::builders::{FindingsBucket, HubRolePermissions, S3ReadScope, sid};
 use policy_model::planner::{
     AttachmentBudget, GuardDutySources, MemberRoles, plan_guardduty_bucket, plan_guardduty_key,
@@ -77,16 +77,11 @@ fn merge_arns(base: &[Arn], extra: Vec<Arn>) -> Vec<Arn> {
 pub(crate) struct Patcher<'a> {
     pub(crate) cfg: &'a Config,
     pub(crate) hub: &'a AccountClients,
-    pub(crate) pacer: &'a Pacer,
     pub(crate) facts: &'a HubFacts,
     pub(crate) mode: Mode,
 }
 
 impl Patcher<'_> {
-    fn acct(&self) -> &str {
-        self.facts.account.as_str()
-    }
-
     /// False when the hub step only planned the findings bucket (plan mode, bucket missing).
     pub(crate) fn findings_bucket_exists(&self, log: &HubLog) -> bool {
         let gd = &self.cfg.guardduty;
@@ -134,14 +129,14 @@ impl Patcher<'_> {
                 if !bucket_exists {
                     return Ok(None);
                 }
-                read_bucket_policy(&s3, self.pacer, self.acct(), &gd.bucket, &resource).await
+                read_bucket_policy(&s3, &gd.bucket, &resource).await
             },
             |doc| {
                 plan_guardduty_bucket(doc, &bucket, &sources(doc, sid::GUARDDUTY_PUT_OBJECT))
                     .map_err(plan_err(&resource))
             },
             async |text| {
-                write_bucket_policy(&s3, self.pacer, self.acct(), &gd.bucket, &resource, text).await
+                write_bucket_policy(&s3, &gd.bucket, &resource, text).await
             },
         ));
         let Some(key) = &self.facts.guardduty_key else {
@@ -166,14 +161,14 @@ impl Patcher<'_> {
                 if !key_exists {
                     return Ok(Some(fresh.clone()));
                 }
-                read_key_policy(&kms, self.pacer, self.acct(), key, &key_resource).await
+                read_key_policy(&kms, key, &key_resource).await
             },
             |doc| {
                 plan_guardduty_key(doc, key, &sources(doc, sid::GUARDDUTY_GENERATE_DATA_KEY))
                     .map_err(plan_err(&key_resource))
             },
             async |text| {
-                write_key_policy(&kms, self.pacer, self.acct(), key, &key_resource, text).await
+                write_key_policy(&kms, key, &key_resource, text).await
             },
         ));
         let (bucket_policy, key_policy) = futures::join!(bucket_policy, key_policy);
@@ -210,7 +205,6 @@ impl Patcher<'_> {
         // Attached policies and the attachment quota.
         let mut attached: Vec<(String, String)> = Vec::new();
         if role_exists {
-            self.pacer.wait(Service::Iam, self.acct()).await;
             let out = iam
                 .list_attached_role_policies()
                 .role_name(role_name)
@@ -350,7 +344,6 @@ impl Patcher<'_> {
                     Some(_) => {}
                 }
                 if !is_attached {
-                    self.pacer.wait(Service::Iam, self.acct()).await;
                     iam.attach_role_policy()
                         .role_name(role_name)
                         .policy_arn(&arn)
@@ -399,7 +392,6 @@ impl Patcher<'_> {
 
     async fn attachment_quota(&self, resource: &str) -> Result<usize, EngineError> {
         let iam = self.hub.iam(self.facts.region.as_str());
-        self.pacer.wait(Service::Iam, self.acct()).await;
         match iam.get_account_summary().send().await {
             Ok(out) => Ok(out
                 .summary_map()
@@ -426,7 +418,7 @@ impl Patcher<'_> {
         arn: &str,
     ) -> Result<Option<PolicyDocument>, EngineError> {
         let iam = self.hub.iam(self.facts.region.as_str());
-        read_managed_policy(&iam, self.pacer, self.acct(), arn).await
+        read_managed_policy(&iam, arn).await
     }
 
     async fn create_managed(
@@ -448,7 +440,6 @@ impl Patcher<'_> {
                     e.to_string(),
                 ))
             })?;
-        self.pacer.wait(Service::Iam, self.acct()).await;
         iam.create_policy()
             .policy_name(name)
             .policy_document(doc.to_json_minified())
@@ -463,7 +454,6 @@ impl Patcher<'_> {
     /// A new default version; at the 5-version limit the oldest non-default version goes first.
     async fn new_version(&self, arn: &str, doc: &PolicyDocument) -> Result<(), EngineError> {
         let iam = self.hub.iam(self.facts.region.as_str());
-        self.pacer.wait(Service::Iam, self.acct()).await;
         let versions = iam
             .list_policy_versions()
             .policy_arn(arn)
@@ -477,7 +467,6 @@ impl Patcher<'_> {
                 .filter(|v| !v.is_default_version())
                 .min_by_key(|v| v.create_date().map(|d| (d.secs(), d.subsec_nanos())));
             if let Some(id) = oldest.and_then(|v| v.version_id()) {
-                self.pacer.wait(Service::Iam, self.acct()).await;
                 iam.delete_policy_version()
                     .policy_arn(arn)
                     .version_id(id)
@@ -486,7 +475,6 @@ impl Patcher<'_> {
                     .map_err(hub_sdk("iam:DeletePolicyVersion", arn))?;
             }
         }
-        self.pacer.wait(Service::Iam, self.acct()).await;
         iam.create_policy_version()
             .policy_arn(arn)
             .policy_document(doc.to_json_minified())
@@ -504,7 +492,6 @@ impl Patcher<'_> {
         arn: &str,
     ) -> Result<(), EngineError> {
         let iam = self.hub.iam(self.facts.region.as_str());
-        self.pacer.wait(Service::Iam, self.acct()).await;
         if let Err(e) = iam
             .detach_role_policy()
             .role_name(role_name)
@@ -517,7 +504,6 @@ impl Patcher<'_> {
                 return Err(hub_worker(arn)(err));
             }
         }
-        self.pacer.wait(Service::Iam, self.acct()).await;
         let versions = match iam.list_policy_versions().policy_arn(arn).send().await {
             Ok(v) => v,
             Err(e) => {
@@ -534,7 +520,6 @@ impl Patcher<'_> {
             .filter(|v| !v.is_default_version())
         {
             if let Some(id) = v.version_id() {
-                self.pacer.wait(Service::Iam, self.acct()).await;
                 iam.delete_policy_version()
                     .policy_arn(arn)
                     .version_id(id)
@@ -543,7 +528,6 @@ impl Patcher<'_> {
                     .map_err(hub_sdk("iam:DeletePolicyVersion", arn))?;
             }
         }
-        self.pacer.wait(Service::Iam, self.acct()).await;
         iam.delete_policy()
             .policy_arn(arn)
             .send()

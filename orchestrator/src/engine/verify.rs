@@ -6,7 +6,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use account_worker::Pacer;
 use futures::StreamExt;
 use policy_model::builders::sid;
 use policy_model::{Arn, PolicyDocument};
@@ -36,7 +35,6 @@ fn check(
 async fn account_checks(
     ctx: &RunContext,
     cfg: &Config,
-    pacer: &Pacer,
     hub: &crate::aws::AccountClients,
     home: &str,
     topology: &Topology,
@@ -48,7 +46,6 @@ async fn account_checks(
     } else {
         let assumed = super::fanout::assume_access_role(
             &ctx.aws,
-            pacer,
             hub.sts(home),
             &cfg.organization.access_role_name,
             &a.id,
@@ -140,7 +137,7 @@ async fn account_checks(
         if !is_exporter(topology, &a.id) {
             continue;
         }
-        let found = account_worker::read_destinations(&gd, pacer, &a.id, id)
+        let found = account_worker::read_destinations(&gd, id)
             .await
             .unwrap_or_default();
         let ours = found.iter().find(|d| {
@@ -190,10 +187,8 @@ async fn account_checks(
 async fn shared_documents(
     cfg: &Config,
     hub: &crate::aws::AccountClients,
-    pacer: &Pacer,
     home: &str,
 ) -> Vec<PolicyDocument> {
-    let account = hub.account_id.clone();
     let mut docs = Vec::new();
     if cfg.guardduty.enabled {
         let bucket = hub
@@ -235,7 +230,7 @@ async fn shared_documents(
             continue;
         }
         // Unreadable: skipped (the checks above report what is missing).
-        let doc = read_managed_policy(&iam, pacer, &account, arn)
+        let doc = read_managed_policy(&iam, arn)
             .await
             .ok()
             .flatten();
@@ -266,10 +261,9 @@ pub(crate) async fn run(
 ) -> Result<VerifyOutcome, EngineError> {
     ctx.aws.attach_progress(Arc::clone(&ctx.progress));
     let calls_before = ctx.aws.stats().calls();
-    let pacer = Pacer::default();
-    let pf = discovery::preflight(cfg, &ctx.aws.caller("hub"), &pacer).await?;
+    let pf = discovery::preflight(cfg, &ctx.aws.caller("hub")).await?;
     let hub = ctx.aws.caller(pf.caller.as_str());
-    let disc = discovery::discover_accounts(cfg, &hub, &pacer, &pf).await?;
+    let disc = discovery::discover_accounts(cfg, &hub, &pf).await?;
     let home = pf.home_region.as_str().to_owned();
     let mut checks = Vec::new();
 
@@ -336,7 +330,7 @@ pub(crate) async fn run(
         .map(|a| a.id.as_str())
         .collect();
     let mut orphans = Vec::new();
-    for doc in shared_documents(cfg, &hub, &pacer, &home).await {
+    for doc in shared_documents(cfg, &hub, &home).await {
         for v in named_accounts(&doc) {
             let orphan = v.parse::<Arn>().is_ok_and(|a| {
                 let account = a.account();
@@ -359,9 +353,9 @@ pub(crate) async fn run(
     ctx.progress.phase("verify", included.len() as u64);
     let per_account: Vec<Vec<Check>> = futures::stream::iter(included)
         .map(|a| {
-            let (pacer, hub, home, topology) = (&pacer, &hub, home.as_str(), &disc.topology);
+            let (hub, home, topology) = (&hub, home.as_str(), &disc.topology);
             async move {
-                let c = account_checks(ctx, cfg, pacer, hub, home, topology, a).await;
+                let c = account_checks(ctx, cfg, hub, home, topology, a).await;
                 ctx.progress.advance(1);
                 c
             }

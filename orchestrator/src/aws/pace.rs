@@ -3,6 +3,10 @@
 //!
 //! AWS throttles per account and per service; pacing ourselves below those rates keeps the SDK's
 //! retries (and their backoff) for the rare cases, instead of provoking them on every large run.
+//!
+//! **Architecture Invariant:** nothing calls the pacer by hand. Every SDK client of
+//! [`super::SdkFactory`] sends its requests through a paced HTTP connector that knows the
+//! client's service and account, so no call (and no retry attempt) can forget its wait.
 
 use std::num::NonZeroU32;
 use std::time::Duration;
@@ -26,6 +30,39 @@ pub enum Service {
     Sns,
     /// CloudTrail calls.
     CloudTrail,
+    /// Any other service.
+    Other,
+}
+
+/// The limiter one client's requests wait on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Limit {
+    /// Keyed per (service, account).
+    Account(Service, String),
+    /// The caller's STS calls (`sts:AssumeRole` of every member account), all together.
+    HubSts,
+    /// The caller's Organizations calls, all together.
+    Organizations,
+}
+
+impl Limit {
+    /// The limiter of a client of `service` (the SDK's service name, e.g. `iam`) that uses the
+    /// credentials of `account`; `caller` is true for the caller's own clients.
+    pub(crate) fn of(service: &str, account: &str, caller: bool) -> Self {
+        let keyed = |s| Limit::Account(s, account.to_owned());
+        match service {
+            "organizations" => Limit::Organizations,
+            "sts" if caller => Limit::HubSts,
+            "sts" => keyed(Service::Sts),
+            "iam" => keyed(Service::Iam),
+            "guardduty" => keyed(Service::GuardDuty),
+            "s3" => keyed(Service::S3),
+            "kms" => keyed(Service::Kms),
+            "sns" => keyed(Service::Sns),
+            "cloudtrail" => keyed(Service::CloudTrail),
+            _ => keyed(Service::Other),
+        }
+    }
 }
 
 /// Calls per second allowed by the pacer.
@@ -93,8 +130,17 @@ impl Pacer {
         }
     }
 
+    /// Waits until one request under `limit` is allowed.
+    pub(crate) async fn wait_for(&self, limit: &Limit) {
+        match limit {
+            Limit::Account(service, account) => self.wait(*service, account).await,
+            Limit::HubSts => self.wait_hub_sts().await,
+            Limit::Organizations => self.wait_organizations().await,
+        }
+    }
+
     /// Waits until one call of `service` in `account` is allowed.
-    pub async fn wait(&self, service: Service, account: &str) {
+    async fn wait(&self, service: Service, account: &str) {
         match service {
             Service::Iam => {
                 self.iam
@@ -115,12 +161,12 @@ impl Pacer {
     }
 
     /// Waits until one `sts:AssumeRole` of the hub is allowed.
-    pub async fn wait_hub_sts(&self) {
+    async fn wait_hub_sts(&self) {
         self.hub_sts.until_ready_with_jitter(jitter()).await;
     }
 
     /// Waits until one Organizations call is allowed.
-    pub async fn wait_organizations(&self) {
+    async fn wait_organizations(&self) {
         self.organizations.until_ready_with_jitter(jitter()).await;
     }
 }
