@@ -15,6 +15,7 @@ from werkzeug.serving import make_server
 
 from . import concurrent, extensions, seeding
 from .faults import Denial, Denials, FaultSpec, Faults, internal_error, throttling_error
+from .propagation import BUCKET, PropagationSpec
 from .protocol import IdentityCache, Response, error, identify, json_response, status_line
 
 CONTROL_PREFIX = "/_radiant/"
@@ -118,6 +119,11 @@ class EmulatorApp:
                 return json_response(self.concurrent.status())
             if (method, path) == ("GET", "concurrent-edit"):
                 return json_response(self.concurrent.status())
+            if (method, path) == ("POST", "propagation"):
+                self.state.propagation.configure(PropagationSpec.from_json(body))
+                return json_response(self.state.propagation.settings())
+            if (method, path) == ("GET", "propagation"):
+                return json_response(self.state.propagation.settings())
             if (method, path) == ("POST", "deny"):
                 denial = Denial.from_json(body)
                 self.denials.add(denial)
@@ -179,23 +185,17 @@ class EmulatorApp:
             )
         if handled is not None:
             return self._send(handled, start_response)
-        if extensions.wants_post_hook(req):
-            return self._with_post_hook(req, ident, environ, start_response)
         edit = self.concurrent.take(req.service, req.operation, req.s3_bucket)
-        if edit is not None:
-            return self._with_concurrent_edit(edit, environ, start_response)
+        if edit is not None or extensions.wants_post_hook(req):
+            return self._with_post_hook(req, ident, edit, environ, start_response)
         return self.moto(environ, start_response)
 
-    def _with_concurrent_edit(self, edit: concurrent.Edit, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        """Answers the request, then lets the armed foreign writer write (see `concurrent`)."""
-        bucket = extensions.find_bucket(edit.bucket)
+    def _with_post_hook(self, req: Any, ident: Any, edit: concurrent.Edit | None, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """Answers the request through moto, then runs the post hook of a successful answer (it
+        may correct the body), then lets the armed foreign writer write (see `concurrent`)."""
+        self.state.before(req, ident)
+        bucket = extensions.find_bucket(edit.bucket) if edit is not None else None
         before = concurrent.policy_bytes(bucket) if bucket is not None else None
-        answer = list(self.moto(environ, start_response))
-        if bucket is not None:
-            concurrent.apply(edit, bucket, before)
-        return answer
-
-    def _with_post_hook(self, req: Any, ident: Any, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         captured: dict[str, Any] = {}
 
         def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
@@ -212,6 +212,11 @@ class EmulatorApp:
                 chunks = corrected
                 headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
                 headers.append(("Content-Length", str(len(chunks))))
+        if edit is not None and bucket is not None:
+            ours = extensions.bucket_policy_text(bucket)
+            concurrent.apply(edit, bucket, before)
+            # The foreign write is a write like ours: it too takes time to propagate.
+            self.state.propagation.record_policy(BUCKET, edit.bucket, ours, extensions.bucket_policy_text(bucket))
         start_response(captured.get("status", "500 Internal Server Error"), headers)
         return [chunks]
 

@@ -1,8 +1,9 @@
 """AWS behaviour moto 5.2.5 lacks or does not enforce, run inside moto's process.
 
 `State.handle` sees every identified request before moto: it either answers (an AWS error, or
-an operation moto does not implement) or returns None to let moto answer. `State.after` runs
-after moto answered a few operations successfully (post hooks).
+an operation moto does not implement) or returns None to let moto answer. `State.before` runs
+right before moto answers the operations that have a post hook, `State.after` after moto answered
+them successfully (post hooks).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from typing import Any
 from urllib.parse import unquote
 
 from .policy import Principal, Request, evaluate, ALLOW, DENY
-from .protocol import QUERY, REST_JSON, REST_XML, AwsRequest, Identity, IdentityCache, Response, error, json_response
+from .propagation import BUCKET, KEY, Propagation
+from .protocol import JSON, QUERY, REST_JSON, REST_XML, AwsRequest, Identity, IdentityCache, Response, error, json_response
 
 MANAGED_POLICY_LIMIT = 6144
 INLINE_ROLE_LIMIT = 10240
@@ -157,14 +159,16 @@ def find_topic(arn: str) -> Any | None:
 
 class State:
     """Our state next to moto's: publishing destinations, GuardDuty members and organization
-    configuration, issued credentials."""
+    configuration, issued credentials, the propagation delay and its history."""
 
     def __init__(self, identities: IdentityCache) -> None:
         self.identities = identities
         self.lock = threading.RLock()
+        self.propagation = Propagation()
         self.reset()
 
     def reset(self) -> None:
+        self.propagation.reset()
         with self.lock:
             # (account, region, detector_id) -> destination_id -> record
             self.destinations: dict[tuple[str, str, str], dict[str, dict[str, Any]]] = {}
@@ -197,6 +201,12 @@ class State:
             return None
         return handler(self, req, ident)
 
+    def before(self, req: AwsRequest, ident: Identity) -> None:
+        """Keeps in `req.snapshot` what a post hook needs to know of the state before moto's answer."""
+        snap = BEFORE_HOOKS.get((req.service, req.operation))
+        if snap is not None:
+            req.snapshot = snap(self, req, ident)
+
     def after(self, req: AwsRequest, ident: Identity, body: bytes) -> bytes | None:
         """Runs the post hook of a successful moto answer; a hook may return a corrected body."""
         hook = POST_HOOKS.get((req.service, req.operation))
@@ -211,8 +221,10 @@ class State:
 
         return guardduty_backends[account][region].detectors.get(detector_id)
 
-    def check_destination(self, account: str, region: str, detector_id: str, props: dict[str, Any]) -> str | None:
-        """None when GuardDuty could publish to this destination, otherwise AWS's message."""
+    def check_destination(self, account: str, region: str, detector_id: str, props: dict[str, Any], delayed: bool = False) -> str | None:
+        """None when GuardDuty could publish to this destination, otherwise AWS's message.
+        `delayed`: the policies as GuardDuty's permission check sees them, i.e. without the writes
+        made less than the propagation delay ago (see `propagation`)."""
         dest_arn = str(props.get("destinationArn") or "")
         key_arn = str(props.get("kmsKeyArn") or "")
         parsed = parse_arn(dest_arn)
@@ -251,6 +263,10 @@ class State:
         path = f"{prefix}/" if prefix else ""
         object_arn = f"arn:aws:s3:::{bucket_name}/{path}AWSLogs/{account}/GuardDuty/{region}/2024/01/01/finding.jsonl.gz"
         policy = bucket_policy_text(bucket)
+        key_policy = key.policy
+        if delayed:
+            policy = self.propagation.visible_policy(BUCKET, bucket_name, policy)
+            key_policy = self.propagation.visible_policy(KEY, key.arn, key_policy)
         checks = [
             ("s3:GetBucketLocation", f"arn:aws:s3:::{bucket_name}"),
             ("s3:PutObject", object_arn),
@@ -261,7 +277,7 @@ class State:
         if evaluate(policy, Request(principal, "s3:PutObjectAcl", object_arn, context)) == DENY:
             return GD_PERMISSION_MESSAGE.format(detail=f"bucket policy of {bucket_name} denies s3:PutObjectAcl")
         key_context = {k: v for k, v in context.items() if k.startswith("aws:")}
-        if evaluate(key.policy, Request(principal, "kms:GenerateDataKey", key.arn, key_context)) != ALLOW:
+        if evaluate(key_policy, Request(principal, "kms:GenerateDataKey", key.arn, key_context)) != ALLOW:
             return GD_PERMISSION_MESSAGE.format(detail=f"key policy of {key.arn} does not allow kms:GenerateDataKey for {detector_arn}")
         return None
 
@@ -400,7 +416,7 @@ def gd_create_destination(state: State, req: AwsRequest, ident: Identity) -> Res
     with state.lock:
         if state.destinations.get(slot):
             return gd_bad_request("The request is rejected because a publishing destination already exists for this detector.")
-    problem = state.check_destination(ident.account, req.region, detector_id, props)
+    problem = state.check_destination(ident.account, req.region, detector_id, props, delayed=True)
     if problem is not None:
         return gd_bad_request(problem)
     dest_id = uuid.uuid4().hex
@@ -455,7 +471,7 @@ def gd_update_destination(state: State, req: AwsRequest, ident: Identity) -> Res
     assert record is not None
     props = dict(record["destinationProperties"])
     props.update({k: v for k, v in (req.json().get("destinationProperties") or {}).items() if v})
-    problem = state.check_destination(ident.account, req.region, req.route["detector"], props)
+    problem = state.check_destination(ident.account, req.region, req.route["detector"], props, delayed=True)
     if problem is not None:
         return gd_bad_request(problem)
     with state.lock:
@@ -640,6 +656,9 @@ def iam_trust_policy(state: State, req: AwsRequest, ident: Identity) -> Response
     doc = req.param(name) or ""
     if non_whitespace_len(doc) > TRUST_POLICY_LIMIT:
         return iam_limit(f"Cannot exceed quota for ACLSizePerRole: {TRUST_POLICY_LIMIT}")
+    fresh = state.propagation.fresh_principal(doc)
+    if fresh is not None:
+        return error(QUERY, 400, "MalformedPolicyDocument", f'Invalid principal in policy: "AWS":"{fresh}"')
     return None
 
 
@@ -692,6 +711,8 @@ def sts_assume_role(state: State, req: AwsRequest, ident: Identity) -> Response 
         role = _iam(parsed[3]).get_role(role_name)
     except Exception:  # noqa: BLE001 - moto raises NoSuchEntity for a missing role
         return denied
+    if state.propagation.fresh_role(role.arn):
+        return denied  # created too recently: not yet visible to STS
     context: dict[str, Any] = {"aws:PrincipalAccount": ident.account, "aws:PrincipalArn": ident.role_arn or ident.arn}
     external_id = req.param("ExternalId")
     if external_id is not None:
@@ -714,6 +735,8 @@ def sts_assume_role(state: State, req: AwsRequest, ident: Identity) -> Response 
 def s3_put_bucket_policy(state: State, req: AwsRequest, ident: Identity) -> Response | None:
     if len(req.body()) > BUCKET_POLICY_LIMIT:
         return error(REST_XML, 400, "PolicyTooLarge", "Policy exceeds the maximum allowed document size.")
+    if state.propagation.fresh_principal(req.body()) is not None:
+        return error(REST_XML, 400, "MalformedPolicy", "Invalid principal in policy")
     return None
 
 
@@ -759,10 +782,12 @@ def s3_put_notification(state: State, req: AwsRequest, ident: Identity) -> Respo
 # -- KMS / SNS sizes ----------------------------------------------------------------------------
 
 
-def kms_policy_size(state: State, req: AwsRequest, ident: Identity) -> Response | None:
+def kms_key_policy(state: State, req: AwsRequest, ident: Identity) -> Response | None:
     policy = req.json().get("Policy")
     if isinstance(policy, str) and len(policy.encode()) > KEY_POLICY_LIMIT:
-        return error("json", 400, "LimitExceededException", f"Policy exceeds the maximum allowed size of {KEY_POLICY_LIMIT} bytes")
+        return error(JSON, 400, "LimitExceededException", f"Policy exceeds the maximum allowed size of {KEY_POLICY_LIMIT} bytes")
+    if isinstance(policy, str) and state.propagation.fresh_principal(policy) is not None:
+        return error(JSON, 400, "MalformedPolicyDocumentException", "Policy contains a statement with one or more invalid principals.")
     return None
 
 
@@ -896,8 +921,8 @@ PRE_HOOKS: dict[tuple[str, str], Any] = {
     ("sts", "AssumeRole"): sts_assume_role,
     ("s3", "PutBucketPolicy"): s3_put_bucket_policy,
     ("s3", "PutBucketNotificationConfiguration"): s3_put_notification,
-    ("kms", "CreateKey"): kms_policy_size,
-    ("kms", "PutKeyPolicy"): kms_policy_size,
+    ("kms", "CreateKey"): kms_key_policy,
+    ("kms", "PutKeyPolicy"): kms_key_policy,
     ("sns", "CreateTopic"): sns_policy_size,
     ("sns", "SetTopicAttributes"): sns_policy_size,
     ("cloudtrail", "CreateTrail"): cloudtrail_check,
@@ -913,9 +938,75 @@ def s3_get_notification_after(state: State, req: AwsRequest, ident: Identity, bo
     return None
 
 
+# -- propagation history: what was written when (see `propagation`) ----------------------------
+
+
+def _live_bucket_policy(name: str) -> str | None:
+    bucket = find_bucket(name)
+    return bucket_policy_text(bucket) if bucket is not None else None
+
+
+def _live_key(req: AwsRequest, ident: Identity) -> Any | None:
+    return resolve_key(str(req.json().get("KeyId") or ""), ident.account, req.region)
+
+
+def s3_policy_before(state: State, req: AwsRequest, ident: Identity) -> Any:
+    return _live_bucket_policy(req.s3_bucket)
+
+
+def s3_policy_written(state: State, req: AwsRequest, ident: Identity, _body: bytes) -> None:
+    state.propagation.record_policy(BUCKET, req.s3_bucket, req.snapshot, _live_bucket_policy(req.s3_bucket))
+
+
+def s3_bucket_deleted(state: State, req: AwsRequest, ident: Identity, _body: bytes) -> None:
+    state.propagation.forget_policy(BUCKET, req.s3_bucket)
+
+
+def kms_policy_before(state: State, req: AwsRequest, ident: Identity) -> Any:
+    key = _live_key(req, ident)
+    return key.policy if key is not None else None
+
+
+def kms_policy_written(state: State, req: AwsRequest, ident: Identity, _body: bytes) -> None:
+    key = _live_key(req, ident)
+    if key is not None:
+        state.propagation.record_policy(KEY, key.arn, req.snapshot, key.policy)
+
+
+def kms_key_created(state: State, req: AwsRequest, ident: Identity, body: bytes) -> None:
+    try:
+        arn = json.loads(body)["KeyMetadata"]["Arn"]
+    except (ValueError, KeyError, TypeError):
+        return
+    key = resolve_key(str(arn), ident.account, req.region)
+    if key is not None:
+        state.propagation.record_policy(KEY, key.arn, None, key.policy)
+
+
+def iam_role_created(state: State, req: AwsRequest, ident: Identity, _body: bytes) -> None:
+    try:
+        role = _iam(ident.account).get_role(req.param("RoleName") or "")
+    except Exception:  # noqa: BLE001 - nothing to record
+        return
+    state.propagation.record_role(role.arn)
+
+
+BEFORE_HOOKS: dict[tuple[str, str], Any] = {
+    ("s3", "PutBucketPolicy"): s3_policy_before,
+    ("s3", "DeleteBucketPolicy"): s3_policy_before,
+    ("kms", "PutKeyPolicy"): kms_policy_before,
+}
+
+
 POST_HOOKS: dict[tuple[str, str], Any] = {
     ("guardduty", "DeleteDetector"): gd_delete_detector_after,
     ("s3", "GetBucketNotificationConfiguration"): s3_get_notification_after,
+    ("s3", "PutBucketPolicy"): s3_policy_written,
+    ("s3", "DeleteBucketPolicy"): s3_policy_written,
+    ("s3", "DeleteBucket"): s3_bucket_deleted,
+    ("kms", "PutKeyPolicy"): kms_policy_written,
+    ("kms", "CreateKey"): kms_key_created,
+    ("iam", "CreateRole"): iam_role_created,
 }
 
 

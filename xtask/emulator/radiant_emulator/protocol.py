@@ -192,6 +192,7 @@ class AwsRequest:
     route: dict[str, str] = field(default_factory=dict)
     s3_bucket: str = ""
     s3_key: str = ""
+    snapshot: Any = None  # what `State.before` kept of the state before moto's answer
     _body: bytes | None = None
     _form: dict[str, list[str]] | None = None
 
