@@ -5,7 +5,9 @@ use aws_sdk_guardduty::types::{
     DetectorFeatureResult, FeatureStatus, FindingPublishingFrequency,
 };
 
-use crate::consistency::{is_propagation_error, with_propagation_retries};
+use std::time::Instant;
+
+use crate::consistency::{Consistency, is_propagation_error, with_propagation_retries};
 use crate::error::WorkerError;
 use crate::record::{ActionRecord, Change, ChangeAction, Journal, ResourceStatus};
 use crate::{MANAGED_TAG_KEY, MANAGED_TAG_VALUE, Mode};
@@ -288,6 +290,11 @@ pub struct DestinationSpec {
     pub kms_key_arn: String,
     /// Take over a destination that points elsewhere (opt-in).
     pub take_over: bool,
+    /// How long GuardDuty's permission check may lag behind the bucket and key policies.
+    pub consistency: Consistency,
+    /// When the bucket and key policies that admit the detectors were written (the deadline
+    /// of the destination's propagation retries counts from here).
+    pub policies_written: Instant,
 }
 
 /// What [`ensure_destination`] found and did.
@@ -401,6 +408,9 @@ pub async fn ensure_destination(
                 ));
             };
             with_propagation_retries(
+                &spec.consistency,
+                "the findings bucket and key policies to reach GuardDuty",
+                spec.policies_written,
                 || async {
                     gd.update_publishing_destination()
                         .detector_id(detector_id)
@@ -451,6 +461,9 @@ pub async fn ensure_destination(
         });
     };
     let out = with_propagation_retries(
+        &spec.consistency,
+        "the findings bucket and key policies to reach GuardDuty",
+        spec.policies_written,
         || async {
             gd.create_publishing_destination()
                 .detector_id(detector_id)

@@ -11,7 +11,10 @@ mod guardduty;
 mod record;
 mod role;
 
-pub use consistency::{CONSISTENCY_ATTEMPTS, is_propagation_error, with_propagation_retries};
+pub use consistency::{
+    Consistency, DEFAULT_CONSISTENCY_TIMEOUT, WaitObserver, is_propagation_error,
+    with_propagation_retries,
+};
 pub use error::{ErrorKind, WorkerError, classify};
 pub use guardduty::{
     DestinationReport, DestinationSpec, DetectorReport, DetectorSpec, ExistingDestination,

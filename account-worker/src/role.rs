@@ -4,7 +4,9 @@
 use aws_sdk_iam::types::Tag;
 use policy_model::PolicyDocument;
 
-use crate::consistency::{is_propagation_error, with_propagation_retries};
+use std::time::Instant;
+
+use crate::consistency::{Consistency, is_propagation_error, with_propagation_retries};
 use crate::error::{ErrorKind, WorkerError};
 use crate::record::{ActionRecord, Change, ChangeAction, Journal, ResourceStatus};
 use crate::{MANAGED_TAG_KEY, MANAGED_TAG_VALUE, Mode, merge_owned};
@@ -20,6 +22,8 @@ pub struct MemberRoleSpec {
     pub trust: PolicyDocument,
     /// Inline permissions policy.
     pub permissions: PolicyDocument,
+    /// How long IAM may take to accept the (fresh) hub role as the trust's principal.
+    pub consistency: Consistency,
 }
 
 /// What [`ensure_member_role`] found and did.
@@ -120,6 +124,9 @@ pub async fn ensure_member_role(
                 )
             })?;
         let created = with_propagation_retries(
+            &spec.consistency,
+            "the hub role to be accepted as a principal",
+            Instant::now(),
             || async {
                 iam.create_role()
                     .role_name(&spec.role_name)
@@ -168,6 +175,9 @@ pub async fn ensure_member_role(
         if mode == Mode::Apply {
             let text = merged.to_json_minified();
             with_propagation_retries(
+                &spec.consistency,
+                "the hub role to be accepted as a principal",
+                Instant::now(),
                 || async {
                     iam.update_assume_role_policy()
                         .role_name(&spec.role_name)
@@ -246,10 +256,7 @@ pub async fn ensure_member_role(
     })
 }
 
-async fn put_policy(
-    iam: &aws_sdk_iam::Client,
-    spec: &MemberRoleSpec,
-) -> Result<(), WorkerError> {
+async fn put_policy(iam: &aws_sdk_iam::Client, spec: &MemberRoleSpec) -> Result<(), WorkerError> {
     let text = spec.permissions.to_json_minified();
     iam.put_role_policy()
         .role_name(&spec.role_name)

@@ -126,6 +126,10 @@ pub struct RunConfig {
     /// 1 to 512.
     #[serde(default = "default_concurrency")]
     pub concurrency: u32,
+    /// Seconds a step waits for a write it depends on to become visible (IAM principals,
+    /// bucket and key policies), 1 to 3600.
+    #[serde(default = "default_consistency_timeout_s")]
+    pub consistency_timeout_s: u64,
 }
 
 /// GuardDuty `FindingPublishingFrequency`.
@@ -196,6 +200,7 @@ impl Default for RunConfig {
     fn default() -> Self {
         Self {
             concurrency: default_concurrency(),
+            consistency_timeout_s: default_consistency_timeout_s(),
         }
     }
 }
@@ -220,6 +225,9 @@ fn default_trail_name() -> String {
 }
 fn default_concurrency() -> u32 {
     32
+}
+fn default_consistency_timeout_s() -> u64 {
+    120
 }
 
 impl std::fmt::Debug for RadiantConfig {
@@ -568,6 +576,14 @@ impl Config {
             &n.to_string(),
             (1..=512).contains(&n),
             "use a number from 1 to 512",
+        );
+        let t = self.run.consistency_timeout_s;
+        v.check(
+            "run",
+            "consistency_timeout_s",
+            &t.to_string(),
+            (1..=3600).contains(&t),
+            "use a number of seconds from 1 to 3600 (AWS usually needs a few seconds, rarely a minute)",
         );
     }
 }
@@ -1130,6 +1146,8 @@ allow_source_org_id = false
 [run]
 # Accounts worked on at once, 1 to 512.
 concurrency = 32
+# Seconds to wait for a write to become visible to AWS (new roles, bucket and key policies).
+consistency_timeout_s = 120
 "#;
 
 #[cfg(test)]

@@ -13,6 +13,10 @@ pub trait Progress: Send + Sync {
     fn throttled(&self);
     /// The current phase is over.
     fn finish(&self);
+    /// A step waits for a write to become visible (`what`), `waited` so far.
+    fn waiting(&self, what: &str, waited: std::time::Duration) {
+        let _ = (what, waited);
+    }
 }
 
 /// A [`Progress`] that ignores every event.

@@ -245,6 +245,17 @@ impl EmulatorGuard {
         self.control("POST", "deny", &body.to_string());
     }
 
+    /// Turns on the emulator's eventual consistency: GuardDuty's destination check sees bucket
+    /// and key policies as they were `policy_delay_s` seconds ago, and a role younger than
+    /// `principal_delay_s` cannot be assumed and is an invalid principal (0 turns either off).
+    pub fn set_propagation(&self, policy_delay_s: f64, principal_delay_s: f64) {
+        let body = serde_json::json!({
+            "policy_delay_s": policy_delay_s,
+            "principal_delay_s": principal_delay_s,
+        });
+        self.control("POST", "propagation", &body.to_string());
+    }
+
     /// Removes every rule of [`EmulatorGuard::deny`]; the resources stay.
     pub fn allow_all(&self) {
         self.control("POST", "deny/reset", "{}");

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use account_worker::{WorkerError};
+use account_worker::WorkerError;
 use policy_model::{AccountId, OrgId, Region};
 
 use super::{DiscoveredAccount, Discovery, EngineError, Topology};
@@ -272,9 +272,7 @@ impl OuWalk {
     }
 
     /// Walks the tree: child ID -> parent ID, for accounts and OUs.
-    pub(crate) async fn finish(
-        self,
-    ) -> Result<BTreeMap<String, String>, WorkerError> {
+    pub(crate) async fn finish(self) -> Result<BTreeMap<String, String>, WorkerError> {
         let org = self.org;
         let mut parent_of: BTreeMap<String, String> = BTreeMap::new();
         let mut queue = self.roots;

@@ -5,8 +5,7 @@
 //! Region, after the shared policies admit every detector): ensure the publishing destination.
 
 use account_worker::{
-    DestinationSpec, DetectorSpec, ExistingDestination, Journal, MemberRoleSpec, Mode,
-    WorkerError,
+    DestinationSpec, DetectorSpec, ExistingDestination, Journal, MemberRoleSpec, Mode, WorkerError,
 };
 use futures::StreamExt;
 use futures::future::join_all;
@@ -27,6 +26,7 @@ pub(crate) struct FanoutEnv<'a> {
     pub(crate) home_region: &'a str,
     pub(crate) regions: &'a [String],
     pub(crate) access_role_name: &'a str,
+    pub(crate) consistency: &'a account_worker::Consistency,
     pub(crate) member_role: Option<&'a MemberRoleSpec>,
     pub(crate) detector: Option<&'a DetectorSpec>,
     pub(crate) mode: Mode,
@@ -126,12 +126,16 @@ pub(crate) async fn assume_access_role(
     hub_sts: crate::aws::sdk::sts::Client,
     access_role_name: &str,
     account: &str,
+    consistency: &account_worker::Consistency,
 ) -> Result<AccountClients, WorkerError> {
     let role_arn = format!("arn:aws:iam::{account}:role/{access_role_name}");
     let sts = hub_sts;
     // Every member account goes through the hub's STS: when it throttles beyond the SDK's own
     // attempts, this account waits (bounded, jittered) and asks again rather than failing.
     let out = account_worker::with_propagation_retries(
+        consistency,
+        "the hub's STS to stop throttling",
+        std::time::Instant::now(),
         || async {
             sts.assume_role()
                 .role_arn(&role_arn)
@@ -172,6 +176,7 @@ async fn first_pass(env: &FanoutEnv<'_>, account: DiscoveredAccount) -> AccountW
             env.hub_sts.clone(),
             env.access_role_name,
             &id,
+            env.consistency,
         );
         match assumed.await {
             Ok(c) => c,
@@ -211,9 +216,7 @@ async fn first_pass(env: &FanoutEnv<'_>, account: DiscoveredAccount) -> AccountW
                     error: None,
                 };
                 let mut journal = Journal::default();
-                match account_worker::ensure_detector(&gd, &id, region, spec, env.mode)
-                    .await
-                {
+                match account_worker::ensure_detector(&gd, &id, region, spec, env.mode).await {
                     Ok(report) => {
                         rw.detector_id = report.detector_id;
                         rw.detector_created = report.created;

@@ -5,7 +5,9 @@
 
 use futures::FutureExt;
 
-use account_worker::{MANAGED_TAG_KEY, MANAGED_TAG_VALUE, Mode};
+use std::time::Instant;
+
+use account_worker::{Consistency, MANAGED_TAG_KEY, MANAGED_TAG_VALUE, Mode};
 use aws_sdk_cloudtrail::types::{DataResource, EventSelector, ReadWriteType};
 use aws_sdk_s3::types::{
     BucketLocationConstraint, CreateBucketConfiguration, Event, NotificationConfiguration, Tagging,
@@ -80,6 +82,7 @@ struct GuardDutyPart {
 /// Where and how the hub step runs.
 pub(crate) struct Hub<'a> {
     pub(crate) cfg: &'a Config,
+    pub(crate) consistency: &'a Consistency,
     pub(crate) clients: &'a AccountClients,
     pub(crate) mode: Mode,
     pub(crate) account: AccountId,
@@ -333,9 +336,7 @@ impl Hub<'_> {
                 plan_fixed(doc, statements.clone(), PolicyKind::S3Bucket)
                     .map_err(plan_err(&resource))
             },
-            async |text| {
-                write_bucket_policy(&s3, bucket, &resource, text).await
-            },
+            async |text| write_bucket_policy(&s3, self.consistency, bucket, &resource, text).await,
         )
         .await?;
         Ok(())
@@ -462,9 +463,7 @@ impl Hub<'_> {
             |doc| {
                 plan_fixed(doc, statements.clone(), PolicyKind::KmsKey).map_err(plan_err(&resource))
             },
-            async |text| {
-                write_key_policy(&kms, key, &resource, text).await
-            },
+            async |text| write_key_policy(&kms, self.consistency, key, &resource, text).await,
         )
         .await?;
         Ok(())
@@ -1106,11 +1105,15 @@ pub(crate) async fn read_bucket_policy(
 /// Writes a bucket policy (minified).
 pub(crate) async fn write_bucket_policy(
     s3: &aws_sdk_s3::Client,
+    consistency: &Consistency,
     bucket: &str,
     resource: &str,
     text: String,
 ) -> Result<(), EngineError> {
     account_worker::with_propagation_retries(
+        consistency,
+        "the principals of the bucket policy to be accepted",
+        Instant::now(),
         || async {
             s3.put_bucket_policy()
                 .bucket(bucket)
@@ -1148,11 +1151,15 @@ pub(crate) async fn read_key_policy(
 /// Writes a key policy (minified).
 pub(crate) async fn write_key_policy(
     kms: &aws_sdk_kms::Client,
+    consistency: &Consistency,
     key: &Arn,
     resource: &str,
     text: String,
 ) -> Result<(), EngineError> {
     account_worker::with_propagation_retries(
+        consistency,
+        "the principals of the key policy to be accepted",
+        Instant::now(),
         || async {
             kms.put_key_policy()
                 .key_id(key.to_string())

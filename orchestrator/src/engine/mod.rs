@@ -19,7 +19,7 @@ mod verify;
 
 use serde::Serialize;
 
-use account_worker::{Mode};
+use account_worker::Mode;
 
 use crate::aws::SdkFactory;
 use crate::config::Config;
@@ -39,6 +39,20 @@ pub struct RunContext {
     pub progress: Arc<dyn Progress>,
     /// Accounts worked on at the same time (1 to 512).
     pub concurrency: usize,
+}
+
+impl RunContext {
+    /// How long steps wait for eventual consistency (`run.consistency_timeout_s`), reporting
+    /// the waiting to the progress display.
+    pub(crate) fn consistency(&self, cfg: &Config) -> account_worker::Consistency {
+        let progress = Arc::clone(&self.progress);
+        account_worker::Consistency {
+            timeout: Duration::from_secs(cfg.run.consistency_timeout_s),
+            observer: Some(Arc::new(move |what: &str, waited: Duration| {
+                progress.waiting(what, waited);
+            })),
+        }
+    }
 }
 
 /// Options of [`verify`].
@@ -225,6 +239,7 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
     let (retries_before, throttles_before) =
         (ctx.aws.stats().retries(), ctx.aws.stats().throttles());
     let progress = ctx.progress.as_ref();
+    let consistency = ctx.consistency(cfg);
     let started = std::time::Instant::now();
     let step_done = |step: &str| {
         tracing::info!(
@@ -255,6 +270,7 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
     let mut log = HubLog::default();
     let hub = hub::Hub {
         cfg,
+        consistency: &consistency,
         clients: &caller,
         mode,
         account: pf.caller.clone(),
@@ -272,10 +288,8 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
         let parents = parents.map_err(discovery::discovery_failed);
         (facts, raw, None, parents)
     } else {
-        let (facts, raw) = futures::join!(
-            Box::pin(hub.ensure(&mut log)),
-            Box::pin(listing.finish())
-        );
+        let (facts, raw) =
+            futures::join!(Box::pin(hub.ensure(&mut log)), Box::pin(listing.finish()));
         (facts, raw, Some(walk), Ok(BTreeMap::new()))
     };
     // The hub's own failure is the one to report when both failed.
@@ -292,6 +306,7 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
         policy_name: format!("{}-permissions", cfg.radiant.member_role_name),
         trust: policy_model::builders::member_trust(&facts.hub_role_arn, &external),
         permissions: policy_model::builders::member_role_permissions(facts.partition),
+        consistency: consistency.clone(),
     };
     let detector_spec = account_worker::DetectorSpec {
         frequency: cfg.guardduty.publishing_frequency.as_str().to_owned(),
@@ -304,6 +319,7 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
         home_region: pf.home_region.as_str(),
         regions: &cfg.organization.regions,
         access_role_name: &cfg.organization.access_role_name,
+        consistency: &consistency,
         member_role: Some(&member_spec),
         detector: cfg.guardduty.enabled.then_some(&detector_spec),
         mode,
@@ -352,6 +368,7 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
         .collect();
     let patcher = patch::Patcher {
         cfg,
+        consistency: &consistency,
         hub: &caller,
         facts: &facts,
         mode,
@@ -425,6 +442,8 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
             destination_arn: dest.clone(),
             kms_key_arn: key.to_string(),
             take_over: cfg.guardduty.take_over_destinations,
+            consistency: consistency.clone(),
+            policies_written: std::time::Instant::now(),
         };
         let topology = disc.topology.clone();
         fanout::fan_out_second(

@@ -6,8 +6,7 @@
 use std::sync::Arc;
 
 use account_worker::{
-    DestinationSpec, Journal, MANAGED_TAG_KEY, MANAGED_TAG_VALUE, MemberRoleSpec,
-    WorkerError,
+    DestinationSpec, Journal, MANAGED_TAG_KEY, MANAGED_TAG_VALUE, MemberRoleSpec, WorkerError,
 };
 use futures::StreamExt;
 use policy_model::{Arn, PolicyDocument};
@@ -31,6 +30,7 @@ fn tagged(tags: impl IntoIterator<Item = (String, String)>) -> bool {
 
 struct HubOff<'a> {
     cfg: &'a Config,
+    consistency: &'a account_worker::Consistency,
     c: &'a AccountClients,
     account: String,
     region: String,
@@ -44,9 +44,7 @@ impl HubOff<'_> {
         if s3.head_bucket().bucket(bucket).send().await.is_err() {
             return Ok(());
         }
-        let Some(mut doc) =
-            read_bucket_policy(&s3, bucket, &resource).await?
-        else {
+        let Some(mut doc) = read_bucket_policy(&s3, bucket, &resource).await? else {
             return Ok(());
         };
         let before = doc.clone();
@@ -68,6 +66,7 @@ impl HubOff<'_> {
         } else {
             write_bucket_policy(
                 &s3,
+                self.consistency,
                 bucket,
                 &resource,
                 doc.to_json_minified(),
@@ -237,9 +236,7 @@ impl HubOff<'_> {
             log.record(&key.to_string(), "kms-key", ResourceStatus::Deleted, None);
             return Ok(());
         }
-        let Some(mut doc) =
-            read_key_policy(&kms, &key, &resource).await?
-        else {
+        let Some(mut doc) = read_key_policy(&kms, &key, &resource).await? else {
             return Ok(());
         };
         let before = doc.clone();
@@ -262,6 +259,7 @@ impl HubOff<'_> {
         ));
         write_key_policy(
             &kms,
+            self.consistency,
             &key,
             &resource,
             doc.to_json_minified(),
@@ -485,6 +483,7 @@ async fn offboard_account(
             hub.sts(home),
             &cfg.organization.access_role_name,
             &id,
+            &spec.consistency,
         );
         match assumed.await {
             Ok(c) => c,
@@ -496,8 +495,7 @@ async fn offboard_account(
     };
     let mut journal = Journal::default();
     for region in &cfg.organization.regions {
-        match account_worker::remove_guardduty(&clients.guardduty(region), &id, region, dest)
-            .await
+        match account_worker::remove_guardduty(&clients.guardduty(region), &id, region, dest).await
         {
             Ok(j) => journal.extend(j),
             Err(e) => {
@@ -525,6 +523,7 @@ pub(crate) async fn run(
 ) -> Result<RunOutcome, EngineError> {
     ctx.aws.attach_progress(Arc::clone(&ctx.progress));
     let calls_before = ctx.aws.stats().calls();
+    let consistency = ctx.consistency(cfg);
     let pf = discovery::preflight(cfg, &ctx.aws.caller("hub")).await?;
     let caller = ctx.aws.caller(pf.caller.as_str());
     let disc = discovery::discover_accounts(cfg, &caller, &pf).await?;
@@ -535,6 +534,7 @@ pub(crate) async fn run(
         policy_name: format!("{}-permissions", cfg.radiant.member_role_name),
         trust: PolicyDocument::new(),
         permissions: PolicyDocument::new(),
+        consistency: consistency.clone(),
     };
     let gd = &cfg.guardduty;
     let dest = DestinationSpec {
@@ -545,6 +545,8 @@ pub(crate) async fn run(
         },
         kms_key_arn: String::new(),
         take_over: false,
+        consistency: consistency.clone(),
+        policies_written: std::time::Instant::now(),
     };
 
     // Accounts first (destinations, detectors, member roles).
@@ -558,8 +560,7 @@ pub(crate) async fn run(
     let mut works: Vec<(usize, AccountWork)> =
         futures::stream::iter(included.into_iter().enumerate())
             .map(|(i, a)| {
-                let (caller, home, spec, dest) =
-                    (&caller, home.as_str(), &spec, &dest);
+                let (caller, home, spec, dest) = (&caller, home.as_str(), &spec, &dest);
                 async move {
                     let w = offboard_account(ctx, caller, home, cfg, spec, dest, a).await;
                     ctx.progress.advance(1);
@@ -577,6 +578,7 @@ pub(crate) async fn run(
     let mut log = HubLog::default();
     let h = HubOff {
         cfg,
+        consistency: &consistency,
         c: &caller,
         account: pf.caller.to_string(),
         region: home.clone(),

@@ -76,6 +76,7 @@ fn merge_arns(base: &[Arn], extra: Vec<Arn>) -> Vec<Arn> {
 /// The shared-policy step.
 pub(crate) struct Patcher<'a> {
     pub(crate) cfg: &'a Config,
+    pub(crate) consistency: &'a account_worker::Consistency,
     pub(crate) hub: &'a AccountClients,
     pub(crate) facts: &'a HubFacts,
     pub(crate) mode: Mode,
@@ -136,7 +137,7 @@ impl Patcher<'_> {
                     .map_err(plan_err(&resource))
             },
             async |text| {
-                write_bucket_policy(&s3, &gd.bucket, &resource, text).await
+                write_bucket_policy(&s3, self.consistency, &gd.bucket, &resource, text).await
             },
         ));
         let Some(key) = &self.facts.guardduty_key else {
@@ -167,9 +168,7 @@ impl Patcher<'_> {
                 plan_guardduty_key(doc, key, &sources(doc, sid::GUARDDUTY_GENERATE_DATA_KEY))
                     .map_err(plan_err(&key_resource))
             },
-            async |text| {
-                write_key_policy(&kms, key, &key_resource, text).await
-            },
+            async |text| write_key_policy(&kms, self.consistency, key, &key_resource, text).await,
         ));
         let (bucket_policy, key_policy) = futures::join!(bucket_policy, key_policy);
         bucket_policy?;

@@ -41,6 +41,7 @@ async fn account_checks(
     a: DiscoveredAccount,
 ) -> Vec<Check> {
     let mut out = Vec::new();
+    let consistency = ctx.consistency(cfg);
     let clients = if a.is_hub {
         hub.clone()
     } else {
@@ -49,6 +50,7 @@ async fn account_checks(
             hub.sts(home),
             &cfg.organization.access_role_name,
             &a.id,
+            &consistency,
         );
         match assumed.await {
             Ok(c) => c,
@@ -230,10 +232,7 @@ async fn shared_documents(
             continue;
         }
         // Unreadable: skipped (the checks above report what is missing).
-        let doc = read_managed_policy(&iam, arn)
-            .await
-            .ok()
-            .flatten();
+        let doc = read_managed_policy(&iam, arn).await.ok().flatten();
         docs.extend(doc);
     }
     docs

@@ -77,6 +77,15 @@ impl Progress for BarProgress {
         self.with_bar(|b| b.set_message(msg));
     }
 
+    fn waiting(&self, what: &str, waited: std::time::Duration) {
+        let msg = format!(
+            "{} · waiting for {what} ({} s)",
+            self.message(),
+            waited.as_secs()
+        );
+        self.with_bar(|b| b.set_message(msg));
+    }
+
     fn finish(&self) {
         if let Ok(mut guard) = self.bar.lock()
             && let Some(bar) = guard.take()
