@@ -7,6 +7,8 @@ use aws_sdk_guardduty::types::{
 
 use std::time::Instant;
 
+use policy_model::Partition;
+
 use crate::consistency::{Consistency, is_propagation_error, with_propagation_retries};
 use crate::error::WorkerError;
 use crate::record::{ActionRecord, Change, ChangeAction, Journal, ResourceStatus};
@@ -46,8 +48,10 @@ where
     move |e| WorkerError::from_sdk(op, &e)
 }
 
+/// `arn:PARTITION:guardduty:REGION:ACCOUNT:detector/ID`, the partition being the Region's.
 fn detector_arn(region: &str, account: &str, id: &str) -> String {
-    format!("arn:aws:guardduty:{region}:{account}:detector/{id}")
+    let partition = Partition::of_region(region);
+    format!("arn:{partition}:guardduty:{region}:{account}:detector/{id}")
 }
 
 fn s3_feature(status: FeatureStatus) -> DetectorFeatureConfiguration {
@@ -74,7 +78,7 @@ pub async fn ensure_detector(
         .map_err(sdk("guardduty:ListDetectors"))?;
     let frequency = FindingPublishingFrequency::from(spec.frequency.as_str());
     let Some(id) = listed.detector_ids().first().cloned() else {
-        let resource = format!("arn:aws:guardduty:{region}:{account}:detector/(new)");
+        let resource = detector_arn(region, account, "(new)");
         let after = serde_json::json!({
             "Enable": true,
             "FindingPublishingFrequency": spec.frequency,
@@ -336,8 +340,10 @@ pub async fn ensure_destination(
 ) -> Result<DestinationReport, WorkerError> {
     let mut journal = Journal::default();
     let det = detector_id.unwrap_or("(new)");
-    let resource =
-        format!("arn:aws:guardduty:{region}:{account}:detector/{det}/publishingDestination");
+    let resource = format!(
+        "{}/publishingDestination",
+        detector_arn(region, account, det)
+    );
     let desired = serde_json::json!({
         "DestinationType": "S3",
         "DestinationArn": spec.destination_arn,

@@ -2,7 +2,7 @@
 //! (with policy-model), or adopted and merged when it already exists.
 
 use aws_sdk_iam::types::Tag;
-use policy_model::PolicyDocument;
+use policy_model::{Partition, PolicyDocument};
 
 use std::time::Instant;
 
@@ -24,6 +24,8 @@ pub struct MemberRoleSpec {
     pub permissions: PolicyDocument,
     /// How long IAM may take to accept the (fresh) hub role as the trust's principal.
     pub consistency: Consistency,
+    /// The partition of the organization (the member role's ARN).
+    pub partition: Partition,
 }
 
 /// What [`ensure_member_role`] found and did.
@@ -64,8 +66,8 @@ fn parse_iam_document(op: &str, text: &str) -> Result<PolicyDocument, WorkerErro
         })
 }
 
-fn role_arn(account: &str, name: &str) -> String {
-    format!("arn:aws:iam::{account}:role/{name}")
+fn role_arn(partition: Partition, account: &str, name: &str) -> String {
+    format!("arn:{partition}:iam::{account}:role/{name}")
 }
 
 /// Ensures the member role of `account`: one `GetRole` (plus `GetRolePolicy`) when it exists,
@@ -89,7 +91,7 @@ pub async fn ensure_member_role(
         }
     };
     let Some(role) = existing else {
-        let arn = role_arn(account, &spec.role_name);
+        let arn = role_arn(spec.partition, account, &spec.role_name);
         journal.changes.push(Change::new(
             &arn,
             ChangeAction::Create,

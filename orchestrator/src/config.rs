@@ -7,8 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Radiant's own principal that assumes the hub role (seed documents).
-pub const DEFAULT_RADIANT_PRINCIPAL: &str =
-    "arn:aws:sts::649384204969:assumed-role/tenant-aws-access-role/radiant-security";
+pub const DEFAULT_RADIANT_PRINCIPAL: &str = policy_model::RADIANT_PRINCIPAL;
 
 /// The whole configuration file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -478,7 +477,7 @@ impl Config {
             "principal_arn",
             &r.principal_arn,
             is_principal_arn(&r.principal_arn),
-            "use an IAM or STS principal ARN such as \"arn:aws:sts::649384204969:assumed-role/tenant-aws-access-role/radiant-security\"",
+            &format!("use an IAM or STS principal ARN such as \"{DEFAULT_RADIANT_PRINCIPAL}\""),
         );
         v.check(
             "radiant",
@@ -1107,7 +1106,8 @@ exclude_accounts = []
 # The credential ID Radiant shows (RS_CREDENTIAL_ID). Prefer the RADIANT_EXTERNAL_ID
 # environment variable so the value stays out of files under version control.
 # external_id = "..."
-principal_arn = "arn:aws:sts::649384204969:assumed-role/tenant-aws-access-role/radiant-security"
+# Radiant's principal that assumes the hub role.
+# principal_arn = "arn:aws:sts::649384204969:assumed-role/tenant-aws-access-role/radiant-security"
 # Radiant enforces this name for the hub role.
 role_name = "radiant-aws-access-role"
 member_role_name = "radiant-aws-member-role"

@@ -470,7 +470,12 @@ pub fn actions(scope: Scope) -> Vec<&'static str> {
 ///
 /// `access_role_name` is the role assumed in member accounts; the `sts:AssumeRole` statement is
 /// limited to it and to the hub role (used by verify to prove the ExternalId works).
-pub fn caller_policy(access_role_name: &str, hub_role_name: &str, member_role_name: &str) -> Value {
+pub fn caller_policy(
+    partition: policy_model::Partition,
+    access_role_name: &str,
+    hub_role_name: &str,
+    member_role_name: &str,
+) -> Value {
     let others: Vec<&str> = actions(Scope::Caller)
         .into_iter()
         .filter(|a| *a != "sts:AssumeRole")
@@ -489,9 +494,9 @@ pub fn caller_policy(access_role_name: &str, hub_role_name: &str, member_role_na
                 "Effect": "Allow",
                 "Action": "sts:AssumeRole",
                 "Resource": [
-                    format!("arn:aws:iam::*:role/{access_role_name}"),
-                    format!("arn:aws:iam::*:role/{hub_role_name}"),
-                    format!("arn:aws:iam::*:role/{member_role_name}")
+                    format!("arn:{partition}:iam::*:role/{access_role_name}"),
+                    format!("arn:{partition}:iam::*:role/{hub_role_name}"),
+                    format!("arn:{partition}:iam::*:role/{member_role_name}")
                 ]
             }
         ]
@@ -635,7 +640,12 @@ mod tests {
 
     #[test]
     fn caller_policy_limits_assume_role_to_named_roles() {
-        let p = caller_policy("OrganizationAccountAccessRole", "hub", "member");
+        let p = caller_policy(
+            policy_model::Partition::Aws,
+            "OrganizationAccountAccessRole",
+            "hub",
+            "member",
+        );
         let s = &p["Statement"][1];
         assert_eq!(s["Action"], "sts:AssumeRole");
         assert_eq!(

@@ -85,6 +85,18 @@ pub enum Partition {
 }
 
 impl Partition {
+    /// The partition of the Region named `region` (`cn-*` is `aws-cn`, `us-gov-*` is
+    /// `aws-us-gov`, every other Region is `aws`).
+    pub fn of_region(region: &str) -> Self {
+        if region.starts_with("cn-") {
+            Partition::AwsCn
+        } else if region.starts_with("us-gov-") {
+            Partition::AwsUsGov
+        } else {
+            Partition::Aws
+        }
+    }
+
     /// The partition as it appears in ARNs.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -191,13 +203,7 @@ impl Region {
 
     /// The partition the Region belongs to.
     pub fn partition(&self) -> Partition {
-        if self.0.starts_with("cn-") {
-            Partition::AwsCn
-        } else if self.0.starts_with("us-gov-") {
-            Partition::AwsUsGov
-        } else {
-            Partition::Aws
-        }
+        Partition::of_region(&self.0)
     }
 }
 
@@ -421,6 +427,23 @@ impl Arn {
     pub fn bucket(partition: Partition, bucket: &str) -> Result<Self, ArnError> {
         check_bucket(bucket)?;
         Ok(Self::build(partition, "s3", "", "", bucket.to_owned()))
+    }
+
+    /// A GuardDuty publishing destination in S3: `arn:PARTITION:s3:::BUCKET` or
+    /// `arn:PARTITION:s3:::BUCKET/PREFIX` (the form `CreatePublishingDestination` takes).
+    pub fn findings_destination(
+        partition: Partition,
+        bucket: &str,
+        prefix: &str,
+    ) -> Result<Self, ArnError> {
+        check_bucket(bucket)?;
+        let resource = if prefix.is_empty() {
+            bucket.to_owned()
+        } else {
+            check_prefix(prefix)?;
+            format!("{bucket}/{prefix}")
+        };
+        Ok(Self::build(partition, "s3", "", "", resource))
     }
 
     /// The objects of a bucket under a key prefix: `arn:PARTITION:s3:::BUCKET/PREFIX/*`, or
@@ -663,6 +686,26 @@ mod tests {
 
     fn account() -> AccountId {
         AccountId::new("111122223333").unwrap()
+    }
+
+    #[test]
+    fn partitions_follow_the_region_and_destinations_carry_them() {
+        assert_eq!(Partition::of_region("us-gov-west-1"), Partition::AwsUsGov);
+        assert_eq!(Partition::of_region("cn-north-1"), Partition::AwsCn);
+        assert_eq!(Partition::of_region("eu-west-1"), Partition::Aws);
+        assert_eq!(
+            Arn::findings_destination(Partition::AwsUsGov, "findings", "")
+                .unwrap()
+                .to_string(),
+            "arn:aws-us-gov:s3:::findings"
+        );
+        assert_eq!(
+            Arn::findings_destination(Partition::Aws, "findings", "gd/export")
+                .unwrap()
+                .to_string(),
+            "arn:aws:s3:::findings/gd/export"
+        );
+        assert!(Arn::findings_destination(Partition::Aws, "findings", "/x").is_err());
     }
 
     #[test]

@@ -26,6 +26,12 @@ pub use planner::{PlanError, PolicyForm, SizeDecision};
 pub use size::{PolicyKind, SizeError};
 pub use statement::{Effect, Statement, is_owned_sid};
 
+/// Radiant Security's own principal, the one that assumes the hub role (the seed documents
+/// name it). It is a fixed identity of Radiant's in the commercial partition, not an ARN the
+/// product builds; `radiant.principal_arn` replaces it where Radiant gives another.
+pub const RADIANT_PRINCIPAL: &str =
+    "arn:aws:sts::649384204969:assumed-role/tenant-aws-access-role/radiant-security";
+
 /// Every statement the product writes has a Sid starting with this prefix; statements without
 /// it are foreign and never changed.
 pub const OWNED_SID_PREFIX: &str = "RadiantOnboard";

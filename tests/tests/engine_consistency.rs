@@ -74,7 +74,8 @@ async fn apply_converges_under_ten_seconds_of_propagation_delay() {
         "the progress display names what is awaited: {seen:?}"
     );
     assert!(
-        seen.iter().any(|w| w.contains("principals of the key policy")),
+        seen.iter()
+            .any(|w| w.contains("principals of the key policy")),
         "the fresh hub role was awaited as a principal of the CloudTrail key policy: {seen:?}"
     );
 

@@ -317,16 +317,18 @@ fn init(output: &Path, force: bool) -> Result<u8, CliError> {
 }
 
 fn permissions(config: Option<&Path>, output: OutputFormat) -> Result<u8, CliError> {
-    let (access, hub, member) = match config {
+    let (partition, access, hub, member) = match config {
         Some(path) => {
             let c = load(path)?.config;
             (
+                policy_model::Partition::of_region(&c.organization.home_region),
                 c.organization.access_role_name,
                 c.radiant.role_name,
                 c.radiant.member_role_name,
             )
         }
         None => (
+            policy_model::Partition::Aws,
             "OrganizationAccountAccessRole".to_owned(),
             "radiant-aws-access-role".to_owned(),
             "radiant-aws-member-role".to_owned(),
@@ -337,12 +339,14 @@ fn permissions(config: Option<&Path>, output: OutputFormat) -> Result<u8, CliErr
             writeln!(
                 o,
                 "{}",
-                serde_json::to_string_pretty(&render::permissions_json(&access, &hub, &member))
-                    .unwrap_or_default()
+                serde_json::to_string_pretty(&render::permissions_json(
+                    partition, &access, &hub, &member
+                ))
+                .unwrap_or_default()
             )
         })?,
         OutputFormat::Human => {
-            write_out(|o| render::permissions_human(o, &access, &hub, &member))?;
+            write_out(|o| render::permissions_human(o, partition, &access, &hub, &member))?;
         }
     }
     Ok(EXIT_OK)

@@ -3,11 +3,27 @@
 use account_worker::{ErrorKind, Mode, WorkerError};
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use policy_model::PolicyDocument;
 use policy_model::planner::{PlanError, PlannedDocument};
+use policy_model::{Partition, PolicyDocument};
 
 use super::EngineError;
+use crate::config::Config;
 use crate::outcome::{Change, ResourceResult, ResourceStatus, SizeDecision};
+
+/// The partition of the configured home Region: every ARN the engine builds carries it.
+pub(crate) fn partition(cfg: &Config) -> Partition {
+    Partition::of_region(&cfg.organization.home_region)
+}
+
+/// The publishing destination of the findings: `arn:PARTITION:s3:::BUCKET[/PREFIX]`.
+pub(crate) fn findings_destination(cfg: &Config) -> String {
+    let gd = &cfg.guardduty;
+    policy_model::Arn::findings_destination(partition(cfg), &gd.bucket, &gd.prefix).map_or_else(
+        // Configuration validation checked both names; keep the shape for the report.
+        |_| format!("arn:{}:s3:::{}/{}", partition(cfg), gd.bucket, gd.prefix),
+        |a| a.to_string(),
+    )
+}
 
 /// Placeholder for identifiers AWS assigns on creation, in plan output.
 pub(crate) const KNOWN_AFTER_APPLY_DETECTOR: &str = "knownafterapply";

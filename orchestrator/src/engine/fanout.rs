@@ -124,11 +124,12 @@ impl AccountWork {
 pub(crate) async fn assume_access_role(
     factory: &SdkFactory,
     hub_sts: crate::aws::sdk::sts::Client,
+    partition: policy_model::Partition,
     access_role_name: &str,
     account: &str,
     consistency: &account_worker::Consistency,
 ) -> Result<AccountClients, WorkerError> {
-    let role_arn = format!("arn:aws:iam::{account}:role/{access_role_name}");
+    let role_arn = format!("arn:{partition}:iam::{account}:role/{access_role_name}");
     let sts = hub_sts;
     // Every member account goes through the hub's STS: when it throttles beyond the SDK's own
     // attempts, this account waits (bounded, jittered) and asks again rather than failing.
@@ -174,6 +175,7 @@ async fn first_pass(env: &FanoutEnv<'_>, account: DiscoveredAccount) -> AccountW
         let assumed = assume_access_role(
             env.factory,
             env.hub_sts.clone(),
+            policy_model::Partition::of_region(env.home_region),
             env.access_role_name,
             &id,
             env.consistency,

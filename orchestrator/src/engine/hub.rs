@@ -60,7 +60,7 @@ pub(crate) struct HubFacts {
     pub(crate) cloudtrail_key: Option<Arn>,
     pub(crate) guardduty_topic: Option<Arn>,
     pub(crate) guardduty_key: Option<Arn>,
-    /// `arn:aws:s3:::BUCKET[/PREFIX]`.
+    /// `arn:PARTITION:s3:::BUCKET[/PREFIX]`.
     pub(crate) findings_destination: Option<String>,
 }
 
@@ -651,7 +651,6 @@ impl Hub<'_> {
 
     async fn ensure_guardduty_store(&self) -> Result<GuardDutyPart, EngineError> {
         let gd = &self.cfg.guardduty;
-        let partition = self.region.partition();
         let bucket = Box::pin(async {
             let mut part = HubLog::default();
             let exists = self.ensure_bucket(&mut part, &gd.bucket).await?;
@@ -691,11 +690,7 @@ impl Hub<'_> {
         log.extend(topic_log);
         self.ensure_notification(&mut log, &gd.bucket, &topic, bucket_exists)
             .await?;
-        let destination = if gd.prefix.is_empty() {
-            format!("arn:{partition}:s3:::{}", gd.bucket)
-        } else {
-            format!("arn:{partition}:s3:::{}/{}", gd.bucket, gd.prefix)
-        };
+        let destination = super::common::findings_destination(self.cfg);
         Ok(GuardDutyPart {
             log,
             topic,
@@ -843,7 +838,7 @@ impl Hub<'_> {
                 ChangeAction::Update,
                 Some(serde_json::json!(format!("{:?}", selectors.event_selectors()))),
                 Some(serde_json::json!({"ReadWriteType": "All", "IncludeManagementEvents": true,
-                    "DataResources": if self.cfg.cloudtrail.data_events { serde_json::json!([{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}]) } else { serde_json::json!([]) }})),
+                    "DataResources": if self.cfg.cloudtrail.data_events { serde_json::json!([{"Type": "AWS::S3::Object", "Values": [format!("arn:{}:s3", self.region.partition())]}]) } else { serde_json::json!([]) }})),
                 "management events Read+Write and S3 data events are not all selected",
             ));
             if self.mode == Mode::Apply {

@@ -307,6 +307,7 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
         trust: policy_model::builders::member_trust(&facts.hub_role_arn, &external),
         permissions: policy_model::builders::member_role_permissions(facts.partition),
         consistency: consistency.clone(),
+        partition: facts.partition,
     };
     let detector_spec = account_worker::DetectorSpec {
         frequency: cfg.guardduty.publishing_frequency.as_str().to_owned(),

@@ -31,6 +31,7 @@ fn tagged(tags: impl IntoIterator<Item = (String, String)>) -> bool {
 struct HubOff<'a> {
     cfg: &'a Config,
     consistency: &'a account_worker::Consistency,
+    partition: policy_model::Partition,
     c: &'a AccountClients,
     account: String,
     region: String,
@@ -40,7 +41,7 @@ struct HubOff<'a> {
 impl HubOff<'_> {
     async fn strip_bucket_policy(&self, log: &mut HubLog, bucket: &str) -> Result<(), EngineError> {
         let s3 = self.c.s3(&self.region);
-        let resource = format!("arn:aws:s3:::{bucket}#policy");
+        let resource = format!("arn:{}:s3:::{bucket}#policy", self.partition);
         if s3.head_bucket().bucket(bucket).send().await.is_err() {
             return Ok(());
         }
@@ -79,7 +80,7 @@ impl HubOff<'_> {
 
     async fn remove_notification(&self, log: &mut HubLog, bucket: &str) -> Result<(), EngineError> {
         let s3 = self.c.s3(&self.region);
-        let resource = format!("arn:aws:s3:::{bucket}#notification");
+        let resource = format!("arn:{}:s3:::{bucket}#notification", self.partition);
         let Ok(cur) = s3
             .get_bucket_notification_configuration()
             .bucket(bucket)
@@ -130,7 +131,7 @@ impl HubOff<'_> {
         bucket: &str,
     ) -> Result<(), EngineError> {
         let s3 = self.c.s3(&self.region);
-        let resource = format!("arn:aws:s3:::{bucket}");
+        let resource = format!("arn:{}:s3:::{bucket}", self.partition);
         let Ok(tags) = s3.get_bucket_tagging().bucket(bucket).send().await else {
             return Ok(());
         };
@@ -271,7 +272,10 @@ impl HubOff<'_> {
 
     async fn topic(&self, log: &mut HubLog, name: &str) -> Result<(), EngineError> {
         let sns = self.c.sns(&self.region);
-        let arn = format!("arn:aws:sns:{}:{}:{name}", self.region, self.account);
+        let arn = format!(
+            "arn:{}:sns:{}:{}:{name}",
+            self.partition, self.region, self.account
+        );
         let Ok(attrs) = sns.get_topic_attributes().topic_arn(&arn).send().await else {
             return Ok(());
         };
@@ -481,6 +485,7 @@ async fn offboard_account(
         let assumed = super::fanout::assume_access_role(
             &ctx.aws,
             hub.sts(home),
+            super::common::partition(cfg),
             &cfg.organization.access_role_name,
             &id,
             &spec.consistency,
@@ -528,21 +533,22 @@ pub(crate) async fn run(
     let caller = ctx.aws.caller(pf.caller.as_str());
     let disc = discovery::discover_accounts(cfg, &caller, &pf).await?;
     let home = pf.home_region.as_str().to_owned();
-    let hub_role_arn = format!("arn:aws:iam::{}:role/{}", pf.caller, cfg.radiant.role_name);
+    let partition = super::common::partition(cfg);
+    let hub_role_arn = format!(
+        "arn:{partition}:iam::{}:role/{}",
+        pf.caller, cfg.radiant.role_name
+    );
     let spec = MemberRoleSpec {
         role_name: cfg.radiant.member_role_name.clone(),
         policy_name: format!("{}-permissions", cfg.radiant.member_role_name),
         trust: PolicyDocument::new(),
         permissions: PolicyDocument::new(),
         consistency: consistency.clone(),
+        partition,
     };
     let gd = &cfg.guardduty;
     let dest = DestinationSpec {
-        destination_arn: if gd.prefix.is_empty() {
-            format!("arn:aws:s3:::{}", gd.bucket)
-        } else {
-            format!("arn:aws:s3:::{}/{}", gd.bucket, gd.prefix)
-        },
+        destination_arn: super::common::findings_destination(cfg),
         kms_key_arn: String::new(),
         take_over: false,
         consistency: consistency.clone(),
@@ -579,6 +585,7 @@ pub(crate) async fn run(
     let h = HubOff {
         cfg,
         consistency: &consistency,
+        partition,
         c: &caller,
         account: pf.caller.to_string(),
         region: home.clone(),

@@ -48,6 +48,7 @@ async fn account_checks(
         let assumed = super::fanout::assume_access_role(
             &ctx.aws,
             hub.sts(home),
+            super::common::partition(cfg),
             &cfg.organization.access_role_name,
             &a.id,
             &consistency,
@@ -95,14 +96,7 @@ async fn account_checks(
     if !cfg.guardduty.enabled {
         return out;
     }
-    let dest = if cfg.guardduty.prefix.is_empty() {
-        format!("arn:aws:s3:::{}", cfg.guardduty.bucket)
-    } else {
-        format!(
-            "arn:aws:s3:::{}/{}",
-            cfg.guardduty.bucket, cfg.guardduty.prefix
-        )
-    };
+    let dest = super::common::findings_destination(cfg);
     for region in &cfg.organization.regions {
         let gd = clients.guardduty(region);
         let ids = gd

@@ -397,9 +397,14 @@ pub fn accounts_human(out: &mut dyn Write, d: &Discovery) -> io::Result<()> {
 }
 
 /// `permissions`: the tool's policies and Radiant's table.
-pub fn permissions_json(access_role: &str, hub_role: &str, member_role: &str) -> Value {
+pub fn permissions_json(
+    partition: policy_model::Partition,
+    access_role: &str,
+    hub_role: &str,
+    member_role: &str,
+) -> Value {
     json!({
-        "caller_policy": permissions::caller_policy(access_role, hub_role, member_role),
+        "caller_policy": permissions::caller_policy(partition, access_role, hub_role, member_role),
         "member_access_role_policy": permissions::member_policy(),
         "operations": permissions::OPERATIONS,
         "radiant_role_permissions": permissions::RADIANT_PERMISSIONS,
@@ -409,6 +414,7 @@ pub fn permissions_json(access_role: &str, hub_role: &str, member_role: &str) ->
 /// `permissions` for humans.
 pub fn permissions_human(
     out: &mut dyn Write,
+    partition: policy_model::Partition,
     access_role: &str,
     hub_role: &str,
     member_role: &str,
@@ -422,6 +428,7 @@ pub fn permissions_human(
         out,
         "{}",
         pretty(&permissions::caller_policy(
+            partition,
             access_role,
             hub_role,
             member_role
