@@ -516,8 +516,14 @@ pub async fn remove_guardduty(
     account: &str,
     region: &str,
     spec: &DestinationSpec,
+    mode: Mode,
 ) -> Result<Journal, WorkerError> {
     let mut journal = Journal::default();
+    let done = if mode == Mode::Apply {
+        ResourceStatus::Deleted
+    } else {
+        ResourceStatus::Planned
+    };
     let listed = gd
         .list_detectors()
         .send()
@@ -538,11 +544,13 @@ pub async fn remove_guardduty(
         .get(MANAGED_TAG_KEY)
         .is_some_and(|v| v == MANAGED_TAG_VALUE);
     if ours {
-        gd.delete_detector()
-            .detector_id(&id)
-            .send()
-            .await
-            .map_err(sdk("guardduty:DeleteDetector"))?;
+        if mode == Mode::Apply {
+            gd.delete_detector()
+                .detector_id(&id)
+                .send()
+                .await
+                .map_err(sdk("guardduty:DeleteDetector"))?;
+        }
         journal.changes.push(Change::new(
             &arn,
             ChangeAction::Delete,
@@ -550,24 +558,23 @@ pub async fn remove_guardduty(
             None,
             "the product created this detector",
         ));
-        journal.actions.push(ActionRecord::new(
-            &arn,
-            Some(region),
-            ResourceStatus::Deleted,
-            None,
-        ));
+        journal
+            .actions
+            .push(ActionRecord::new(&arn, Some(region), done, None));
         return Ok(journal);
     }
     for d in read_destinations(gd, &id).await? {
         if !is_ours(&d, spec) {
             continue;
         }
-        gd.delete_publishing_destination()
-            .detector_id(&id)
-            .destination_id(&d.id)
-            .send()
-            .await
-            .map_err(sdk("guardduty:DeletePublishingDestination"))?;
+        if mode == Mode::Apply {
+            gd.delete_publishing_destination()
+                .detector_id(&id)
+                .destination_id(&d.id)
+                .send()
+                .await
+                .map_err(sdk("guardduty:DeletePublishingDestination"))?;
+        }
         let rid = format!("{arn}/publishingDestination/{}", d.id);
         journal.changes.push(Change::new(
             &rid,
@@ -576,36 +583,50 @@ pub async fn remove_guardduty(
             None,
             "the product's findings export",
         ));
-        journal.actions.push(ActionRecord::new(
-            rid,
-            Some(region),
-            ResourceStatus::Deleted,
-            None,
-        ));
+        journal
+            .actions
+            .push(ActionRecord::new(rid, Some(region), done, None));
     }
     if let Some(prev) = tags.get(PREVIOUS_SETTINGS_TAG) {
         let mut parts = prev.split('/');
         let status = parts.next().unwrap_or("ENABLED");
         let freq = parts.next().unwrap_or("SIX_HOURS");
         let s3 = parts.next().unwrap_or("DISABLED");
-        gd.update_detector()
-            .detector_id(&id)
-            .enable(status == "ENABLED")
-            .finding_publishing_frequency(FindingPublishingFrequency::from(freq))
-            .features(s3_feature(FeatureStatus::from(s3)))
-            .send()
-            .await
-            .map_err(sdk("guardduty:UpdateDetector"))?;
-        gd.untag_resource()
-            .resource_arn(&arn)
-            .tag_keys(PREVIOUS_SETTINGS_TAG)
-            .send()
-            .await
-            .map_err(sdk("guardduty:UntagResource"))?;
+        if mode == Mode::Apply {
+            gd.update_detector()
+                .detector_id(&id)
+                .enable(status == "ENABLED")
+                .finding_publishing_frequency(FindingPublishingFrequency::from(freq))
+                .features(s3_feature(FeatureStatus::from(s3)))
+                .send()
+                .await
+                .map_err(sdk("guardduty:UpdateDetector"))?;
+            gd.untag_resource()
+                .resource_arn(&arn)
+                .tag_keys(PREVIOUS_SETTINGS_TAG)
+                .send()
+                .await
+                .map_err(sdk("guardduty:UntagResource"))?;
+        }
+        journal.changes.push(Change::new(
+            &arn,
+            ChangeAction::Update,
+            None,
+            Some(serde_json::json!({
+                "Enable": status == "ENABLED",
+                "FindingPublishingFrequency": freq,
+                "S3_DATA_EVENTS": s3,
+            })),
+            "adopted detector: the settings it had before onboarding are restored",
+        ));
         journal.actions.push(ActionRecord::new(
             &arn,
             Some(region),
-            ResourceStatus::Updated,
+            if mode == Mode::Apply {
+                ResourceStatus::Updated
+            } else {
+                ResourceStatus::Planned
+            },
             Some("adopted detector kept; its previous settings restored".into()),
         ));
     }

@@ -275,8 +275,10 @@ async fn put_policy(iam: &aws_sdk_iam::Client, spec: &MemberRoleSpec) -> Result<
 pub async fn remove_member_role(
     iam: &aws_sdk_iam::Client,
     spec: &MemberRoleSpec,
+    mode: Mode,
 ) -> Result<Journal, WorkerError> {
     let mut journal = Journal::default();
+    let apply = mode == Mode::Apply;
     let role = match iam.get_role().role_name(&spec.role_name).send().await {
         Ok(out) => out.role,
         Err(e) => {
@@ -295,27 +297,43 @@ pub async fn remove_member_role(
         .tags()
         .iter()
         .any(|t| t.key() == MANAGED_TAG_KEY && t.value() == MANAGED_TAG_VALUE);
-    match iam
-        .delete_role_policy()
-        .role_name(&spec.role_name)
-        .policy_name(&spec.policy_name)
-        .send()
-        .await
-    {
-        Ok(_) => {}
-        Err(e) => {
-            let err = WorkerError::from_sdk("iam:DeleteRolePolicy", &e);
-            if !err.is_not_found() {
-                return Err(err);
-            }
-        }
-    }
-    if managed {
-        iam.delete_role()
+    // Apply deletes the inline policy blindly (not found is fine); plan reads whether it is
+    // there. Either way the journal says whether it was (or would be) removed.
+    let inline = if apply {
+        iam.delete_role_policy()
             .role_name(&spec.role_name)
+            .policy_name(&spec.policy_name)
             .send()
             .await
-            .map_err(sdk("iam:DeleteRole"))?;
+            .map(|_| true)
+            .map_err(|e| WorkerError::from_sdk("iam:DeleteRolePolicy", &e))
+    } else {
+        iam.get_role_policy()
+            .role_name(&spec.role_name)
+            .policy_name(&spec.policy_name)
+            .send()
+            .await
+            .map(|_| true)
+            .map_err(|e| WorkerError::from_sdk("iam:GetRolePolicy", &e))
+    };
+    let inline = match inline {
+        Ok(found) => found,
+        Err(err) if err.is_not_found() => false,
+        Err(err) => return Err(err),
+    };
+    let status = |changed| match (changed, apply) {
+        (_, false) => ResourceStatus::Planned,
+        (true, true) => ResourceStatus::Deleted,
+        (false, true) => ResourceStatus::Updated,
+    };
+    if managed {
+        if apply {
+            iam.delete_role()
+                .role_name(&spec.role_name)
+                .send()
+                .await
+                .map_err(sdk("iam:DeleteRole"))?;
+        }
         journal.changes.push(Change::new(
             &role.arn,
             ChangeAction::Delete,
@@ -323,27 +341,43 @@ pub async fn remove_member_role(
             None,
             "the product created this role",
         ));
-        journal.actions.push(ActionRecord::new(
-            &role.arn,
-            None,
-            ResourceStatus::Deleted,
-            None,
-        ));
+        journal
+            .actions
+            .push(ActionRecord::new(&role.arn, None, status(true), None));
     } else if let Some(text) = role.assume_role_policy_document() {
-        let mut trust = parse_iam_document("iam:GetRole", text)?;
+        if inline {
+            journal.changes.push(Change::new(
+                format!("{}#policy/{}", role.arn, spec.policy_name),
+                ChangeAction::Delete,
+                None,
+                None,
+                "the product's inline permissions of an adopted role",
+            ));
+        }
+        let before = parse_iam_document("iam:GetRole", text)?;
+        let mut trust = before.clone();
         let removed = trust.remove_owned_statements();
         if !removed.is_empty() && !trust.statements().is_empty() {
-            iam.update_assume_role_policy()
-                .role_name(&spec.role_name)
-                .policy_document(trust.to_json_minified())
-                .send()
-                .await
-                .map_err(sdk("iam:UpdateAssumeRolePolicy"))?;
+            if apply {
+                iam.update_assume_role_policy()
+                    .role_name(&spec.role_name)
+                    .policy_document(trust.to_json_minified())
+                    .send()
+                    .await
+                    .map_err(sdk("iam:UpdateAssumeRolePolicy"))?;
+            }
+            journal.changes.push(Change::new(
+                format!("{}#trust", role.arn),
+                ChangeAction::Update,
+                Some(before.to_value()),
+                Some(trust.to_value()),
+                "the product's trust statements of an adopted role",
+            ));
         }
         journal.actions.push(ActionRecord::new(
             &role.arn,
             None,
-            ResourceStatus::Updated,
+            status(false),
             Some("adopted role kept; the product's policy and trust statements removed".into()),
         ));
     }

@@ -20,6 +20,8 @@ pub enum RunMode {
     Apply,
     /// Removal of what the product created or added.
     Offboard,
+    /// Read-only: what `offboard` would delete or change, nothing is written.
+    OffboardPlan,
 }
 
 /// The outcome of `plan`, `apply` or `offboard`.

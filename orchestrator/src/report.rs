@@ -125,7 +125,10 @@ impl Report {
     pub fn from_run(run: RunMetadata, outcome: &RunOutcome) -> Self {
         let mut totals = Totals::of_accounts(&outcome.accounts);
         totals.changes = outcome.changes.len();
-        let handoff = if outcome.mode == crate::outcome::RunMode::Offboard {
+        let handoff = if matches!(
+            outcome.mode,
+            crate::outcome::RunMode::Offboard | crate::outcome::RunMode::OffboardPlan
+        ) {
             None
         } else {
             Some(outcome.handoff.clone())

@@ -39,6 +39,35 @@ fn verify_then_offboard_after_apply() {
     assert_eq!(r.code, 0, "{r:?}");
     schema.check("verify_output", &r.json());
 
+    // plan --offboard: what offboard would delete or change, with no write call.
+    emu.reset_counters();
+    let r = run(
+        &emu,
+        &[
+            "plan",
+            "--offboard",
+            "-c",
+            c,
+            "--output",
+            "json",
+            "--detailed-exitcode",
+        ],
+    );
+    assert_eq!(r.code, 4, "{r:?}");
+    assert_eq!(emu.counters().writes(), 0, "plan --offboard must not write");
+    let planned = r.json();
+    schema.check("plan", &planned);
+    assert_eq!(planned["mode"], "offboard-plan");
+    let deletes = planned["changes"]
+        .as_array()
+        .map(|c| c.iter().filter(|c| c["action"] == "delete").count())
+        .unwrap_or(0);
+    assert!(deletes > 0, "{planned}");
+    let r = run(&emu, &["plan", "--offboard", "-c", c]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("to delete"), "{r:?}");
+    assert!(r.stdout.contains("to offboard"), "{r:?}");
+
     // offboard: refused without a terminal, then done with --yes.
     emu.reset_counters();
     let r = run(&emu, &["offboard", "-c", c]);
@@ -61,6 +90,17 @@ fn verify_then_offboard_after_apply() {
         serde_json::from_str(&std::fs::read_to_string(&oreport).unwrap()).unwrap();
     schema.check_report(&rep);
     assert!(rep["handoff"].is_null());
+
+    // Nothing of the product's is left: the offboard plan is empty.
+    let r = run(
+        &emu,
+        &["plan", "--offboard", "-c", c, "--detailed-exitcode"],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.contains("nothing of radiant-onboard's is left"),
+        "{r:?}"
+    );
 }
 
 #[test]

@@ -131,6 +131,12 @@ pub enum Command {
         /// Exit 0 when nothing would change and 4 when changes are pending
         #[arg(long)]
         detailed_exitcode: bool,
+        /// Show what `offboard` would delete or change instead (read-only)
+        #[arg(long)]
+        offboard: bool,
+        /// With --offboard: plan an offboarding that keeps the buckets, keys and topics
+        #[arg(long, requires = "offboard")]
+        keep_data: bool,
     },
     /// Onboard the organization (shows the plan and asks first)
     Apply {
@@ -163,12 +169,13 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         report: Option<PathBuf>,
     },
-    /// Remove what the product created or added
+    /// Remove what the product created or added (shows the plan and asks first)
     Offboard {
         /// The configuration file.
         #[command(flatten)]
         config: ConfigArg,
-        /// Do not ask for confirmation (required without a terminal)
+        /// Do not ask for confirmation (required without a terminal); skips the plan preview
+        /// and shows the changes made instead
         #[arg(long)]
         yes: bool,
         /// Keep the buckets, keys and topics (and the logs in them)

@@ -107,9 +107,16 @@ fn run(cli: Cli) -> Result<u8, CliError> {
             config,
             output,
             detailed_exitcode,
+            offboard,
+            keep_data,
         } => {
             let loaded = load(&config.path)?;
-            block_on(plan(&global, &loaded, output, detailed_exitcode))
+            let what = if offboard {
+                PlanOf::Offboard(OffboardOptions { keep_data })
+            } else {
+                PlanOf::Apply
+            };
+            block_on(plan(&global, &loaded, what, output, detailed_exitcode))
         }
         Command::Apply {
             config,
@@ -352,14 +359,27 @@ fn permissions(config: Option<&Path>, output: OutputFormat) -> Result<u8, CliErr
     Ok(EXIT_OK)
 }
 
+/// What a `plan` is of.
+enum PlanOf {
+    /// `apply`.
+    Apply,
+    /// `offboard` with these options.
+    Offboard(OffboardOptions),
+}
+
 async fn plan(
     g: &GlobalArgs,
     loaded: &LoadedConfig,
+    what: PlanOf,
     output: OutputFormat,
     detailed: bool,
 ) -> Result<u8, CliError> {
     let ctx = context(g, &loaded.config, true).await?;
-    let outcome = render::redact_outcome(&engine::plan(&loaded.config, &ctx).await?);
+    let outcome = match what {
+        PlanOf::Apply => engine::plan(&loaded.config, &ctx).await?,
+        PlanOf::Offboard(opts) => engine::plan_offboard(&loaded.config, &ctx, &opts).await?,
+    };
+    let outcome = render::redact_outcome(&outcome);
     ctx.progress.finish();
     match output {
         OutputFormat::Json => write_out(|o| {
@@ -479,17 +499,27 @@ async fn offboard(
     started: Started,
 ) -> Result<u8, CliError> {
     let cfg = &loaded.config;
-    if !yes {
+    let ctx = context(g, cfg, true).await?;
+    if yes {
+        // Like `apply --yes`: one pass, then what it deleted or changed.
+        let outcome = engine::offboard(cfg, &ctx, opts).await?;
+        ctx.progress.finish();
+        write_out(|o| render::applied_human(o, &render::redact_outcome(&outcome), stdout_style()))?;
+        return finish_run(&outcome, report, &started, &loaded.digest);
+    }
+    let planned = engine::plan_offboard(cfg, &ctx, opts).await?;
+    ctx.progress.finish();
+    write_out(|o| render::plan_human(o, &render::redact_outcome(&planned), stdout_style()))?;
+    if planned.has_changes() {
         let what = if opts.keep_data {
-            "Remove the roles, destinations, trail and the product's policy statements (buckets, keys and topics are kept)?"
+            "Delete and change these (buckets, keys and topics are kept)?"
         } else {
-            "Remove everything radiant-onboard created, including the buckets, keys and topics and the logs in them?"
+            "Delete and change these, including the buckets, keys and topics and the logs in them?"
         };
         if !confirm(what) {
             return Err(CliError::Cancelled { what: "offboard" });
         }
     }
-    let ctx = context(g, cfg, true).await?;
     let outcome = engine::offboard(cfg, &ctx, opts).await?;
     ctx.progress.finish();
     finish_run(&outcome, report, &started, &loaded.digest)

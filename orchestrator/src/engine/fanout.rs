@@ -81,10 +81,10 @@ impl AccountWork {
             AccountStatus::Failed
         } else if !self.journal.changed() {
             AccountStatus::Unchanged
-        } else if offboard {
-            AccountStatus::Offboarded
         } else if mode == Mode::Plan {
             AccountStatus::Planned
+        } else if offboard {
+            AccountStatus::Offboarded
         } else {
             AccountStatus::Onboarded
         };

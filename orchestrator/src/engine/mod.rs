@@ -525,5 +525,14 @@ pub async fn offboard(
     ctx: &RunContext,
     opts: &OffboardOptions,
 ) -> Result<RunOutcome, EngineError> {
-    offboard::run(cfg, ctx, opts).await
+    offboard::run(cfg, ctx, opts, Mode::Apply).await
+}
+
+/// Computes everything [`offboard`] would delete or change, without any write call.
+pub async fn plan_offboard(
+    cfg: &Config,
+    ctx: &RunContext,
+    opts: &OffboardOptions,
+) -> Result<RunOutcome, EngineError> {
+    offboard::run(cfg, ctx, opts, Mode::Plan).await
 }

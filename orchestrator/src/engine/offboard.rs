@@ -6,12 +6,12 @@
 use std::sync::Arc;
 
 use account_worker::{
-    DestinationSpec, Journal, MANAGED_TAG_KEY, MANAGED_TAG_VALUE, MemberRoleSpec, WorkerError,
+    DestinationSpec, Journal, MANAGED_TAG_KEY, MANAGED_TAG_VALUE, MemberRoleSpec, Mode,
 };
 use futures::StreamExt;
 use policy_model::{Arn, PolicyDocument};
 
-use super::common::{HubLog, hub_sdk, hub_worker, parse_policy};
+use super::common::{HubLog, hub_sdk, parse_policy};
 use super::discovery;
 use super::fanout::AccountWork;
 use super::hub::{
@@ -36,9 +36,23 @@ struct HubOff<'a> {
     account: String,
     region: String,
     keep_data: bool,
+    mode: Mode,
 }
 
 impl HubOff<'_> {
+    fn apply(&self) -> bool {
+        self.mode == Mode::Apply
+    }
+
+    /// The status of a resource the offboarding changes (`Planned` in a plan).
+    fn status(&self, done: ResourceStatus) -> ResourceStatus {
+        if self.apply() {
+            done
+        } else {
+            ResourceStatus::Planned
+        }
+    }
+
     async fn strip_bucket_policy(&self, log: &mut HubLog, bucket: &str) -> Result<(), EngineError> {
         let s3 = self.c.s3(&self.region);
         let resource = format!("arn:{}:s3:::{bucket}#policy", self.partition);
@@ -58,23 +72,30 @@ impl HubOff<'_> {
             &doc,
             "the product's statements",
         ));
-        if doc.statements().is_empty() {
-            s3.delete_bucket_policy()
-                .bucket(bucket)
-                .send()
-                .await
-                .map_err(hub_sdk("s3:DeleteBucketPolicy", &resource))?;
-        } else {
-            write_bucket_policy(
-                &s3,
-                self.consistency,
-                bucket,
-                &resource,
-                doc.to_json_minified(),
-            )
-            .await?;
+        if self.apply() {
+            if doc.statements().is_empty() {
+                s3.delete_bucket_policy()
+                    .bucket(bucket)
+                    .send()
+                    .await
+                    .map_err(hub_sdk("s3:DeleteBucketPolicy", &resource))?;
+            } else {
+                write_bucket_policy(
+                    &s3,
+                    self.consistency,
+                    bucket,
+                    &resource,
+                    doc.to_json_minified(),
+                )
+                .await?;
+            }
         }
-        log.record(&resource, "s3-bucket-policy", ResourceStatus::Updated, None);
+        log.record(
+            &resource,
+            "s3-bucket-policy",
+            self.status(ResourceStatus::Updated),
+            None,
+        );
         Ok(())
     }
 
@@ -103,12 +124,14 @@ impl HubOff<'_> {
             .set_lambda_function_configurations(Some(cur.lambda_function_configurations().to_vec()))
             .set_event_bridge_configuration(cur.event_bridge_configuration().cloned())
             .build();
-        s3.put_bucket_notification_configuration()
-            .bucket(bucket)
-            .notification_configuration(config)
-            .send()
-            .await
-            .map_err(hub_sdk("s3:PutBucketNotificationConfiguration", &resource))?;
+        if self.apply() {
+            s3.put_bucket_notification_configuration()
+                .bucket(bucket)
+                .notification_configuration(config)
+                .send()
+                .await
+                .map_err(hub_sdk("s3:PutBucketNotificationConfiguration", &resource))?;
+        }
         log.changes.push(Change::new(
             &resource,
             ChangeAction::Delete,
@@ -119,7 +142,7 @@ impl HubOff<'_> {
         log.record(
             &resource,
             "s3-bucket-notification",
-            ResourceStatus::Updated,
+            self.status(ResourceStatus::Updated),
             None,
         );
         Ok(())
@@ -142,7 +165,7 @@ impl HubOff<'_> {
         ) {
             return Ok(());
         }
-        loop {
+        while self.apply() {
             let page = s3
                 .list_object_versions()
                 .bucket(bucket)
@@ -174,19 +197,26 @@ impl HubOff<'_> {
                     .map_err(hub_sdk("s3:DeleteObject", &resource))?;
             }
         }
-        s3.delete_bucket()
-            .bucket(bucket)
-            .send()
-            .await
-            .map_err(hub_sdk("s3:DeleteBucket", &resource))?;
+        if self.apply() {
+            s3.delete_bucket()
+                .bucket(bucket)
+                .send()
+                .await
+                .map_err(hub_sdk("s3:DeleteBucket", &resource))?;
+        }
         log.changes.push(Change::new(
             &resource,
             ChangeAction::Delete,
             None,
             None,
-            "the product created this bucket",
+            "the product created this bucket (and the logs in it)",
         ));
-        log.record(&resource, "s3-bucket", ResourceStatus::Deleted, None);
+        log.record(
+            &resource,
+            "s3-bucket",
+            self.status(ResourceStatus::Deleted),
+            None,
+        );
         Ok(())
     }
 
@@ -216,17 +246,19 @@ impl HubOff<'_> {
             })
             .unwrap_or(false);
         if ours && !self.keep_data {
-            kms.delete_alias()
-                .alias_name(alias)
-                .send()
-                .await
-                .map_err(hub_sdk("kms:DeleteAlias", alias))?;
-            kms.schedule_key_deletion()
-                .key_id(meta.key_id())
-                .pending_window_in_days(7)
-                .send()
-                .await
-                .map_err(hub_sdk("kms:ScheduleKeyDeletion", &key.to_string()))?;
+            if self.apply() {
+                kms.delete_alias()
+                    .alias_name(alias)
+                    .send()
+                    .await
+                    .map_err(hub_sdk("kms:DeleteAlias", alias))?;
+                kms.schedule_key_deletion()
+                    .key_id(meta.key_id())
+                    .pending_window_in_days(7)
+                    .send()
+                    .await
+                    .map_err(hub_sdk("kms:ScheduleKeyDeletion", &key.to_string()))?;
+            }
             log.changes.push(Change::new(
                 key.to_string(),
                 ChangeAction::Delete,
@@ -234,7 +266,12 @@ impl HubOff<'_> {
                 None,
                 "the product created this key (deletion scheduled in 7 days)",
             ));
-            log.record(&key.to_string(), "kms-key", ResourceStatus::Deleted, None);
+            log.record(
+                &key.to_string(),
+                "kms-key",
+                self.status(ResourceStatus::Deleted),
+                None,
+            );
             return Ok(());
         }
         let Some(mut doc) = read_key_policy(&kms, &key, &resource).await? else {
@@ -258,15 +295,22 @@ impl HubOff<'_> {
             &doc,
             "the product's statements",
         ));
-        write_key_policy(
-            &kms,
-            self.consistency,
-            &key,
+        if self.apply() {
+            write_key_policy(
+                &kms,
+                self.consistency,
+                &key,
+                &resource,
+                doc.to_json_minified(),
+            )
+            .await?;
+        }
+        log.record(
             &resource,
-            doc.to_json_minified(),
-        )
-        .await?;
-        log.record(&resource, "kms-key-policy", ResourceStatus::Updated, None);
+            "kms-key-policy",
+            self.status(ResourceStatus::Updated),
+            None,
+        );
         Ok(())
     }
 
@@ -293,11 +337,13 @@ impl HubOff<'_> {
             })
             .unwrap_or(false);
         if ours && !self.keep_data {
-            sns.delete_topic()
-                .topic_arn(&arn)
-                .send()
-                .await
-                .map_err(hub_sdk("sns:DeleteTopic", &arn))?;
+            if self.apply() {
+                sns.delete_topic()
+                    .topic_arn(&arn)
+                    .send()
+                    .await
+                    .map_err(hub_sdk("sns:DeleteTopic", &arn))?;
+            }
             log.changes.push(Change::new(
                 &arn,
                 ChangeAction::Delete,
@@ -305,7 +351,12 @@ impl HubOff<'_> {
                 None,
                 "the product created this topic",
             ));
-            log.record(&arn, "sns-topic", ResourceStatus::Deleted, None);
+            log.record(
+                &arn,
+                "sns-topic",
+                self.status(ResourceStatus::Deleted),
+                None,
+            );
             return Ok(());
         }
         let resource = format!("{arn}#policy");
@@ -317,20 +368,27 @@ impl HubOff<'_> {
         if doc.remove_owned_statements().is_empty() {
             return Ok(());
         }
-        sns.set_topic_attributes()
-            .topic_arn(&arn)
-            .attribute_name("Policy")
-            .attribute_value(doc.to_json_minified())
-            .send()
-            .await
-            .map_err(hub_sdk("sns:SetTopicAttributes", &resource))?;
+        if self.apply() {
+            sns.set_topic_attributes()
+                .topic_arn(&arn)
+                .attribute_name("Policy")
+                .attribute_value(doc.to_json_minified())
+                .send()
+                .await
+                .map_err(hub_sdk("sns:SetTopicAttributes", &resource))?;
+        }
         log.changes.push(Change::policy(
             &resource,
             Some(&before),
             &doc,
             "the product's statements",
         ));
-        log.record(&resource, "sns-topic-policy", ResourceStatus::Updated, None);
+        log.record(
+            &resource,
+            "sns-topic-policy",
+            self.status(ResourceStatus::Updated),
+            None,
+        );
         Ok(())
     }
 
@@ -359,11 +417,13 @@ impl HubOff<'_> {
         if !ours {
             return Ok(());
         }
-        ct.delete_trail()
-            .name(name)
-            .send()
-            .await
-            .map_err(hub_sdk("cloudtrail:DeleteTrail", &arn))?;
+        if self.apply() {
+            ct.delete_trail()
+                .name(name)
+                .send()
+                .await
+                .map_err(hub_sdk("cloudtrail:DeleteTrail", &arn))?;
+        }
         log.changes.push(Change::new(
             &arn,
             ChangeAction::Delete,
@@ -371,7 +431,12 @@ impl HubOff<'_> {
             None,
             "the product created this trail",
         ));
-        log.record(&arn, "cloudtrail-trail", ResourceStatus::Deleted, None);
+        log.record(
+            &arn,
+            "cloudtrail-trail",
+            self.status(ResourceStatus::Deleted),
+            None,
+        );
         Ok(())
     }
 
@@ -393,6 +458,22 @@ impl HubOff<'_> {
                 continue;
             };
             if !is_hub_policy_name(name, pname) {
+                continue;
+            }
+            log.changes.push(Change::new(
+                parn,
+                ChangeAction::Delete,
+                None,
+                None,
+                "the hub role's permissions",
+            ));
+            log.record(
+                parn,
+                "iam-managed-policy",
+                self.status(ResourceStatus::Deleted),
+                None,
+            );
+            if !self.apply() {
                 continue;
             }
             iam.detach_role_policy()
@@ -424,25 +505,19 @@ impl HubOff<'_> {
                 .send()
                 .await
                 .map_err(hub_sdk("iam:DeletePolicy", parn))?;
-            log.changes.push(Change::new(
-                parn,
-                ChangeAction::Delete,
-                None,
-                None,
-                "the hub role's permissions",
-            ));
-            log.record(parn, "iam-managed-policy", ResourceStatus::Deleted, None);
         }
         if tagged(
             role.tags()
                 .iter()
                 .map(|t| (t.key().to_owned(), t.value().to_owned())),
         ) {
-            iam.delete_role()
-                .role_name(name)
-                .send()
-                .await
-                .map_err(hub_sdk("iam:DeleteRole", &role.arn))?;
+            if self.apply() {
+                iam.delete_role()
+                    .role_name(name)
+                    .send()
+                    .await
+                    .map_err(hub_sdk("iam:DeleteRole", &role.arn))?;
+            }
             log.changes.push(Change::new(
                 &role.arn,
                 ChangeAction::Delete,
@@ -450,17 +525,36 @@ impl HubOff<'_> {
                 None,
                 "the product created this role",
             ));
-            log.record(&role.arn, "iam-role", ResourceStatus::Deleted, None);
+            log.record(
+                &role.arn,
+                "iam-role",
+                self.status(ResourceStatus::Deleted),
+                None,
+            );
         } else if let Some(text) = role.assume_role_policy_document() {
-            let mut doc: PolicyDocument = parse_policy(&role.arn, "iam:GetRole", text)?;
+            let before: PolicyDocument = parse_policy(&role.arn, "iam:GetRole", text)?;
+            let mut doc = before.clone();
             if !doc.remove_owned_statements().is_empty() && !doc.statements().is_empty() {
-                iam.update_assume_role_policy()
-                    .role_name(name)
-                    .policy_document(doc.to_json_minified())
-                    .send()
-                    .await
-                    .map_err(hub_sdk("iam:UpdateAssumeRolePolicy", &role.arn))?;
-                log.record(&role.arn, "iam-role", ResourceStatus::Updated, None);
+                if self.apply() {
+                    iam.update_assume_role_policy()
+                        .role_name(name)
+                        .policy_document(doc.to_json_minified())
+                        .send()
+                        .await
+                        .map_err(hub_sdk("iam:UpdateAssumeRolePolicy", &role.arn))?;
+                }
+                log.changes.push(Change::policy(
+                    format!("{}#trust", role.arn),
+                    Some(&before),
+                    &doc,
+                    "the product's trust statements of an adopted role",
+                ));
+                log.record(
+                    &role.arn,
+                    "iam-role",
+                    self.status(ResourceStatus::Updated),
+                    None,
+                );
             }
         }
         Ok(())
@@ -471,14 +565,15 @@ impl HubOff<'_> {
 async fn offboard_account(
     ctx: &RunContext,
     hub: &AccountClients,
-    home: &str,
     cfg: &Config,
     spec: &MemberRoleSpec,
     dest: &DestinationSpec,
     account: DiscoveredAccount,
+    mode: Mode,
 ) -> AccountWork {
     let mut work = AccountWork::new(account);
     let id = work.account.id.clone();
+    let home = cfg.organization.home_region.as_str();
     let clients = if work.account.is_hub {
         hub.clone()
     } else {
@@ -500,7 +595,8 @@ async fn offboard_account(
     };
     let mut journal = Journal::default();
     for region in &cfg.organization.regions {
-        match account_worker::remove_guardduty(&clients.guardduty(region), &id, region, dest).await
+        match account_worker::remove_guardduty(&clients.guardduty(region), &id, region, dest, mode)
+            .await
         {
             Ok(j) => journal.extend(j),
             Err(e) => {
@@ -511,7 +607,7 @@ async fn offboard_account(
         }
     }
     if !work.account.is_hub {
-        match account_worker::remove_member_role(&clients.iam(home), spec).await {
+        match account_worker::remove_member_role(&clients.iam(home), spec, mode).await {
             Ok(j) => journal.extend(j),
             Err(e) => work.error = Some(e),
         }
@@ -525,6 +621,7 @@ pub(crate) async fn run(
     cfg: &Config,
     ctx: &RunContext,
     opts: &OffboardOptions,
+    mode: Mode,
 ) -> Result<RunOutcome, EngineError> {
     ctx.aws.attach_progress(Arc::clone(&ctx.progress));
     let calls_before = ctx.aws.stats().calls();
@@ -566,9 +663,9 @@ pub(crate) async fn run(
     let mut works: Vec<(usize, AccountWork)> =
         futures::stream::iter(included.into_iter().enumerate())
             .map(|(i, a)| {
-                let (caller, home, spec, dest) = (&caller, home.as_str(), &spec, &dest);
+                let (caller, spec, dest) = (&caller, &spec, &dest);
                 async move {
-                    let w = offboard_account(ctx, caller, home, cfg, spec, dest, a).await;
+                    let w = offboard_account(ctx, caller, cfg, spec, dest, a, mode).await;
                     ctx.progress.advance(1);
                     (i, w)
                 }
@@ -590,6 +687,7 @@ pub(crate) async fn run(
         account: pf.caller.to_string(),
         region: home.clone(),
         keep_data: opts.keep_data,
+        mode,
     };
     h.hub_role(&mut log).await?;
     if gd.enabled {
@@ -624,7 +722,7 @@ pub(crate) async fn run(
     for a in &disc.accounts {
         match works.iter().find(|w| w.account.id == a.id) {
             Some(w) => {
-                accounts.push(w.to_result(account_worker::Mode::Apply, true));
+                accounts.push(w.to_result(mode, true));
                 changes.extend(w.journal.changes.iter().cloned());
             }
             None => accounts.push(skipped_result(a)),
@@ -636,10 +734,11 @@ pub(crate) async fn run(
         .map(|(k, v)| (k.clone(), v - calls_before.get(k).copied().unwrap_or(0)))
         .filter(|(_, v)| *v > 0)
         .collect();
-    let _ = hub_worker;
-    let _: Option<WorkerError> = None;
     Ok(RunOutcome {
-        mode: RunMode::Offboard,
+        mode: match mode {
+            Mode::Apply => RunMode::Offboard,
+            Mode::Plan => RunMode::OffboardPlan,
+        },
         organization_id: disc.organization_id.clone(),
         hub_account_id: disc.hub_account_id.clone(),
         hub: log.hub,

@@ -57,7 +57,7 @@ pub fn accounts_summary(accounts: &[AccountResult], mode: RunMode) -> String {
     let count = |s: AccountStatus| accounts.iter().filter(|a| a.status == s).count();
     let mut parts = Vec::new();
     let planned_word = match mode {
-        RunMode::Offboard => "to offboard",
+        RunMode::Offboard | RunMode::OffboardPlan => "to offboard",
         _ => "to onboard",
     };
     for (status, word) in [
@@ -184,7 +184,12 @@ pub fn applied_human(out: &mut dyn Write, o: &RunOutcome, style: Style) -> io::R
 
 fn changes_human(out: &mut dyn Write, o: &RunOutcome, style: Style, label: &str) -> io::Result<()> {
     if o.changes.is_empty() {
-        writeln!(out, "{}", style.bold("No changes: everything is in place."))?;
+        let nothing = if matches!(o.mode, RunMode::Offboard | RunMode::OffboardPlan) {
+            "No changes: nothing of radiant-onboard's is left to remove."
+        } else {
+            "No changes: everything is in place."
+        };
+        writeln!(out, "{}", style.bold(nothing))?;
     }
     for c in &o.changes {
         change(out, c, style)?;
@@ -272,6 +277,7 @@ pub fn failures(out: &mut dyn Write, o: &RunOutcome, style: Style) -> io::Result
 pub fn plan_json(o: &RunOutcome) -> Value {
     redact_external_ids(&json!({
         "schema_version": orchestrator::report::SCHEMA_VERSION,
+        "mode": o.mode,
         "changes": o.changes,
         "size_decisions": o.size_decisions,
         "summary": accounts_summary(&o.accounts, o.mode),
@@ -291,7 +297,7 @@ pub fn apply_summary(
         writeln!(out, "{} {w}", style.yellow("warning:"))?;
     }
     writeln!(out, "{}", accounts_summary(&o.accounts, o.mode))?;
-    if o.mode != RunMode::Offboard {
+    if !matches!(o.mode, RunMode::Offboard | RunMode::OffboardPlan) {
         writeln!(out)?;
         handoff(out, &o.handoff, style)?;
     }

@@ -156,7 +156,7 @@ class EmulatorApp:
         req = identify(environ)
         if req is None:
             return self.moto(environ, start_response)
-        ident = self.identities.lookup(req.access_key)
+        ident = self.identities.lookup(req.access_key, req.partition)
         req.account = ident.account
         self.counters.add(req.account, req.service, req.operation, req.write)
 

@@ -21,7 +21,20 @@ from urllib.parse import unquote
 
 from .policy import Principal, Request, evaluate, ALLOW, DENY
 from .propagation import BUCKET, KEY, Propagation
-from .protocol import JSON, QUERY, REST_JSON, REST_XML, AwsRequest, Identity, IdentityCache, Response, error, json_response
+from .protocol import (
+    DEFAULT_PARTITION,
+    JSON,
+    QUERY,
+    REST_JSON,
+    REST_XML,
+    AwsRequest,
+    Identity,
+    IdentityCache,
+    Response,
+    error,
+    json_response,
+    partition_of,
+)
 
 MANAGED_POLICY_LIMIT = 6144
 INLINE_ROLE_LIMIT = 10240
@@ -53,10 +66,11 @@ def gd_bad_request(message: str) -> Response:
     return error(REST_JSON, 400, "BadRequestException", message)
 
 
-def _iam(account: str) -> Any:
+def _iam(account: str, partition: str = DEFAULT_PARTITION) -> Any:
+    """The account's IAM in a partition (moto keeps one IAM backend per partition)."""
     from moto.iam.models import iam_backends
 
-    return iam_backends[account]["global"]
+    return iam_backends[account][partition]
 
 
 def _s3() -> Any:
@@ -65,13 +79,18 @@ def _s3() -> Any:
     return s3_backends
 
 
-def find_bucket(name: str) -> Any | None:
+def find_bucket(name: str, partition: str | None = None) -> Any | None:
+    """The bucket of that name; with `partition`, only a bucket of that partition (a GovCloud
+    trail or detector does not see a commercial bucket)."""
     from moto.s3.models import s3_backends
 
     located = s3_backends.bucket_accounts.get(name)
     if located is None:
         return None
-    partition, account = located
+    bucket_partition, account = located
+    if partition is not None and bucket_partition != partition:
+        return None
+    partition = bucket_partition
     try:
         return s3_backends[account][partition].buckets.get(name)
     except KeyError:
@@ -85,30 +104,80 @@ def bucket_policy_text(bucket: Any) -> str | None:
     return policy.decode("utf-8") if isinstance(policy, bytes) else str(policy)
 
 
-def org_of(account: str) -> str | None:
-    """The organization id the account belongs to, if any."""
+def org_master_of(account: str, partition: str = DEFAULT_PARTITION) -> str | None:
+    """The management account of the account's organization in that partition, if any (moto
+    keeps members as `master_accounts[member] = (management account, partition)`)."""
     from moto.organizations.models import organizations_backends
 
-    master = account
     found = organizations_backends.master_accounts.get(account)
     if found is not None:
-        master = found[0]
+        return found[0] if found[1] == partition else None
     try:
-        backend = organizations_backends[master]["aws"]
+        backend = organizations_backends[account][partition]
     except KeyError:
         return None
-    org = backend.org
+    return account if backend.org is not None else None
+
+
+def org_of(account: str, partition: str = DEFAULT_PARTITION) -> str | None:
+    """The id of the organization the account belongs to in that partition, if any."""
+    from moto.organizations.models import organizations_backends
+
+    master = org_master_of(account, partition)
+    if master is None:
+        return None
+    org = organizations_backends[master][partition].org
     return org.id if org is not None else None
 
 
-def org_master_of(account: str) -> str | None:
-    from moto.organizations.models import organizations_backends
+ORG_ACCESS_ROLE = "OrganizationAccountAccessRole"
 
-    found = organizations_backends.master_accounts.get(account)
-    if found is not None:
-        return found[0]
-    backend = organizations_backends[account]["aws"]
-    return account if backend.org is not None else None
+
+def _org_access_trust(master: str, partition: str) -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:{partition}:iam::{master}:root"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+
+
+def place_org_access_role(account: str, master: str, partition: str, role_name: str = ORG_ACCESS_ROLE) -> None:
+    """moto's CreateAccount creates the new account's `OrganizationAccountAccessRole` in the
+    `aws` partition's IAM, trusting
+    `arn:aws:iam::MASTER:root`, whatever the partition of the organization. In another partition
+    the role belongs to that partition's IAM and trusts `arn:PARTITION:iam::MASTER:root`: moved
+    there (moto's stray commercial copy is deleted when it is moto's, untouched)."""
+    if partition == DEFAULT_PARTITION:
+        return
+    commercial = _iam(account)
+    try:
+        stray = commercial.get_role(role_name)
+    except Exception:  # noqa: BLE001 - moto raises NoSuchEntity
+        stray = None
+    if stray is not None:
+        doc = stray.assume_role_policy_document
+        try:
+            parsed = json.loads(doc) if isinstance(doc, str) else doc
+        except ValueError:
+            parsed = None
+        if parsed == _org_access_trust(master, DEFAULT_PARTITION) and not stray.managed_policies and not stray.policies:
+            commercial.delete_role(role_name)
+    target = _iam(account, partition)
+    try:
+        target.get_role(role_name)
+        return
+    except Exception:  # noqa: BLE001 - not there yet
+        pass
+    target.create_role(
+        role_name=role_name,
+        assume_role_policy_document=json.dumps(_org_access_trust(master, partition)),
+        path="",
+        permissions_boundary=None,
+        description="",
+        tags=[],
+        max_session_duration="3600",
+    )
 
 
 def parse_arn(arn: str) -> tuple[str, str, str, str, str] | None:
@@ -126,9 +195,9 @@ def resolve_key(key_ref: str, account: str, region: str) -> Any | None:
     ref = key_ref
     parsed = parse_arn(key_ref)
     if parsed is not None:
-        _, service, region, account, resource = parsed
-        if service != "kms":
-            return None
+        partition, service, region, account, resource = parsed
+        if service != "kms" or partition != partition_of(region):
+            return None  # not a KMS ARN, or one of another partition than its Region's
         ref = resource
     try:
         backend = kms_backends[account][region]
@@ -184,11 +253,11 @@ class State:
         parsed = parse_arn(arn)
         if parsed is None or parsed[1] not in ("iam", "sts"):
             raise ValueError("`principal_arn` must be an IAM or STS ARN")
-        account = parsed[3]
+        partition, account = parsed[0], parsed[3]
         role_arn = ""
         if parsed[4].startswith("assumed-role/"):
             role_name = parsed[4].split("/")[1]
-            role_arn = f"arn:aws:iam::{account}:role/{role_name}"
+            role_arn = f"arn:{partition}:iam::{account}:role/{role_name}"
         key = "AKIARAD" + uuid.uuid4().hex[:13].upper()
         self.identities.register(key, Identity(account, arn, role_arn))
         return {"access_key_id": key, "secret_access_key": uuid.uuid4().hex, "principal_arn": arn}
@@ -227,15 +296,17 @@ class State:
         made less than the propagation delay ago (see `propagation`)."""
         dest_arn = str(props.get("destinationArn") or "")
         key_arn = str(props.get("kmsKeyArn") or "")
+        # The detector's partition: ARNs of another partition name nothing GuardDuty can reach.
+        partition = partition_of(region)
         parsed = parse_arn(dest_arn)
-        if parsed is None or parsed[1] != "s3" or not parsed[4]:
+        if parsed is None or parsed[1] != "s3" or not parsed[4] or parsed[0] != partition:
             return "The request is rejected because an invalid or out-of-range value is specified as an input parameter: destinationArn"
         bucket_name, _, prefix = parsed[4].partition("/")
         prefix = prefix.strip("/")
         key_parsed = parse_arn(key_arn)
-        if key_parsed is None or key_parsed[1] != "kms" or not key_parsed[4].startswith("key/"):
+        if key_parsed is None or key_parsed[1] != "kms" or not key_parsed[4].startswith("key/") or key_parsed[0] != partition:
             return "The request is rejected because an invalid or out-of-range value is specified as an input parameter: kmsKeyArn"
-        bucket = find_bucket(bucket_name)
+        bucket = find_bucket(bucket_name, partition)
         if bucket is None:
             return GD_PERMISSION_MESSAGE.format(detail=f"the destination bucket {bucket_name} does not exist")
         key = resolve_key(key_arn, key_parsed[3], key_parsed[2])
@@ -248,7 +319,7 @@ class State:
             )
         if prefix and f"{prefix}/" not in bucket.keys:
             return GD_PERMISSION_MESSAGE.format(detail=f"the prefix {prefix}/ does not exist in bucket {bucket_name}")
-        detector_arn = f"arn:aws:guardduty:{region}:{account}:detector/{detector_id}"
+        detector_arn = f"arn:{partition}:guardduty:{region}:{account}:detector/{detector_id}"
         context: dict[str, Any] = {
             "aws:SourceArn": detector_arn,
             "aws:SourceAccount": account,
@@ -256,19 +327,19 @@ class State:
             "s3:x-amz-server-side-encryption": "aws:kms",
             "s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn,
         }
-        org_id = org_of(account)
+        org_id = org_of(account, partition)
         if org_id:
             context["aws:SourceOrgID"] = org_id
         principal = Principal.service(GUARDDUTY)
         path = f"{prefix}/" if prefix else ""
-        object_arn = f"arn:aws:s3:::{bucket_name}/{path}AWSLogs/{account}/GuardDuty/{region}/2024/01/01/finding.jsonl.gz"
+        object_arn = f"arn:{partition}:s3:::{bucket_name}/{path}AWSLogs/{account}/GuardDuty/{region}/2024/01/01/finding.jsonl.gz"
         policy = bucket_policy_text(bucket)
         key_policy = key.policy
         if delayed:
             policy = self.propagation.visible_policy(BUCKET, bucket_name, policy)
             key_policy = self.propagation.visible_policy(KEY, key.arn, key_policy)
         checks = [
-            ("s3:GetBucketLocation", f"arn:aws:s3:::{bucket_name}"),
+            ("s3:GetBucketLocation", f"arn:{partition}:s3:::{bucket_name}"),
             ("s3:PutObject", object_arn),
         ]
         for action, resource in checks:
@@ -290,7 +361,7 @@ class State:
             for (admin, reg), members in self.members.items():
                 if reg == region and member in members and admin != member:
                     admins.add(admin)
-        master = org_master_of(member)
+        master = org_master_of(member, partition_of(region))
         if master is not None:
             for admin in guardduty_backends[master][region].admin_account_ids:
                 conf = self.org_config.get((admin, region), {})
@@ -362,7 +433,9 @@ def _gd_tagged_detector(state: State, req: AwsRequest, ident: Identity) -> tuple
     parsed = parse_arn(arn)
     if parsed is None or parsed[1] != "guardduty" or not parsed[4].startswith("detector/"):
         return None, gd_bad_request("The request is rejected because an invalid or out-of-range value is specified as an input parameter: resourceArn")
-    _partition, _service, region, account, resource = parsed
+    partition, _service, region, account, resource = parsed
+    if partition != req.partition or partition != partition_of(region):
+        return None, gd_bad_request("The request is rejected because an invalid or out-of-range value is specified as an input parameter: resourceArn")
     if account != ident.account:
         return None, error(REST_JSON, 403, "AccessDeniedException", "The request is rejected because the resourceArn belongs to another account.")
     det = state.detector(account, region, resource.split("/", 1)[1])
@@ -515,7 +588,7 @@ def _publish(state: State, source_account: str, region: str, detector_id: str, p
         return
     from moto.s3.models import s3_backends
 
-    s3_backends[bucket.account_id]["aws"].put_object(
+    s3_backends[bucket.account_id][bucket.partition].put_object(
         bucket_name, key, payload, encryption="aws:kms", kms_key_id=props["kmsKeyArn"], disable_notification=False
     )
 
@@ -668,7 +741,7 @@ def iam_put_role_policy(state: State, req: AwsRequest, ident: Identity) -> Respo
     doc = req.param("PolicyDocument") or ""
     total = non_whitespace_len(doc)
     try:
-        role = _iam(ident.account).get_role(role_name)
+        role = _iam(ident.account, req.partition).get_role(role_name)
     except Exception:  # noqa: BLE001 - moto answers NoSuchEntity itself
         return None
     for name, other in role.policies.items():
@@ -683,7 +756,7 @@ def iam_attach_role_policy(state: State, req: AwsRequest, ident: Identity) -> Re
     role_name = req.param("RoleName") or ""
     arn = req.param("PolicyArn") or ""
     try:
-        role = _iam(ident.account).get_role(role_name)
+        role = _iam(ident.account, req.partition).get_role(role_name)
     except Exception:  # noqa: BLE001
         return None
     attached = role.managed_policies
@@ -706,9 +779,11 @@ def sts_assume_role(state: State, req: AwsRequest, ident: Identity) -> Response 
     parsed = parse_arn(role_arn)
     if parsed is None or parsed[1] != "iam" or not parsed[4].startswith("role/"):
         return error(QUERY, 400, "ValidationError", f"{role_arn} is invalid")
+    if parsed[0] != req.partition:
+        return denied  # a role of another partition does not exist for this partition's STS
     role_name = parsed[4].rsplit("/", 1)[-1]
     try:
-        role = _iam(parsed[3]).get_role(role_name)
+        role = _iam(parsed[3], req.partition).get_role(role_name)
     except Exception:  # noqa: BLE001 - moto raises NoSuchEntity for a missing role
         return denied
     if state.propagation.fresh_role(role.arn):
@@ -717,7 +792,7 @@ def sts_assume_role(state: State, req: AwsRequest, ident: Identity) -> Response 
     external_id = req.param("ExternalId")
     if external_id is not None:
         context["sts:ExternalId"] = external_id
-    org_id = org_of(ident.account)
+    org_id = org_of(ident.account, req.partition)
     if org_id:
         context["aws:PrincipalOrgID"] = org_id
     principal = Principal(kind="AWS", account=ident.account, arn=ident.arn, role_arn=ident.role_arn)
@@ -764,7 +839,7 @@ def s3_put_notification(state: State, req: AwsRequest, ident: Identity) -> Respo
         parsed = parse_arn(topic_arn)
         ok = topic is not None and parsed is not None and parsed[2] == bucket.region_name
         if ok:
-            context = {"aws:SourceArn": f"arn:aws:s3:::{bucket.name}", "aws:SourceAccount": bucket.account_id}
+            context = {"aws:SourceArn": f"arn:{bucket.partition}:s3:::{bucket.name}", "aws:SourceAccount": bucket.account_id}
             ok = evaluate(topic.policy, Request(Principal.service(S3_SERVICE), "SNS:Publish", topic_arn, context)) == ALLOW
         if not ok:
             failed.append(topic_arn)
@@ -835,13 +910,13 @@ def cloudtrail_check(state: State, req: AwsRequest, ident: Identity) -> Response
     topic = pick("SnsTopicName", "sns_topic_name")
     key_id = pick("KmsKeyId", "kms_key_id")
     is_org = bool(pick("IsOrganizationTrail", "is_org_trail"))
-    account, region = ident.account, req.region
-    trail_arn = f"arn:aws:cloudtrail:{region}:{account}:trail/{name}"
-    org_id = org_of(account)
+    account, region, partition = ident.account, req.region, req.partition
+    trail_arn = f"arn:{partition}:cloudtrail:{region}:{account}:trail/{name}"
+    org_id = org_of(account, partition)
     if is_org:
         if org_id is None:
             return error("json", 400, "OrganizationsNotInUseException", "This account is not part of an organization.")
-        if org_master_of(account) != account:
+        if org_master_of(account, partition) != account:
             return error(
                 "json",
                 400,
@@ -858,20 +933,20 @@ def cloudtrail_check(state: State, req: AwsRequest, ident: Identity) -> Response
         context["aws:SourceOrgID"] = org_id
     principal = Principal.service(CLOUDTRAIL)
     if bucket_name:
-        bucket = find_bucket(bucket_name)
+        bucket = find_bucket(bucket_name, partition)
         if bucket is None:
             return error("json", 400, "S3BucketDoesNotExistException", f"S3 bucket {bucket_name} does not exist!")
         policy = bucket_policy_text(bucket)
-        base = f"arn:aws:s3:::{bucket_name}/{prefix + '/' if prefix else ''}AWSLogs"
+        base = f"arn:{partition}:s3:::{bucket_name}/{prefix + '/' if prefix else ''}AWSLogs"
         targets = [f"{base}/{account}/CloudTrail/{region}/2024/01/01/log.json.gz"]
         if is_org and org_id:
             targets.append(f"{base}/{org_id}/{account}/CloudTrail/{region}/2024/01/01/log.json.gz")
-        ok = evaluate(policy, Request(principal, "s3:GetBucketAcl", f"arn:aws:s3:::{bucket_name}", context)) == ALLOW
+        ok = evaluate(policy, Request(principal, "s3:GetBucketAcl", f"arn:{partition}:s3:::{bucket_name}", context)) == ALLOW
         ok = ok and all(evaluate(policy, Request(principal, "s3:PutObject", t, context)) == ALLOW for t in targets)
         if not ok:
             return error("json", 400, "InsufficientS3BucketPolicyException", f"Incorrect S3 bucket policy is detected for bucket: {bucket_name}")
     if topic:
-        topic_arn = topic if topic.startswith("arn:") else f"arn:aws:sns:{region}:{account}:{topic}"
+        topic_arn = topic if topic.startswith("arn:") else f"arn:{partition}:sns:{region}:{account}:{topic}"
         found = find_topic(topic_arn)
         ok = found is not None and evaluate(found.policy, Request(principal, "SNS:Publish", topic_arn, context)) == ALLOW
         if not ok:
@@ -985,10 +1060,21 @@ def kms_key_created(state: State, req: AwsRequest, ident: Identity, body: bytes)
 
 def iam_role_created(state: State, req: AwsRequest, ident: Identity, _body: bytes) -> None:
     try:
-        role = _iam(ident.account).get_role(req.param("RoleName") or "")
+        role = _iam(ident.account, req.partition).get_role(req.param("RoleName") or "")
     except Exception:  # noqa: BLE001 - nothing to record
         return
     state.propagation.record_role(role.arn)
+
+
+def org_account_created(state: State, req: AwsRequest, ident: Identity, body: bytes) -> None:
+    """CreateAccount: the new account's access role in the organization's partition (see
+    `place_org_access_role`)."""
+    try:
+        account = json.loads(body)["CreateAccountStatus"]["AccountId"]
+    except (ValueError, KeyError, TypeError):
+        return
+    role_name = str(req.json().get("RoleName") or ORG_ACCESS_ROLE)
+    place_org_access_role(str(account), ident.account, req.partition, role_name)
 
 
 BEFORE_HOOKS: dict[tuple[str, str], Any] = {
@@ -1007,6 +1093,7 @@ POST_HOOKS: dict[tuple[str, str], Any] = {
     ("kms", "PutKeyPolicy"): kms_policy_written,
     ("kms", "CreateKey"): kms_key_created,
     ("iam", "CreateRole"): iam_role_created,
+    ("organizations", "CreateAccount"): org_account_created,
 }
 
 

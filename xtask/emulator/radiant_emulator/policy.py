@@ -3,7 +3,8 @@
 It answers one question for the emulator's checks: does this resource or trust policy admit
 this principal doing this action on this resource, given this request context? It knows:
 
-- principals: `*`, `{"AWS": ...}` (account id, `arn:aws:iam::ACCOUNT:root`, role/user ARN,
+- principals: `*`, `{"AWS": ...}` (account id, `arn:PARTITION:iam::ACCOUNT:root` in any
+  partition, `aws`, `aws-us-gov`, `aws-cn`..., as long as it is the caller's; role/user ARN,
   assumed-role session ARN), `{"Service": ...}`; `NotPrincipal` is treated as "matches when
   the principal is not listed";
 - actions and `NotAction` with `*`/`?` wildcards, case-insensitive;
@@ -42,6 +43,12 @@ class Principal:
     @staticmethod
     def service(name: str) -> "Principal":
         return Principal(kind="Service", name=name)
+
+    @property
+    def partition(self) -> str:
+        """The partition of the caller's ARN (`aws-us-gov`...), "" when it has no ARN."""
+        parts = self.arn.split(":", 2)
+        return parts[1] if len(parts) == 3 and parts[0] == "arn" else ""
 
 
 @dataclass
@@ -187,6 +194,19 @@ def parse_policy(text: str) -> tuple[Statement, ...]:
     return tuple(statements)
 
 
+_ROOT_RE = re.compile(r"^arn:([a-z0-9-]+):iam::(\d{12}):root$")
+
+
+def _is_account_root(value: str, principal: Principal) -> bool:
+    """`arn:PARTITION:iam::ACCOUNT:root` of the caller's account, in the caller's partition (any
+    partition when the caller's ARN is unknown): a GovCloud principal is not the commercial
+    partition's account root of the same id."""
+    found = _ROOT_RE.match(value)
+    if found is None or found.group(2) != principal.account:
+        return False
+    return principal.partition in ("", found.group(1))
+
+
 def _principal_value_matches(kind: str, value: str, principal: Principal) -> bool:
     if value == "*":
         return kind in ("AWS", "*") or kind == principal.kind
@@ -195,7 +215,7 @@ def _principal_value_matches(kind: str, value: str, principal: Principal) -> boo
     if kind == "AWS":
         if principal.kind != "AWS":
             return False
-        if value == principal.account or value == f"arn:aws:iam::{principal.account}:root":
+        if value == principal.account or _is_account_root(value, principal):
             return True
         return value in (principal.arn, principal.role_arn) and value != ""
     return False

@@ -15,6 +15,43 @@ from xml.sax.saxutils import escape
 
 DEFAULT_ACCOUNT = "123456789012"
 
+# --- partitions ------------------------------------------------------------------------------
+
+DEFAULT_PARTITION = "aws"
+# Region prefix -> partition, as moto 5.2.5 (`moto.utilities.utils.REGION_PREFIX_TO_PARTITION`)
+# maps them: moto keeps one backend per partition for IAM, STS, Organizations and S3, so our
+# lookups must agree with it. `tests/test_partitions.py` checks that they do.
+REGION_PREFIX_TO_PARTITION = (
+    ("us-gov-", "aws-us-gov"),
+    ("cn-", "aws-cn"),
+    ("us-isob-", "aws-iso-b"),
+    ("us-iso-", "aws-iso"),
+    ("eusc-", "aws-eusc"),
+)
+PARTITIONS = frozenset([DEFAULT_PARTITION] + [p for _, p in REGION_PREFIX_TO_PARTITION])
+
+
+def partition_of(region: str | None) -> str:
+    """The partition of a Region: `us-gov-*` -> `aws-us-gov`, `cn-*` -> `aws-cn`, else `aws`.
+    A partition name stands for itself (moto names the backends of global services so)."""
+    if not region:
+        return DEFAULT_PARTITION
+    if region in PARTITIONS:
+        return region
+    for prefix, partition in REGION_PREFIX_TO_PARTITION:
+        if region.startswith(prefix):
+            return partition
+    return DEFAULT_PARTITION
+
+
+def with_partition(arn: str, partition: str) -> str:
+    """The ARN with its partition segment replaced (anything that is not an ARN is returned as is)."""
+    parts = arn.split(":", 2)
+    if len(parts) != 3 or parts[0] != "arn":
+        return arn
+    return f"arn:{partition}:{parts[2]}"
+
+
 QUERY = "query"
 JSON = "json"
 REST_JSON = "rest-json"
@@ -201,6 +238,12 @@ class AwsRequest:
         return PROTOCOLS.get(self.service, JSON)
 
     @property
+    def partition(self) -> str:
+        """The partition of the request's Region (its SigV4 credential scope): a global service
+        (IAM, STS, Organizations) called in `us-gov-west-1` is GovCloud's."""
+        return partition_of(self.region)
+
+    @property
     def write(self) -> bool:
         return is_write(self.operation)
 
@@ -356,11 +399,15 @@ class Identity:
 
 class IdentityCache:
     """Maps an access key to the identity moto gives it; cached because moto's own lookup walks
-    every account. Extra identities can be registered (the control API's credentials)."""
+    every account. Extra identities can be registered (the control API's credentials).
+
+    The identity's ARN carries the partition of the request's Region (`arn:aws-us-gov:sts::...`
+    for a call in `us-gov-west-1`), so identities are cached per (access key, partition). A
+    registered identity keeps the ARN it was registered with, in every partition."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._cache: dict[str, Identity] = {}
+        self._cache: dict[tuple[str, str], Identity] = {}
         self._registered: dict[str, Identity] = {}
 
     def clear(self) -> None:
@@ -372,41 +419,48 @@ class IdentityCache:
         with self._lock:
             self._registered[access_key] = identity
 
-    def lookup(self, access_key: str) -> Identity:
+    def lookup(self, access_key: str, partition: str = DEFAULT_PARTITION) -> Identity:
         with self._lock:
-            hit = self._registered.get(access_key) or self._cache.get(access_key)
+            hit = self._registered.get(access_key) or self._cache.get((access_key, partition))
         if hit is not None:
             return hit
-        ident = _resolve(access_key)
+        ident = _resolve(access_key, partition)
         with self._lock:
-            self._cache[access_key] = ident
+            self._cache[(access_key, partition)] = ident
         return ident
 
 
-def _resolve(access_key: str) -> Identity:
+def _resolve(access_key: str, partition: str) -> Identity:
     from moto.iam.models import iam_backends
     from moto.sts.models import sts_backends
 
     for account_id, backends in list(iam_backends.items()):
+        # moto keeps one IAM backend per partition: AssumeRole in `us-gov-west-1` puts its key
+        # into the account's `aws-us-gov` backend.
+        for iam in list(backends.values()):
+            key = iam.access_keys.get(access_key)
+            if key is not None:
+                return _identity_of(key, access_key, account_id, partition, sts_backends)
+    return Identity(DEFAULT_ACCOUNT, f"arn:{partition}:iam::{DEFAULT_ACCOUNT}:user/moto")
+
+
+def _identity_of(key: Any, access_key: str, account_id: str, partition: str, sts_backends: Any) -> Identity:
+    role_arn = getattr(key, "role_arn", None)
+    if role_arn:
+        session = "session"
         try:
-            iam = backends["global"]
-        except KeyError:
-            continue
-        key = iam.access_keys.get(access_key)
-        if key is None:
-            continue
-        role_arn = getattr(key, "role_arn", None)
-        if role_arn:
-            session = "session"
-            try:
-                for assumed in sts_backends[account_id]["aws"].assumed_roles:
-                    if assumed.access_key_id == access_key:
-                        session = assumed.session_name
-                        break
-            except (KeyError, AttributeError):
-                pass
-            role_name = role_arn.rsplit("/", 1)[-1]
-            return Identity(account_id, f"arn:aws:sts::{account_id}:assumed-role/{role_name}/{session}", role_arn)
-        user = getattr(key, "user_name", None) or "user"
-        return Identity(account_id, f"arn:aws:iam::{account_id}:user/{user}")
-    return Identity(DEFAULT_ACCOUNT, f"arn:aws:iam::{DEFAULT_ACCOUNT}:user/moto")
+            for sts in list(sts_backends[account_id].values()):
+                found = next((a for a in sts.assumed_roles if a.access_key_id == access_key), None)
+                if found is not None:
+                    session = found.session_name
+                    break
+        except (KeyError, AttributeError):
+            pass
+        role_name = role_arn.rsplit("/", 1)[-1]
+        return Identity(
+            account_id,
+            f"arn:{partition}:sts::{account_id}:assumed-role/{role_name}/{session}",
+            with_partition(role_arn, partition),
+        )
+    user = getattr(key, "user_name", None) or "user"
+    return Identity(account_id, f"arn:{partition}:iam::{account_id}:user/{user}")

@@ -1,5 +1,9 @@
 """A simulated organization, created straight in moto's backends (no HTTP round trips), the same
-for the same seed: account ids, names, emails, OU names, organization and detector ids."""
+for the same seed: account ids, names, emails, OU names, organization and detector ids.
+
+The organization lives in the partition of its Regions (`us-gov-*` -> `aws-us-gov`, `cn-*` ->
+`aws-cn`, else `aws`): moto's backends of that partition, and every ARN of the seeded roles,
+policies and destinations in that partition."""
 
 from __future__ import annotations
 
@@ -8,7 +12,8 @@ import random
 import uuid
 from typing import Any
 
-from .protocol import DEFAULT_ACCOUNT
+from .extensions import place_org_access_role
+from .protocol import DEFAULT_ACCOUNT, DEFAULT_PARTITION, partition_of
 
 MANAGEMENT_ACCOUNT = DEFAULT_ACCOUNT
 
@@ -37,6 +42,9 @@ def normalize_spec(body: dict[str, Any]) -> dict[str, Any]:
             spec[field] = list(SPEC_FIELDS[field])  # type: ignore[arg-type]
     if not spec["regions"]:
         raise ValueError("`regions` must name at least one Region")
+    partitions = sorted({partition_of(str(r)) for r in spec["regions"]})
+    if len(partitions) > 1:
+        raise ValueError(f"`regions` must all be in one partition (an organization lives in one), got {partitions}")
     if spec["accounts"] < 0 or spec["ous"] < 0:
         raise ValueError("`accounts` and `ous` must not be negative")
     if spec["suspended"] > spec["accounts"]:
@@ -58,8 +66,8 @@ def _account_ids(rng: random.Random, n: int) -> list[str]:
     return ids
 
 
-def _customer_bucket_policy(bucket: str) -> str:
-    arn = f"arn:aws:s3:::{bucket}"
+def _customer_bucket_policy(bucket: str, partition: str) -> str:
+    arn = f"arn:{partition}:s3:::{bucket}"
     return json.dumps(
         {
             "Version": "2012-10-17",
@@ -75,7 +83,7 @@ def _customer_bucket_policy(bucket: str) -> str:
                 {
                     "Sid": "CustomerAuditRead",
                     "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{MANAGEMENT_ACCOUNT}:root"},
+                    "Principal": {"AWS": f"arn:{partition}:iam::{MANAGEMENT_ACCOUNT}:root"},
                     "Action": ["s3:GetObject", "s3:ListBucket"],
                     "Resource": [arn, f"{arn}/*"],
                 },
@@ -84,11 +92,11 @@ def _customer_bucket_policy(bucket: str) -> str:
     )
 
 
-def _guardduty_bucket_policy(bucket: str, account: str) -> str:
-    arn = f"arn:aws:s3:::{bucket}"
+def _guardduty_bucket_policy(bucket: str, account: str, partition: str) -> str:
+    arn = f"arn:{partition}:s3:::{bucket}"
     cond = {
         "StringEquals": {"aws:SourceAccount": account},
-        "ArnLike": {"aws:SourceArn": f"arn:aws:guardduty:*:{account}:detector/*"},
+        "ArnLike": {"aws:SourceArn": f"arn:{partition}:guardduty:*:{account}:detector/*"},
     }
     return json.dumps(
         {
@@ -103,14 +111,14 @@ def _guardduty_bucket_policy(bucket: str, account: str) -> str:
     )
 
 
-def _key_policy(account: str, extra: list[dict[str, Any]]) -> str:
+def _key_policy(account: str, partition: str, extra: list[dict[str, Any]]) -> str:
     return json.dumps(
         {
             "Version": "2012-10-17",
             "Id": "key-default-1",
             "Statement": [
                 {"Sid": "Enable IAM User Permissions", "Effect": "Allow",
-                 "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "kms:*", "Resource": "*"},
+                 "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"}, "Action": "kms:*", "Resource": "*"},
                 *extra,
             ],
         }
@@ -141,11 +149,13 @@ def seed_organization(body: dict[str, Any], state: Any) -> dict[str, Any]:
     mock_random.seed(seed)
     regions: list[str] = list(spec["regions"])
     home = regions[0]
+    partition = partition_of(home)
 
-    orgs = organizations_backends[MANAGEMENT_ACCOUNT]["aws"]
-    if orgs.org is not None:
+    if any(b.org is not None for b in list(organizations_backends[MANAGEMENT_ACCOUNT].values())):
         raise ValueError("an organization already exists: call `POST /_radiant/reset` before seeding again")
-    orgs.create_organization(region="us-east-1", FeatureSet="ALL")
+    orgs = organizations_backends[MANAGEMENT_ACCOUNT][partition]
+    # Organizations is global; the Region only gives the partition of its ARNs.
+    orgs.create_organization(region="us-east-1" if partition == DEFAULT_PARTITION else home, FeatureSet="ALL")
     org = orgs.org
     root_id = org.root_id
     # Trusted access the organization already gave (e.g. `cloudtrail.amazonaws.com`).
@@ -167,6 +177,7 @@ def seed_organization(body: dict[str, Any], state: Any) -> dict[str, Any]:
             name = f"member-{i + 1:04d}"
             email = f"aws+{name}-{account_id[-4:]}@example.com"
             orgs.create_account(AccountName=name, Email=email)
+            place_org_access_role(account_id, MANAGEMENT_ACCOUNT, partition)
             fake = orgs.get_account_by_id(account_id)
             parent = ous[i % len(ous)]["id"] if ous else root_id
             fake.parent_id = parent
@@ -199,13 +210,13 @@ def seed_organization(body: dict[str, Any], state: Any) -> dict[str, Any]:
             enable=True, finding_publishing_frequency="ONE_HOUR", data_sources={}, tags={}, features=[]
         )
         bucket = f"foreign-findings-{account_id}"
-        s3 = s3_backends[account_id]["aws"]
+        s3 = s3_backends[account_id][partition]
         s3.create_bucket(bucket, home)
-        s3.put_bucket_policy(bucket, _guardduty_bucket_policy(bucket, account_id).encode())
+        s3.put_bucket_policy(bucket, _guardduty_bucket_policy(bucket, account_id, partition).encode())
         key = _create_key(
             account_id,
             home,
-            _key_policy(account_id, [{"Sid": "GuardDutyKey", "Effect": "Allow", "Principal": {"Service": "guardduty.amazonaws.com"},
+            _key_policy(account_id, partition, [{"Sid": "GuardDutyKey", "Effect": "Allow", "Principal": {"Service": "guardduty.amazonaws.com"},
                                        "Action": "kms:GenerateDataKey", "Resource": "*"}]),
             "findings of another security tool",
         )
@@ -215,18 +226,18 @@ def seed_organization(body: dict[str, Any], state: Any) -> dict[str, Any]:
             "destinationType": "S3",
             "status": "PUBLISHING",
             "publishingFailureStartTimestamp": 0,
-            "destinationProperties": {"destinationArn": f"arn:aws:s3:::{bucket}", "kmsKeyArn": key.arn},
+            "destinationProperties": {"destinationArn": f"arn:{partition}:s3:::{bucket}", "kmsKeyArn": key.arn},
         }
         with state.lock:
             state.destinations.setdefault((account_id, home, detector_id), {})[dest_id] = record
         foreign.append({"account": account_id, "region": home, "detector_id": detector_id,
                         "destination_id": dest_id, "bucket": bucket, "kms_key_arn": key.arn})
 
-    mgmt_s3 = s3_backends[MANAGEMENT_ACCOUNT]["aws"]
+    mgmt_s3 = s3_backends[MANAGEMENT_ACCOUNT][partition]
     hub_buckets = []
     for bucket in spec["hub_customer_buckets"]:
         mgmt_s3.create_bucket(bucket, home)
-        mgmt_s3.put_bucket_policy(bucket, _customer_bucket_policy(bucket).encode())
+        mgmt_s3.put_bucket_policy(bucket, _customer_bucket_policy(bucket, partition).encode())
         hub_buckets.append(bucket)
 
     hub_key = None
@@ -236,8 +247,8 @@ def seed_organization(body: dict[str, Any], state: Any) -> dict[str, Any]:
         key = _create_key(
             MANAGEMENT_ACCOUNT,
             home,
-            _key_policy(MANAGEMENT_ACCOUNT, [{"Sid": "CustomerKeyUsers", "Effect": "Allow",
-                                              "Principal": {"AWS": f"arn:aws:iam::{MANAGEMENT_ACCOUNT}:role/customer-log-reader"},
+            _key_policy(MANAGEMENT_ACCOUNT, partition, [{"Sid": "CustomerKeyUsers", "Effect": "Allow",
+                                              "Principal": {"AWS": f"arn:{partition}:iam::{MANAGEMENT_ACCOUNT}:role/customer-log-reader"},
                                               "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": "*"}]),
             "customer key already in use",
         )
@@ -256,7 +267,7 @@ def seed_organization(body: dict[str, Any], state: Any) -> dict[str, Any]:
                 "Statement": [
                     {"Sid": "CustomerS3Publish", "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
                      "Action": "SNS:Publish", "Resource": topic.arn,
-                     "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:s3:*:*:{bucket}"},
+                     "Condition": {"ArnLike": {"aws:SourceArn": f"arn:{partition}:s3:*:*:{bucket}"},
                                    "StringEquals": {"aws:SourceAccount": MANAGEMENT_ACCOUNT}}}
                 ],
             }
@@ -269,6 +280,8 @@ def seed_organization(body: dict[str, Any], state: Any) -> dict[str, Any]:
 
     return {
         "organization_id": org.id,
+        "organization_arn": org.arn,
+        "partition": partition,
         "management_account_id": MANAGEMENT_ACCOUNT,
         "root_id": root_id,
         "regions": regions,
