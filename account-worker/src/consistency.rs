@@ -172,15 +172,14 @@ mod tests {
         assert!(backoff(1) <= BASE * 2);
     }
 
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
     async fn retries_until_the_deadline_not_a_count() {
-        // Paused time: sleeps advance the clock instantly, so this measures the policy, not the
-        // machine.
         let calls = AtomicU32::new(0);
         let seen = Arc::new(Mutex::new(Vec::new()));
         let observer_seen = Arc::clone(&seen);
+        let timeout = Duration::from_millis(700);
         let consistency = Consistency {
-            timeout: Duration::from_secs(30),
+            timeout,
             observer: Some(Arc::new(move |what: &str, waited: Duration| {
                 if let Ok(mut s) = observer_seen.lock() {
                     s.push((what.to_owned(), waited));
@@ -188,7 +187,6 @@ mod tests {
             })),
         };
         let since = Instant::now();
-        let started = tokio::time::Instant::now();
         let out: Result<(), _> = with_propagation_retries(
             &consistency,
             "the role `x`",
@@ -201,32 +199,30 @@ mod tests {
         )
         .await;
         assert!(out.is_err());
-        let waited = started.elapsed();
-        assert!(waited >= Duration::from_secs(30), "{waited:?}");
-        assert!(waited < Duration::from_secs(31), "{waited:?}");
-        // Far more than eight attempts fit in 30 s of capped backoff, and far fewer than a busy
-        // loop would make.
+        // It gives up only once the deadline has passed, never before (a count of attempts
+        // could end earlier).
+        assert!(since.elapsed() >= timeout);
         let n = calls.load(Ordering::Relaxed);
-        assert!((9..=40).contains(&n), "{n} attempts");
+        assert!(n >= 2, "{n} attempts");
         let seen = seen.lock().map(|s| s.clone()).unwrap_or_default();
-        assert_eq!(seen.len() as u32, n - 1);
+        assert_eq!(seen.len() as u32, n - 1, "told before every wait");
         assert!(seen.iter().all(|(w, _)| w == "the role `x`"));
+        assert!(
+            seen.windows(2).all(|p| p[0].1 <= p[1].1),
+            "waited time grows"
+        );
     }
 
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
     async fn a_late_success_within_the_deadline_is_taken() {
         let calls = AtomicU32::new(0);
-        let consistency = Consistency::default();
-        let since = Instant::now();
-        let started = tokio::time::Instant::now();
         let out = with_propagation_retries(
-            &consistency,
+            &Consistency::default(),
             "x",
-            since,
+            Instant::now(),
             || async {
-                // Visible after 10 s of (paused) time.
-                if started.elapsed() < Duration::from_secs(10) {
-                    calls.fetch_add(1, Ordering::Relaxed);
+                // Visible from the fourth attempt on.
+                if calls.fetch_add(1, Ordering::Relaxed) < 3 {
                     Err(fresh_role_error())
                 } else {
                     Ok(7)
@@ -236,10 +232,10 @@ mod tests {
         )
         .await;
         assert_eq!(out.ok(), Some(7));
-        assert!(started.elapsed() < Duration::from_secs(16));
+        assert_eq!(calls.load(Ordering::Relaxed), 4);
     }
 
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
     async fn other_errors_are_returned_at_once() {
         let calls = AtomicU32::new(0);
         let out: Result<(), _> = with_propagation_retries(

@@ -4,6 +4,11 @@
 //! - ARCHITECTURE.md's code map names every workspace member folder, and names no crate folder
 //!   that is not a member.
 //! - `.ci/run` calls the README's test command.
+//! - The architecture invariants a text search can check, on code outside comments and
+//!   `#[cfg(test)]` modules: only `orchestrator/src/aws.rs` uses `aws_config` (one SDK factory);
+//!   no clap, indicatif, miette or printing in library modules (only the binary knows the
+//!   terminal); no `arn:aws:` literal in orchestrator or account-worker (every ARN carries the
+//!   home Region's partition); every source file starts with a `//!` module doc.
 
 use std::path::Path;
 
@@ -19,6 +24,7 @@ pub fn check(root: &Path) -> Result<()> {
     let mut problems = Vec::new();
     problems.extend(readme_problems(&read("README.md")?));
     problems.extend(architecture_problems(&read("ARCHITECTURE.md")?, &members));
+    problems.extend(invariant_problems(root)?);
     if !read(".ci/run")?.contains("cargo xtask test") {
         problems
             .push("`.ci/run` does not run the README's test command `cargo xtask test`".to_owned());
@@ -77,9 +83,143 @@ fn architecture_problems(architecture: &str, members: &[String]) -> Vec<String> 
     problems
 }
 
+/// Source files of the workspace's libraries and binaries (not tests), relative to the root.
+fn source_files(root: &Path) -> Result<Vec<std::path::PathBuf>> {
+    let mut out = Vec::new();
+    for dir in [
+        "policy-model/src",
+        "account-worker/src",
+        "orchestrator/src",
+        "xtask/src",
+        "tests/src",
+    ] {
+        collect_rs(&root.join(dir), &mut out)?;
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn collect_rs(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for entry in entries {
+        let path = entry
+            .with_context(|| format!("listing `{}`", dir.display()))?
+            .path();
+        if path.is_dir() {
+            collect_rs(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// The lines of a source file that are code outside its `#[cfg(test)]` module (by convention the
+/// last item of a file) and outside comments, with their 1-based numbers.
+fn code_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.lines()
+        .enumerate()
+        .take_while(|(_, l)| l.trim() != "#[cfg(test)]")
+        .map(|(i, l)| (i + 1, l))
+        .filter(|(_, l)| {
+            let t = l.trim_start();
+            !(t.starts_with("//") || t.starts_with('#') && !t.starts_with("#["))
+        })
+}
+
+/// The architecture invariants that a text search can check (ARCHITECTURE.md states them).
+pub fn invariant_problems(root: &Path) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    for path in source_files(root)? {
+        let rel = path
+            .strip_prefix(root)
+            .unwrap_or(&path)
+            .to_string_lossy()
+            .replace('\\', "/");
+        let text = std::fs::read_to_string(&path).with_context(|| format!("reading `{rel}`"))?;
+        problems.extend(file_problems(&rel, &text));
+    }
+    Ok(problems)
+}
+
+/// The invariants of one file, `rel` being its path from the workspace root.
+fn file_problems(rel: &str, text: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    if !text.trim_start().starts_with("//!") {
+        problems.push(format!(
+            "`{rel}` has no `//!` module doc saying what it is for"
+        ));
+    }
+    let product = rel.starts_with("orchestrator/src/") || rel.starts_with("account-worker/src/");
+    let library = (product || rel.starts_with("policy-model/src/"))
+        && !(rel == "orchestrator/src/main.rs"
+            || rel.starts_with("orchestrator/src/cli/")
+            || rel.starts_with("orchestrator/src/render/"));
+    let sdk_factory = rel == "orchestrator/src/aws.rs" || rel.starts_with("orchestrator/src/aws/");
+    for (n, line) in code_lines(text) {
+        if product && !sdk_factory && line.contains("aws_config::") {
+            problems.push(format!(
+                "`{rel}:{n}` uses `aws_config`: only `orchestrator/src/aws.rs` (SdkFactory) loads AWS configuration"
+            ));
+        }
+        if library {
+            for word in [
+                "clap",
+                "indicatif",
+                "miette",
+                "println!",
+                "eprintln!",
+                "print!(",
+            ] {
+                if line.contains(word) {
+                    problems.push(format!(
+                        "`{rel}:{n}` uses `{word}`: only the binary (main.rs, cli/, render/) knows the terminal"
+                    ));
+                }
+            }
+        }
+        if product && line.contains("arn:aws:") {
+            problems.push(format!(
+                "`{rel}:{n}` has an `arn:aws:` literal: build ARNs with the partition of the home Region (policy-model)"
+            ));
+        }
+    }
+    problems
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invariants_are_checked_on_code_only() {
+        let clean = "//! A module.\n// arn:aws: in a comment is fine\nfn f() {}\n#[cfg(test)]\nmod tests { const A: &str = \"arn:aws:s3:::b\"; }\n";
+        assert!(file_problems("orchestrator/src/engine/x.rs", clean).is_empty());
+        let bad = "fn f() { let a = format!(\"arn:aws:iam::{x}:role/r\"); println!(\"{a}\"); aws_config::defaults(); }\n";
+        let problems = file_problems("orchestrator/src/engine/x.rs", bad);
+        assert_eq!(problems.len(), 4, "{problems:?}");
+        assert!(problems.iter().any(|p| p.contains("`//!`")));
+        assert!(problems.iter().any(|p| p.contains("arn:aws:")));
+        assert!(problems.iter().any(|p| p.contains("println!")));
+        assert!(problems.iter().any(|p| p.contains("aws_config")));
+        // The binary may print; the SDK factory may load configuration.
+        assert!(
+            file_problems(
+                "orchestrator/src/cli/mod.rs",
+                "//! cli\nfn f() { println!(); }\n"
+            )
+            .is_empty()
+        );
+        assert!(
+            file_problems(
+                "orchestrator/src/aws.rs",
+                "//! aws\nfn f() { aws_config::defaults(); }\n"
+            )
+            .is_empty()
+        );
+    }
 
     #[test]
     fn members_are_read_from_the_manifest() {

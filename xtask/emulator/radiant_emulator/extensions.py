@@ -1066,6 +1066,11 @@ def iam_role_created(state: State, req: AwsRequest, ident: Identity, _body: byte
     state.propagation.record_role(role.arn)
 
 
+def org_account_role_name(state: State, req: AwsRequest, ident: Identity) -> Any:
+    # Read before moto consumes the request body.
+    return str(req.json().get("RoleName") or ORG_ACCESS_ROLE)
+
+
 def org_account_created(state: State, req: AwsRequest, ident: Identity, body: bytes) -> None:
     """CreateAccount: the new account's access role in the organization's partition (see
     `place_org_access_role`)."""
@@ -1073,14 +1078,14 @@ def org_account_created(state: State, req: AwsRequest, ident: Identity, body: by
         account = json.loads(body)["CreateAccountStatus"]["AccountId"]
     except (ValueError, KeyError, TypeError):
         return
-    role_name = str(req.json().get("RoleName") or ORG_ACCESS_ROLE)
-    place_org_access_role(str(account), ident.account, req.partition, role_name)
+    place_org_access_role(str(account), ident.account, req.partition, str(req.snapshot or ORG_ACCESS_ROLE))
 
 
 BEFORE_HOOKS: dict[tuple[str, str], Any] = {
     ("s3", "PutBucketPolicy"): s3_policy_before,
     ("s3", "DeleteBucketPolicy"): s3_policy_before,
     ("kms", "PutKeyPolicy"): kms_policy_before,
+    ("organizations", "CreateAccount"): org_account_role_name,
 }
 
 

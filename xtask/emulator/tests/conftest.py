@@ -14,6 +14,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from radiant_emulator.protocol import partition_of
+
 HERE = Path(__file__).resolve().parent.parent
 MGMT = "123456789012"
 
@@ -53,12 +55,15 @@ class Emulator:
             **kw,
         )
 
-    def member_creds(self, account: str, role: str = "OrganizationAccountAccessRole") -> dict[str, str]:
-        sts = self.client("sts")
-        return sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/{role}", RoleSessionName="pytest")["Credentials"]
+    def member_creds(self, account: str, role: str = "OrganizationAccountAccessRole", region: str = "us-east-1") -> dict[str, str]:
+        """Credentials of the member's role, assumed in `region` (its partition: `us-gov-west-1`
+        assumes `arn:aws-us-gov:iam::ACCOUNT:role/ROLE`)."""
+        sts = self.client("sts", region)
+        arn = f"arn:{partition_of(region)}:iam::{account}:role/{role}"
+        return sts.assume_role(RoleArn=arn, RoleSessionName="pytest")["Credentials"]
 
     def as_member(self, account: str, region: str = "us-east-1") -> Callable[[str], Any]:
-        creds = self.member_creds(account)
+        creds = self.member_creds(account, region=region)
         return lambda service, region=region: self.client(service, region, creds)
 
 
