@@ -329,3 +329,16 @@ def test_china_region_identities_and_arns(emu):
         {"Effect": "Allow", "Principal": {"AWS": f"arn:aws-cn:iam::{MGMT}:root"}, "Action": "sts:AssumeRole"}))
     assumed = sts.assume_role(RoleArn=f"arn:aws-cn:iam::{MGMT}:role/cn-role", RoleSessionName="cn-session")
     assert assumed["AssumedRoleUser"]["Arn"] == f"arn:aws-cn:sts::{MGMT}:assumed-role/cn-role/cn-session"
+
+
+def test_registered_commercial_principal_named_exactly_still_assumes_a_govcloud_role(emu, gov_org):
+    # The product's Radiant principal is a commercial ARN; a GovCloud hub role's trust policy that
+    # names exactly that ARN admits the credentials issued for it (an explicit ARN keeps its partition).
+    radiant_arn = "arn:aws:sts::649384204969:assumed-role/tenant-aws-access-role/radiant-security"
+    emu.client("iam", GOV).create_role(RoleName="radiant-aws-access-role", AssumeRolePolicyDocument=doc(
+        {"Effect": "Allow", "Principal": {"AWS": radiant_arn}, "Action": "sts:AssumeRole",
+         "Condition": {"StringEquals": {"sts:ExternalId": "cred-123"}}}))
+    radiant = emu.control("POST", "credentials", {"principal_arn": radiant_arn})
+    sts = emu.client("sts", GOV, {"AccessKeyId": radiant["access_key_id"], "SecretAccessKey": radiant["secret_access_key"]})
+    hub = sts.assume_role(RoleArn=f"arn:{P}:iam::{MGMT}:role/radiant-aws-access-role", RoleSessionName="ab", ExternalId="cred-123")
+    assert hub["AssumedRoleUser"]["Arn"] == f"arn:{P}:sts::{MGMT}:assumed-role/radiant-aws-access-role/ab"
