@@ -1,5 +1,7 @@
 //! The workspace integration tests, in one test binary so that the AWS SDK and the product are
-//! linked once: each module was a test binary of its own (`tests/tests/NAME.rs`) before.
+//! linked once: each module was a test binary of its own (`tests/tests/NAME.rs`) before. The tests
+//! run in parallel, each on an emulator process of its own (`integration_tests::emulator` keeps a
+//! pool of them).
 //!
 //! Run one group with a filter on its module, e.g.
 //! `cargo test -p integration-tests --test it engine_topology::`.
