@@ -3,7 +3,7 @@
 //! [`OPERATIONS`] lists every AWS API operation the product calls, with the IAM action that
 //! authorizes it and where it runs. It is *derived from the calls the tool makes*: an integration
 //! test runs apply, verify and offboard against the emulator and checks that every
-//! (service, operation) the emulator saw is listed here (`tests/tests/cli_permissions.rs`).
+//! (service, operation) the emulator saw is listed here (`tests/tests/it/cli_permissions.rs`).
 //! `radiant-onboard permissions` prints the least-privilege policies built from this list.
 
 use serde_json::{Value, json};

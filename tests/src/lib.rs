@@ -1,13 +1,17 @@
 //! Emulator harness for the workspace integration tests.
 //!
-//! One emulator process per test binary (moto's server with our extension, see
-//! `docs/emulator.md`), started lazily on a free port the first time [`emulator`] is called. Tests
-//! in one binary take turns: [`EmulatorGuard`] holds a global mutex, and acquiring it resets the
-//! emulator's state, faults and counters.
+//! A pool of emulator processes (moto's server with our extension, see `docs/emulator.md`), each
+//! on a free port of its own. [`emulator`] takes an idle process from the pool (starting a new
+//! one when none is idle) and resets its state, faults and counters; the [`EmulatorGuard`] it
+//! returns puts the process back into the pool when dropped. So the tests of one binary run in
+//! parallel, each on an emulator of its own, and the pool holds at most as many processes as
+//! tests ran at once (`--test-threads`, by default one per CPU). The processes are started
+//! lazily: a binary whose tests never call [`emulator`] starts none.
 //!
-//! **Architecture Invariant:** no emulator process outlives the tests. The child is started with
-//! `--exit-on-stdin-eof` and its stdin is a pipe that only this process holds, so it exits when
-//! the test binary exits, even when the binary is killed.
+//! **Architecture Invariant:** no emulator process outlives the tests. Each child is started
+//! with `--exit-on-stdin-eof` and its stdin is a pipe that only this process holds (in the pool,
+//! or in the guard of the test using it), so it exits when the test binary exits, even when the
+//! binary is killed.
 //!
 //! The harness speaks to the control API (`/_radiant/...`) over plain HTTP/1.1 with the
 //! standard library; product code reaches the emulator only through `AWS_ENDPOINT_URL`.
@@ -17,7 +21,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -37,15 +41,35 @@ pub const DEFAULT_REGION: &str = "us-east-1";
 
 const READY_PREFIX: &str = "radiant-emulator listening on ";
 
+/// One emulator process.
 struct Process {
     endpoint: String,
-    // INVARIANT: kept open for the life of the test binary; its EOF stops the emulator.
+    // INVARIANT: kept open as long as the process is in the pool or in a guard, that is for the
+    // life of the test binary; its EOF stops the emulator.
     _stdin: ChildStdin,
-    _child: Child,
+    child: Child,
 }
 
-static PROCESS: OnceLock<Result<Process, String>> = OnceLock::new();
-static TURN: Mutex<()> = Mutex::new(());
+impl Process {
+    fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+impl Drop for Process {
+    /// Only a process that is no longer usable is dropped (the pool is a static, never dropped):
+    /// stop it and reap it.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The idle emulator processes of this test binary.
+static IDLE: Mutex<Vec<Process>> = Mutex::new(Vec::new());
+/// Why an emulator could not be started: the tests after the first failure fail at once with
+/// the same message instead of each starting (and failing) a process of its own.
+static START_FAILED: OnceLock<String> = OnceLock::new();
 
 fn workspace_root() -> PathBuf {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -126,34 +150,64 @@ fn start() -> Result<Process, String> {
     Ok(Process {
         endpoint,
         _stdin: stdin,
-        _child: child,
+        child,
     })
 }
 
-/// Takes this test's turn on the emulator of this test binary (starting it the first time) and
-/// resets the emulator's state, faults and counters.
+/// An idle emulator process from the pool, if there is one that still runs.
+fn take_idle() -> Option<Process> {
+    let mut idle = IDLE.lock().unwrap_or_else(PoisonError::into_inner);
+    // A process that died (dropped here) is not handed out again.
+    std::iter::from_fn(|| idle.pop()).find_map(|mut p| p.is_running().then_some(p))
+}
+
+/// Starts a new emulator process, unless one failed to start before.
+fn start_new() -> Result<Process, String> {
+    if let Some(message) = START_FAILED.get() {
+        return Err(message.clone());
+    }
+    start().inspect_err(|message| {
+        let _ = START_FAILED.set(message.clone());
+    })
+}
+
+/// An emulator for this test alone: an idle one of the pool, or a new one when none is idle,
+/// with its state, faults and counters reset. Dropping the guard puts it back into the pool.
 #[expect(
     clippy::panic,
     reason = "test harness: a broken emulator must fail the test loudly"
 )]
 pub fn emulator() -> EmulatorGuard {
-    let turn = TURN.lock().unwrap_or_else(PoisonError::into_inner);
-    let endpoint = match PROCESS.get_or_init(start) {
-        Ok(process) => process.endpoint.clone(),
+    let process = match take_idle().map_or_else(start_new, Ok) {
+        Ok(process) => process,
         Err(message) => panic!("{message}"),
     };
-    let guard = EmulatorGuard {
-        _turn: turn,
-        endpoint,
-    };
-    guard.control("POST", "reset", "{}");
-    guard
+    // A process that cannot be reset is dropped (stopped), not put back into the pool.
+    if let Err(message) = control(&process.endpoint, "POST", "reset", "{}") {
+        drop(process);
+        panic!("{message}");
+    }
+    EmulatorGuard {
+        endpoint: process.endpoint.clone(),
+        process: Some(process),
+    }
 }
 
-/// One test's exclusive use of the emulator; see [`emulator`].
+/// One test's exclusive use of an emulator process; see [`emulator`].
 pub struct EmulatorGuard {
-    _turn: MutexGuard<'static, ()>,
     endpoint: String,
+    /// `Some` until the guard is dropped.
+    process: Option<Process>,
+}
+
+impl Drop for EmulatorGuard {
+    fn drop(&mut self) {
+        if let Some(process) = self.process.take() {
+            IDLE.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(process);
+        }
+    }
 }
 
 impl EmulatorGuard {
@@ -312,15 +366,20 @@ impl EmulatorGuard {
         reason = "test harness: a broken emulator must fail the test loudly"
     )]
     fn control(&self, method: &str, path: &str, body: &str) -> String {
-        match http_request(&self.endpoint, method, &format!("/_radiant/{path}"), body) {
-            Ok((200, answer)) => answer,
-            Ok((status, answer)) => {
-                panic!(
-                    "emulator control call `{method} /_radiant/{path}` failed ({status}): {answer}"
-                )
-            }
-            Err(err) => panic!("emulator control call `{method} /_radiant/{path}` failed: {err}"),
-        }
+        control(&self.endpoint, method, path, body).unwrap_or_else(|message| panic!("{message}"))
+    }
+}
+
+/// One call of the control API; the answer's body, or why the call failed.
+fn control(endpoint: &str, method: &str, path: &str, body: &str) -> Result<String, String> {
+    match http_request(endpoint, method, &format!("/_radiant/{path}"), body) {
+        Ok((200, answer)) => Ok(answer),
+        Ok((status, answer)) => Err(format!(
+            "emulator control call `{method} /_radiant/{path}` failed ({status}): {answer}"
+        )),
+        Err(err) => Err(format!(
+            "emulator control call `{method} /_radiant/{path}` failed: {err}"
+        )),
     }
 }
 

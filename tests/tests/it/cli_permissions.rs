@@ -2,11 +2,9 @@
 //! that the emulator saw during plan, apply, accounts and policies maps to an action in
 //! `orchestrator::permissions::OPERATIONS`.
 
-mod cli_support;
-
 use std::collections::BTreeSet;
 
-use cli_support::{TempDir, enable_trusted_access, run, write_config};
+use crate::cli_support::{TempDir, enable_trusted_access, run, write_config};
 use integration_tests::{SeedSpec, emulator};
 use orchestrator::permissions::{self, Scope};
 

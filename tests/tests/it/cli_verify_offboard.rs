@@ -1,8 +1,6 @@
 //! `verify` and `offboard` against the emulator, with their exit codes and reports.
 
-mod cli_support;
-
-use cli_support::{Schema, TempDir, enable_trusted_access, run, write_config};
+use crate::cli_support::{Schema, TempDir, enable_trusted_access, run, write_config};
 use integration_tests::{SeedSpec, emulator};
 
 #[test]

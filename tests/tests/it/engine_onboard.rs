@@ -1,9 +1,7 @@
 //! Onboarding from scratch, the zero-write re-run, the per-account call budget, suspended
 //! accounts and adopted detectors, against the emulator.
 
-mod engine_support;
-
-use engine_support::*;
+use crate::engine_support::*;
 use integration_tests::{SeedSpec, emulator};
 use orchestrator::engine;
 use orchestrator::outcome::{AccountRole, AccountStatus};

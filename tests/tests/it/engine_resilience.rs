@@ -2,12 +2,10 @@
 //! again converges to the same final state as a clean run (compared resource by resource with
 //! a snapshot of the clean run), after which nothing is left to change.
 
-mod engine_support;
-
 use std::time::Duration;
 
-use engine_support::state::{differences, snapshot};
-use engine_support::*;
+use crate::engine_support::state::{differences, snapshot};
+use crate::engine_support::*;
 use integration_tests::{FaultSpec, SeedSpec, emulator};
 use orchestrator::engine;
 use orchestrator::outcome::{AccountRole, RunOutcome};

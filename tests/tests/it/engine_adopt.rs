@@ -2,9 +2,7 @@
 //! survive byte-for-byte, existing detectors are updated (never duplicated), foreign
 //! destinations are left alone; and `plan` makes no write call at all.
 
-mod engine_support;
-
-use engine_support::*;
+use crate::engine_support::*;
 use integration_tests::{SeedSpec, emulator};
 use orchestrator::engine;
 use orchestrator::outcome::{AccountStatus, ChangeAction};

@@ -1,6 +1,9 @@
 //! Shared helpers of the CLI tests: the real `radiant-onboard` binary, run as a user would.
+//!
+//! The tests that use them run in parallel in one process: nothing here may change what the
+//! process shares (its environment, its current directory), and every file a test writes goes
+//! to a [`TempDir`] of its own.
 
-#![allow(dead_code, reason = "each test binary uses a different subset")]
 #![expect(
     clippy::unwrap_used,
     clippy::panic,
@@ -10,10 +13,12 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use integration_tests::EmulatorGuard;
 
-/// Path of the `radiant-onboard` binary next to this test binary, built once if needed.
+/// Path of the `radiant-onboard` binary next to this test binary, built once if needed (the
+/// first caller builds it; tests that call at the same time wait for that build).
 pub fn binary() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
@@ -34,6 +39,16 @@ pub fn binary() -> &'static Path {
         ])
         .arg("--target-dir")
         .arg(&target_dir);
+        // `cargo test` runs this binary with the variables of its package (CARGO_PKG_NAME,
+        // CARGO_MANIFEST_DIR, ...). Build scripts such as ring's declare `rerun-if-env-changed` on
+        // some of them, so a cargo started with them rebuilds the AWS SDK stack, and the next plain
+        // `cargo build` rebuilds it again (as `xtask::cargo_env` explains): build in the caller's
+        // own environment instead, where the binary `cargo xtask test` built first is up to date.
+        for (name, _) in std::env::vars_os() {
+            if name.to_str().is_some_and(is_cargo_package_var) {
+                cmd.env_remove(name);
+            }
+        }
         if profile_dir.file_name().is_some_and(|n| n == "release") {
             cmd.arg("--release");
         }
@@ -42,6 +57,17 @@ pub fn binary() -> &'static Path {
         assert!(bin.exists(), "no binary at {}", bin.display());
         bin
     })
+}
+
+/// The variables cargo sets for the package whose test it runs (none of the user's, such as
+/// CARGO_HOME or CARGO_TARGET_DIR).
+fn is_cargo_package_var(name: &str) -> bool {
+    name.starts_with("CARGO_PKG_")
+        || name.starts_with("CARGO_MANIFEST_")
+        || matches!(
+            name,
+            "CARGO_CRATE_NAME" | "CARGO_BIN_NAME" | "CARGO_PRIMARY_PACKAGE"
+        )
 }
 
 /// The fixtures folder `tests/fixtures/configs`.
@@ -53,17 +79,20 @@ pub fn fixtures() -> PathBuf {
 pub struct TempDir(PathBuf);
 
 impl TempDir {
-    /// Creates it.
+    /// Creates it. Its name is unique among the tests of this binary, which run in parallel in
+    /// one process (a sequence number, not only the clock), and fails the test if it exists.
     pub fn new(name: &str) -> Self {
+        static SEQUENCE: AtomicU64 = AtomicU64::new(0);
         let dir = std::env::temp_dir().join(format!(
-            "radiant-cli-{name}-{}-{}",
+            "radiant-cli-{name}-{}-{}-{}",
             std::process::id(),
+            SEQUENCE.fetch_add(1, Ordering::Relaxed),
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .unwrap()
                 .as_nanos()
         ));
-        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::create_dir(&dir).unwrap();
         Self(dir)
     }
 

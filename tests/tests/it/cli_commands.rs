@@ -1,9 +1,7 @@
 //! Every command of the CLI against the emulator, with its exit codes and JSON outputs checked
 //! against `docs/report.md`.
 
-mod cli_support;
-
-use cli_support::{Schema, TempDir, enable_trusted_access, run, write_config};
+use crate::cli_support::{Schema, TempDir, enable_trusted_access, run, write_config};
 use integration_tests::{SeedSpec, emulator};
 
 const EXTERNAL_ID: &str = "rs-test-credential-0001";

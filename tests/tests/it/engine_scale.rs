@@ -1,9 +1,7 @@
 //! 300 accounts: the explicit AssumeRole list overflows one managed policy, the planner picks a
 //! form that fits, and every written document is within its limit.
 
-mod engine_support;
-
-use engine_support::*;
+use crate::engine_support::*;
 use integration_tests::{SeedSpec, emulator};
 use orchestrator::engine;
 

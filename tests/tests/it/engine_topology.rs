@@ -8,11 +8,9 @@
     reason = "test helpers: a failed AWS call or a missing field must fail the test loudly"
 )]
 
-mod engine_support;
-
 use std::collections::BTreeSet;
 
-use engine_support::*;
+use crate::engine_support::*;
 use integration_tests::{EmulatorGuard, SeedSpec, emulator};
 use orchestrator::aws::SdkFactory;
 use orchestrator::engine;

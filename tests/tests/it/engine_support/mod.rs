@@ -1,6 +1,5 @@
 //! Shared helpers of the engine's integration tests (`engine_*.rs`).
 
-#![allow(dead_code, reason = "each test binary uses a subset of the helpers")]
 #![expect(
     clippy::expect_used,
     reason = "test fixtures: a broken fixture must fail the test loudly"

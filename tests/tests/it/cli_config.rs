@@ -1,9 +1,7 @@
 //! Configuration errors: every invalid file of `tests/fixtures/configs/invalid/` is answered with
 //! exit code 2, a message naming the key, and no request reaching the emulator.
 
-mod cli_support;
-
-use cli_support::{Schema, TempDir, binary, fixtures, run, run_with_env};
+use crate::cli_support::{Schema, TempDir, binary, fixtures, run, run_with_env};
 use integration_tests::{SeedSpec, emulator};
 
 /// The key a fixture expects, from its first line `# expect-key: KEY`.

@@ -2,9 +2,7 @@
 //! findings bucket policy is never lost, and a writer that overwrites ours does not leave the
 //! detectors locked out. The emulator's concurrent writer makes each race land at an exact point.
 
-mod engine_support;
-
-use engine_support::*;
+use crate::engine_support::*;
 use integration_tests::{SeedSpec, emulator};
 use orchestrator::engine;
 

@@ -2,9 +2,7 @@
 //! operation and resource, lets the hub's other (concurrent) parts finish what they started, and
 //! is finished by running again.
 
-mod engine_support;
-
-use engine_support::*;
+use crate::engine_support::*;
 use integration_tests::{SeedSpec, emulator};
 use orchestrator::engine::{self, EngineError};
 use orchestrator::outcome::{AccountStatus, ErrorKind};

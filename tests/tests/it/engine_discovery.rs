@@ -4,9 +4,7 @@
 //! before any member account is touched. The OU walk filters accounts with `include_ous`, and
 //! otherwise only names each account's OU (a failure there is a warning, not a stop).
 
-mod engine_support;
-
-use engine_support::*;
+use crate::engine_support::*;
 use integration_tests::{EmulatorGuard, MANAGEMENT_ACCOUNT_ID, SeedInfo, SeedSpec, emulator};
 use orchestrator::engine::{self, EngineError};
 use orchestrator::outcome::AccountStatus;

@@ -2,10 +2,8 @@
 //! pre-onboarding state (compared with a snapshot taken with the SDK), adopted detectors
 //! included: they keep existing and get their previous settings back.
 
-mod engine_support;
-
-use engine_support::state::{differences, snapshot};
-use engine_support::*;
+use crate::engine_support::state::{differences, snapshot};
+use crate::engine_support::*;
 use integration_tests::{SeedSpec, emulator};
 use orchestrator::aws::{AwsOptions, SdkFactory};
 use orchestrator::engine::{self, OffboardOptions, VerifyOptions};

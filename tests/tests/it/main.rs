@@ -1,0 +1,25 @@
+//! The workspace integration tests, in one test binary so that the AWS SDK and the product are
+//! linked once: each module was a test binary of its own (`tests/tests/NAME.rs`) before. The tests
+//! run in parallel, each on an emulator process of its own (`integration_tests::emulator` keeps a
+//! pool of them).
+//!
+//! Run one group with a filter on its module, e.g.
+//! `cargo test -p integration-tests --test it engine_topology::`.
+
+mod cli_support;
+mod engine_support;
+
+mod cli_commands;
+mod cli_config;
+mod cli_permissions;
+mod cli_verify_offboard;
+mod emulator_harness;
+mod engine_adopt;
+mod engine_concurrency;
+mod engine_discovery;
+mod engine_hub_failure;
+mod engine_offboard;
+mod engine_onboard;
+mod engine_resilience;
+mod engine_scale;
+mod engine_topology;
