@@ -3,12 +3,10 @@
 //! seconds after it was written), apply converges in one run; a deadline shorter than the delay
 //! fails the affected accounts with AWS's error, and the next run finishes them.
 
-mod engine_support;
-
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use engine_support::*;
+use crate::engine_support::*;
 use integration_tests::{SeedSpec, emulator};
 use orchestrator::engine::{self, RunContext};
 use orchestrator::outcome::AccountStatus;

@@ -1,11 +1,9 @@
 //! `plan --offboard`: exactly what `offboard` will delete or change, with no write call.
 
-mod engine_support;
-
 use std::collections::BTreeSet;
 
-use engine_support::state::snapshot;
-use engine_support::*;
+use crate::engine_support::state::snapshot;
+use crate::engine_support::*;
 use integration_tests::{SeedSpec, emulator};
 use orchestrator::engine::{self, OffboardOptions};
 use orchestrator::outcome::{AccountStatus, ChangeAction, RunMode, RunOutcome};
