@@ -22,6 +22,7 @@ mod engine_hub_failure;
 mod engine_offboard;
 mod engine_offboard_plan;
 mod engine_onboard;
+mod engine_partition;
 mod engine_resilience;
 mod engine_scale;
 mod engine_topology;

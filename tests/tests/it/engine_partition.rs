@@ -1,0 +1,165 @@
+//! GovCloud end to end: with the home Region `us-gov-west-1` (partition `aws-us-gov`), plan,
+//! apply, verify, `plan --offboard` and offboard work, and every ARN the tool builds, writes or
+//! reports carries `arn:aws-us-gov:` (the emulator keeps one IAM/STS/Organizations/S3 backend
+//! per partition and refuses ARNs of another partition, as AWS does).
+
+use crate::engine_support::*;
+use integration_tests::{MANAGEMENT_ACCOUNT_ID, SeedSpec, emulator};
+use orchestrator::config::Config;
+use orchestrator::engine::{self, OffboardOptions, VerifyOptions};
+
+const GOV: &str = "us-gov-west-1";
+/// A Radiant principal in the same partition (a trust policy cannot name another partition's).
+const GOV_PRINCIPAL: &str =
+    "arn:aws-us-gov:sts::649384204969:assumed-role/tenant-aws-access-role/radiant-security";
+
+#[expect(
+    clippy::expect_used,
+    reason = "test fixture: a broken fixture must fail the test loudly"
+)]
+fn gov_config() -> Config {
+    let text = format!(
+        r#"
+[organization]
+home_region = "{GOV}"
+regions = ["{GOV}"]
+
+[radiant]
+external_id = "{EXTERNAL_ID}"
+principal_arn = "{GOV_PRINCIPAL}"
+
+[cloudtrail]
+bucket = "{CT_BUCKET}"
+sns_topic = "radiant-cloudtrail"
+kms_alias = "alias/cloudtrail-log-encryption"
+
+[guardduty]
+bucket = "{GD_BUCKET}"
+kms_alias = "alias/guardduty-findings"
+sns_topic = "radiant-guardduty"
+"#
+    );
+    Config::from_toml_str_with_env(&text, None).expect("test configuration is valid")
+}
+
+/// Every string in `v` that starts with `arn:`.
+fn arns(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::String(s) => {
+            // Plan output may carry an ARN inside a resource label (`ARN#policy`).
+            for word in s.split([' ', '"', '\'', ',', '(', ')']) {
+                if word.starts_with("arn:") {
+                    out.push(word.to_owned());
+                }
+            }
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|x| arns(x, out)),
+        serde_json::Value::Object(o) => o.values().for_each(|x| arns(x, out)),
+        _ => {}
+    }
+}
+
+fn assert_gov_only(what: &str, v: &serde_json::Value) {
+    let mut found = Vec::new();
+    arns(v, &mut found);
+    assert!(!found.is_empty(), "{what}: no ARN at all");
+    let foreign: Vec<_> = found
+        .iter()
+        .filter(|a| !a.starts_with("arn:aws-us-gov:"))
+        .collect();
+    assert!(
+        foreign.is_empty(),
+        "{what}: ARNs of another partition: {foreign:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn govcloud_plan_apply_verify_and_offboard_use_the_aws_us_gov_partition() {
+    let emu = emulator();
+    emu.seed(&SeedSpec {
+        accounts: 3,
+        regions: vec![GOV.to_owned()],
+        ..SeedSpec::default()
+    });
+    let aws = factory(&emu).await;
+    aws.caller(MANAGEMENT_ACCOUNT_ID)
+        .organizations(GOV)
+        .enable_aws_service_access()
+        .service_principal("cloudtrail.amazonaws.com")
+        .send()
+        .await
+        .expect("enable trusted access");
+    let cfg = gov_config();
+    let ctx = context(aws.clone(), 4);
+
+    let planned = engine::plan(&cfg, &ctx).await.expect("plan");
+    assert!(!planned.has_failures(), "{:#?}", planned.accounts);
+    assert_gov_only(
+        "plan",
+        &serde_json::to_value(&planned.changes).expect("json"),
+    );
+
+    let applied = engine::apply(&cfg, &ctx).await.expect("apply");
+    assert!(
+        !applied.has_failures(),
+        "{:#?} {:#?}",
+        applied.hub,
+        applied.accounts
+    );
+    let outcome = serde_json::to_value(&applied).expect("json");
+    assert_gov_only("apply", &outcome);
+    assert!(applied.handoff.role_arn.starts_with("arn:aws-us-gov:iam::"));
+    assert!(
+        applied
+            .accounts
+            .iter()
+            .flat_map(|a| a.regions.iter())
+            .all(|r| r.destination_id.is_some()),
+        "every detector exports: {:#?}",
+        applied.accounts
+    );
+
+    let verified = engine::verify(
+        &cfg,
+        &ctx,
+        &VerifyOptions {
+            sample_findings: false,
+            wait: std::time::Duration::ZERO,
+        },
+    )
+    .await
+    .expect("verify");
+    let failed: Vec<_> = verified.checks.iter().filter(|c| !c.ok).collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+    assert!(
+        verified
+            .checks
+            .iter()
+            .any(|c| c.name == "destination-publishing"),
+        "verify found the destinations"
+    );
+
+    let opts = OffboardOptions { keep_data: false };
+    let off_plan = engine::plan_offboard(&cfg, &ctx, &opts)
+        .await
+        .expect("plan --offboard");
+    assert!(off_plan.has_changes());
+    assert_gov_only(
+        "plan --offboard",
+        &serde_json::to_value(&off_plan.changes).expect("json"),
+    );
+    let off = engine::offboard(&cfg, &ctx, &opts).await.expect("offboard");
+    assert!(!off.has_failures(), "{:#?}", off.accounts);
+    assert!(
+        off.changes
+            .iter()
+            .any(|c| c.resource.contains(":publishingDestination")
+                || c.resource.contains(":detector/")),
+        "offboard removed our GuardDuty resources: {:#?}",
+        off.changes
+    );
+    let again = engine::plan_offboard(&cfg, &ctx, &opts)
+        .await
+        .expect("plan --offboard");
+    assert!(!again.has_changes(), "{:#?}", again.changes);
+}
