@@ -13,33 +13,12 @@ const GOV: &str = "us-gov-west-1";
 const GOV_PRINCIPAL: &str =
     "arn:aws-us-gov:sts::649384204969:assumed-role/tenant-aws-access-role/radiant-security";
 
-#[expect(
-    clippy::expect_used,
-    reason = "test fixture: a broken fixture must fail the test loudly"
-)]
+/// The engine tests' configuration, moved to GovCloud.
 fn gov_config() -> Config {
-    let text = format!(
-        r#"
-[organization]
-home_region = "{GOV}"
-regions = ["{GOV}"]
-
-[radiant]
-external_id = "{EXTERNAL_ID}"
-principal_arn = "{GOV_PRINCIPAL}"
-
-[cloudtrail]
-bucket = "{CT_BUCKET}"
-sns_topic = "radiant-cloudtrail"
-kms_alias = "alias/cloudtrail-log-encryption"
-
-[guardduty]
-bucket = "{GD_BUCKET}"
-kms_alias = "alias/guardduty-findings"
-sns_topic = "radiant-guardduty"
-"#
-    );
-    Config::from_toml_str_with_env(&text, None).expect("test configuration is valid")
+    let mut cfg = config(&[GOV], "");
+    cfg.organization.home_region = GOV.to_owned();
+    cfg.radiant.principal_arn = GOV_PRINCIPAL.to_owned();
+    cfg
 }
 
 /// Every string in `v` that starts with `arn:`.
