@@ -45,7 +45,6 @@ use aws_smithy_runtime_api::client::http::{
 };
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 
-use crate::engine::EngineError;
 use crate::progress::Progress;
 
 mod pace;
@@ -62,6 +61,16 @@ pub struct AwsOptions {
     /// Region of the caller's clients; `None` uses the default chain (the engine passes the
     /// configured Regions explicitly to regional clients).
     pub region: Option<String>,
+}
+
+/// Why the SDK configuration could not be loaded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoadError {
+    /// The default chain (or the profile) gave no credentials.
+    #[error(
+        "no AWS credentials found: set a profile with `--profile` or the AWS_* environment variables"
+    )]
+    NoCredentials,
 }
 
 /// Session name of every `sts:AssumeRole` the product makes (visible in CloudTrail).
@@ -274,14 +283,14 @@ pub struct SdkFactory {
 
 impl SdkFactory {
     /// Loads the caller's configuration (profile, Region, endpoint override) once.
-    pub async fn load(opts: &AwsOptions) -> Result<SdkFactory, EngineError> {
+    pub async fn load(opts: &AwsOptions) -> Result<SdkFactory, LoadError> {
         Self::load_inner(opts, None).await
     }
 
     async fn load_inner(
         opts: &AwsOptions,
         credentials: Option<SharedCredentialsProvider>,
-    ) -> Result<SdkFactory, EngineError> {
+    ) -> Result<SdkFactory, LoadError> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
             .timeout_config(
@@ -305,11 +314,7 @@ impl SdkFactory {
         }
         let base = loader.load().await;
         if base.credentials_provider().is_none() {
-            return Err(EngineError::Preflight {
-                message: "no AWS credentials found: set a profile with `--profile` or the \
-                          AWS_* environment variables"
-                    .to_owned(),
-            });
+            return Err(LoadError::NoCredentials);
         }
         let path_style = opts.endpoint_url.is_some() || base.endpoint_url().is_some();
         Ok(SdkFactory {
@@ -328,7 +333,7 @@ impl SdkFactory {
         opts: &AwsOptions,
         access_key_id: &str,
         secret_access_key: &str,
-    ) -> Result<SdkFactory, EngineError> {
+    ) -> Result<SdkFactory, LoadError> {
         let creds = Credentials::new(
             access_key_id,
             secret_access_key,

@@ -8,7 +8,8 @@
 //!   `#[cfg(test)]` modules: only `orchestrator/src/aws.rs` uses `aws_config` (one SDK factory);
 //!   no clap, indicatif, miette or printing in library modules (only the binary knows the
 //!   terminal); no `arn:aws:` literal in orchestrator or account-worker (every ARN carries the
-//!   home Region's partition); every source file starts with a `//!` module doc.
+//!   home Region's partition); `render` does not import `cli`, `aws` does not import `engine`;
+//!   every source file starts with a `//!` module doc.
 
 use std::path::Path;
 
@@ -180,6 +181,16 @@ fn file_problems(rel: &str, text: &str) -> Vec<String> {
                 }
             }
         }
+        if rel.starts_with("orchestrator/src/render/") && line.contains("crate::cli") {
+            problems.push(format!(
+                "`{rel}:{n}` imports `cli`: `render` renders the library's data and knows no command"
+            ));
+        }
+        if sdk_factory && line.contains("crate::engine") {
+            problems.push(format!(
+                "`{rel}:{n}` imports `engine`: the client layer knows nothing of the engine above it"
+            ));
+        }
         if product && line.contains("arn:aws:") {
             problems.push(format!(
                 "`{rel}:{n}` has an `arn:aws:` literal: build ARNs with the partition of the home Region (policy-model)"
@@ -219,6 +230,14 @@ mod tests {
             )
             .is_empty()
         );
+        // Layering: render knows no command, the client layer no engine.
+        let render = file_problems(
+            "orchestrator/src/render/x.rs",
+            "//! r\nuse crate::cli::X;\n",
+        );
+        assert_eq!(render.len(), 1, "{render:?}");
+        let aws = file_problems("orchestrator/src/aws.rs", "//! a\nuse crate::engine::E;\n");
+        assert_eq!(aws.len(), 1, "{aws:?}");
     }
 
     #[test]

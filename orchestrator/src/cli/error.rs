@@ -62,7 +62,11 @@ impl CliError {
         match self {
             Self::Config { .. } | Self::Usage { .. } => EXIT_USAGE,
             Self::Engine(EngineError::Preflight { .. }) => EXIT_PREFLIGHT,
-            Self::Engine(e) => u8::try_from(e.exit_code()).unwrap_or(EXIT_FAILURES),
+            Self::Engine(
+                EngineError::Hub { .. }
+                | EngineError::Discovery { .. }
+                | EngineError::PolicySize { .. },
+            ) => EXIT_FAILURES,
             Self::Write { .. } | Self::Cancelled { .. } | Self::Runtime(_) => EXIT_FAILURES,
         }
     }

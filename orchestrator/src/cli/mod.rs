@@ -3,6 +3,7 @@
 
 pub mod args;
 pub mod error;
+mod render_error;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -36,7 +37,7 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            render::error::report(&err, format);
+            render_error::report(&err, format);
             ExitCode::from(err.exit_code())
         }
     }
@@ -238,7 +239,9 @@ async fn context(
             .clone()
             .or_else(|| Some(cfg.organization.home_region.clone())),
     };
-    let aws = SdkFactory::load(&opts).await?;
+    let aws = SdkFactory::load(&opts)
+        .await
+        .map_err(engine::EngineError::from)?;
     let progress: Arc<dyn Progress> =
         if show_progress && !g.no_progress && std::io::stderr().is_terminal() {
             Arc::new(render::progress::BarProgress::new())

@@ -75,7 +75,7 @@ pub struct OffboardOptions {
 /// A failure that stops the whole run (per-account failures are data in the outcome instead).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EngineError {
-    /// A precondition is not met; nothing was written. Exit code 3.
+    /// A precondition is not met; nothing was written.
     #[error("preflight failed: {message}")]
     Preflight {
         /// What is wrong and what to do about it.
@@ -116,12 +116,11 @@ pub enum EngineError {
     },
 }
 
-impl EngineError {
-    /// The process exit code the CLI should use.
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            Self::Preflight { .. } => 3,
-            Self::Hub { .. } | Self::Discovery { .. } | Self::PolicySize { .. } => 1,
+impl From<crate::aws::LoadError> for EngineError {
+    /// Without credentials nothing can be called: a preflight failure.
+    fn from(e: crate::aws::LoadError) -> Self {
+        Self::Preflight {
+            message: e.to_string(),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Human and JSON rendering of outcomes, the hand-off and errors. Only the binary renders.
 
 pub mod diff;
-pub mod error;
+
 pub mod progress;
 
 use std::collections::BTreeMap;

@@ -1,12 +1,13 @@
-//! Renders a [`CliError`] on stderr: miette diagnostics for humans, one JSON object otherwise.
+//! Renders a [`CliError`] on stderr (it lives with the CLI, whose error it is: `render` itself
+//! only renders the library's data): miette diagnostics for humans, one JSON object otherwise.
 
 use std::io::Write;
 
 use miette::{LabeledSpan, MietteDiagnostic, NamedSource, Report};
 use serde_json::json;
 
-use crate::cli::args::ErrorFormat;
-use crate::cli::error::CliError;
+use super::args::ErrorFormat;
+use super::error::CliError;
 
 /// Writes `err` to stderr in `format`.
 pub fn report(err: &CliError, format: ErrorFormat) {
