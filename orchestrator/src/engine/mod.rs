@@ -15,6 +15,7 @@ mod fanout;
 mod hub;
 mod offboard;
 mod patch;
+mod resources;
 mod verify;
 
 use serde::Serialize;

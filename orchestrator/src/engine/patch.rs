@@ -14,9 +14,10 @@ use super::EngineError;
 use super::common::{
     HubLog, changed_status, ensure_policy, hub_sdk, hub_worker, plan_err, read_managed_policy,
 };
-use super::hub::{
-    HubFacts, read_bucket_policy, read_key_policy, write_bucket_policy, write_key_policy,
-};
+use super::hub::HubFacts;
+use super::resources::Place;
+use super::resources::bucket::{Bucket, BucketPolicy};
+use super::resources::key::KeyPolicy;
 use crate::aws::AccountClients;
 use crate::config::Config;
 use crate::outcome::{Change, ChangeAction, ResourceStatus};
@@ -83,6 +84,17 @@ pub(crate) struct Patcher<'a> {
 }
 
 impl Patcher<'_> {
+    /// Where the shared documents live: the hub account, the home Region.
+    fn place(&self) -> Place<'_> {
+        Place {
+            clients: self.hub,
+            account: &self.facts.account,
+            region: &self.facts.region,
+            mode: self.mode,
+            consistency: self.consistency,
+        }
+    }
+
     /// False when the hub step only planned the findings bucket (plan mode, bucket missing).
     pub(crate) fn findings_bucket_exists(&self, log: &HubLog) -> bool {
         let gd = &self.cfg.guardduty;
@@ -104,7 +116,6 @@ impl Patcher<'_> {
         keep_accounts: &[String],
     ) -> Result<(), EngineError> {
         let gd = &self.cfg.guardduty;
-        let region = self.facts.region.as_str();
         let sources = |doc: &PolicyDocument, statement_sid: &str| GuardDutySources {
             detectors: merge_arns(
                 detectors,
@@ -113,13 +124,19 @@ impl Patcher<'_> {
             org_id: Some(self.facts.org_id.clone()),
             allow_source_org_id: gd.allow_source_org_id,
         };
-        let s3 = self.hub.s3(region);
+        let place = self.place();
+        let findings_policy = BucketPolicy {
+            bucket: Bucket {
+                place,
+                name: &gd.bucket,
+            },
+        };
         let bucket = FindingsBucket {
             partition: self.facts.partition,
             bucket: gd.bucket.clone(),
             prefix: gd.prefix.clone(),
         };
-        let resource = format!("arn:{}:s3:::{}#policy", self.facts.partition, gd.bucket);
+        let resource = findings_policy.resource();
         let mut bucket_log = HubLog::default();
         let bucket_policy = Box::pin(ensure_policy(
             &mut bucket_log,
@@ -130,23 +147,21 @@ impl Patcher<'_> {
                 if !bucket_exists {
                     return Ok(None);
                 }
-                read_bucket_policy(&s3, &gd.bucket, &resource).await
+                findings_policy.read().await
             },
             |doc| {
                 plan_guardduty_bucket(doc, &bucket, &sources(doc, sid::GUARDDUTY_PUT_OBJECT))
                     .map_err(plan_err(&resource))
             },
-            async |text| {
-                write_bucket_policy(&s3, self.consistency, &gd.bucket, &resource, text).await
-            },
+            async |text| findings_policy.write(text).await,
         ));
         let Some(key) = &self.facts.guardduty_key else {
             bucket_policy.await?;
             log.extend(bucket_log);
             return Ok(());
         };
-        let kms = self.hub.kms(region);
-        let key_resource = format!("{key}#policy");
+        let key_policy_of = KeyPolicy { place, key };
+        let key_resource = key_policy_of.resource();
         let key_exists = !key
             .resource()
             .ends_with(super::common::KNOWN_AFTER_APPLY_KEY);
@@ -162,13 +177,13 @@ impl Patcher<'_> {
                 if !key_exists {
                     return Ok(Some(fresh.clone()));
                 }
-                read_key_policy(&kms, key, &key_resource).await
+                key_policy_of.read().await
             },
             |doc| {
                 plan_guardduty_key(doc, key, &sources(doc, sid::GUARDDUTY_GENERATE_DATA_KEY))
                     .map_err(plan_err(&key_resource))
             },
-            async |text| write_key_policy(&kms, self.consistency, key, &key_resource, text).await,
+            async |text| key_policy_of.write(text).await,
         ));
         let (bucket_policy, key_policy) = futures::join!(bucket_policy, key_policy);
         bucket_policy?;

@@ -12,9 +12,14 @@ use policy_model::{Arn, PolicyDocument};
 
 use super::common::{parse_policy, read_managed_policy};
 use super::discovery;
+use super::resources::Place;
+use super::resources::bucket::{Bucket, BucketPolicy};
+use super::resources::key::{Key, KeyPolicy};
+use super::resources::role::HubRole;
 use super::{DiscoveredAccount, EngineError, RunContext, Topology, VerifyOptions, is_exporter};
 use crate::config::Config;
 use crate::outcome::{Check, VerifyOutcome};
+use account_worker::Mode;
 
 fn check(
     scope: &str,
@@ -180,33 +185,21 @@ async fn account_checks(
 /// The shared documents that name accounts: the findings bucket policy, the findings key
 /// policy and the hub role's managed policies. A document that cannot be read is skipped (the
 /// checks above report what is missing).
-async fn shared_documents(
-    cfg: &Config,
-    hub: &crate::aws::AccountClients,
-    home: &str,
-) -> Vec<PolicyDocument> {
+async fn shared_documents(cfg: &Config, place: Place<'_>) -> Vec<PolicyDocument> {
+    let hub = place.clients;
+    let home = place.region.as_str();
     let mut docs = Vec::new();
+    // Unreadable documents are skipped: the checks report what is missing.
     if cfg.guardduty.enabled {
-        let bucket = hub
-            .s3(home)
-            .get_bucket_policy()
-            .bucket(&cfg.guardduty.bucket)
-            .send()
-            .await
-            .ok()
-            .and_then(|out| out.policy().and_then(|t| PolicyDocument::parse(t).ok()));
-        docs.extend(bucket);
-        if let Some(alias) = &cfg.guardduty.kms_alias {
-            let key = hub
-                .kms(home)
-                .get_key_policy()
-                .key_id(alias)
-                .policy_name("default")
-                .send()
-                .await
-                .ok()
-                .and_then(|out| out.policy().and_then(|t| PolicyDocument::parse(t).ok()));
-            docs.extend(key);
+        let bucket = Bucket {
+            place,
+            name: &cfg.guardduty.bucket,
+        };
+        docs.extend(BucketPolicy { bucket }.read().await.ok().flatten());
+        if let Some(alias) = &cfg.guardduty.kms_alias
+            && let Ok(Some((key, _))) = (Key { place, alias }).read().await
+        {
+            docs.extend(KeyPolicy { place, key: &key }.read().await.ok().flatten());
         }
     }
     let iam = hub.iam(home);
@@ -282,16 +275,24 @@ pub(crate) async fn run(
         };
         checks.push(check("hub", Some(&home), "trail-logging", ok, detail));
     }
-    let role = hub
-        .iam(&home)
-        .get_role()
-        .role_name(&cfg.radiant.role_name)
-        .send()
-        .await;
+    let consistency = ctx.consistency(cfg);
+    let place = Place {
+        clients: &hub,
+        account: &pf.caller,
+        region: &pf.home_region,
+        mode: Mode::Plan,
+        consistency: &consistency,
+    };
+    let role = HubRole {
+        place,
+        name: &cfg.radiant.role_name,
+    }
+    .read(&cfg.radiant.role_name)
+    .await;
     let trusted = role
         .as_ref()
         .ok()
-        .and_then(|r| r.role.as_ref())
+        .and_then(Option::as_ref)
         .and_then(|r| r.assume_role_policy_document())
         .and_then(|t| parse_policy("", "iam:GetRole", t).ok());
     let ok = trusted
@@ -323,7 +324,7 @@ pub(crate) async fn run(
         .map(|a| a.id.as_str())
         .collect();
     let mut orphans = Vec::new();
-    for doc in shared_documents(cfg, &hub, &home).await {
+    for doc in shared_documents(cfg, place).await {
         for v in named_accounts(&doc) {
             let orphan = v.parse::<Arn>().is_ok_and(|a| {
                 let account = a.account();

@@ -1,0 +1,84 @@
+//! One module per kind of AWS resource the hub holds: bucket (with its policy and the prefix
+//! marker), KMS key (with alias and key policy), SNS topic (with its policy), bucket notification,
+//! organization trail, and the hub role. (The member role, the detectors and the publishing
+//! destinations live in `account-worker`, which works inside member accounts, with the same
+//! operations.)
+//!
+//! Every resource value knows its [`Place`] (the clients of its account, its Region, the run's
+//! mode) and offers the same operations: `read` (current state, or absent), `ensure` (plan or
+//! apply: compare with what the configuration wants and write only what differs, through the
+//! shared read-merge-write-read-back loop for policies) and `remove` (what offboard does to it:
+//! only what the product created or added). Phases (`hub.rs`, `patch.rs`, `verify.rs`,
+//! `offboard.rs`) decide the order; they never talk to AWS about these resources themselves.
+
+pub(crate) mod bucket;
+pub(crate) mod key;
+pub(crate) mod notification;
+pub(crate) mod role;
+pub(crate) mod topic;
+pub(crate) mod trail;
+
+use account_worker::{Consistency, MANAGED_TAG_KEY, MANAGED_TAG_VALUE, Mode};
+use policy_model::{AccountId, Partition, Region};
+
+use crate::aws::AccountClients;
+use crate::outcome::ResourceStatus;
+
+/// Where a resource lives (the clients of its account, its Region) and how the run treats it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Place<'a> {
+    /// Clients with the credentials of the resource's account.
+    pub(crate) clients: &'a AccountClients,
+    /// The resource's account.
+    pub(crate) account: &'a AccountId,
+    /// The resource's Region (IAM: the Region whose endpoint signs).
+    pub(crate) region: &'a Region,
+    /// Plan (read only) or apply.
+    pub(crate) mode: Mode,
+    /// How long writes wait for principals and policies to become visible.
+    pub(crate) consistency: &'a Consistency,
+}
+
+impl Place<'_> {
+    /// The partition of the resource's Region.
+    pub(crate) fn partition(&self) -> Partition {
+        self.region.partition()
+    }
+
+    /// True when the run may write.
+    pub(crate) fn apply(&self) -> bool {
+        self.mode == Mode::Apply
+    }
+
+    /// `done` in apply mode, `Planned` in a plan.
+    pub(crate) fn status(&self, done: ResourceStatus) -> ResourceStatus {
+        if self.apply() {
+            done
+        } else {
+            ResourceStatus::Planned
+        }
+    }
+}
+
+/// True when `tags` carry the product's tag (offboard deletes only such resources).
+pub(crate) fn tagged(tags: impl IntoIterator<Item = (String, String)>) -> bool {
+    tags.into_iter()
+        .any(|(k, v)| k == MANAGED_TAG_KEY && v == MANAGED_TAG_VALUE)
+}
+
+/// A builder error of the SDK (a required field missing), as a worker error.
+pub(crate) fn build_err(op: &str, e: impl std::fmt::Display) -> account_worker::WorkerError {
+    account_worker::WorkerError::new(
+        account_worker::ErrorKind::Other,
+        op,
+        "BuildError",
+        e.to_string(),
+    )
+}
+
+/// A configuration value that cannot form a valid name or ARN.
+pub(crate) fn invalid(what: &str, e: impl std::fmt::Display) -> super::EngineError {
+    super::EngineError::Preflight {
+        message: format!("{what} is not valid: {e}; fix it in onboard.toml"),
+    }
+}

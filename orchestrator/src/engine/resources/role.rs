@@ -1,0 +1,239 @@
+//! The hub role `radiant-aws-access-role`: created (tagged) with Radiant's trust, or its trust
+//! merged; offboard deletes the product's managed policies and, when tagged, the role (an adopted
+//! role keeps existing without the product's trust statement). Its managed permission policies
+//! are written by the patch step (`patch.rs`, single writer); the member roles live in
+//! `account-worker`.
+
+use policy_model::{Arn, PolicyDocument};
+
+use super::{Place, build_err, tagged};
+use crate::engine::EngineError;
+use crate::engine::common::{HubLog, changed_status, hub_sdk, hub_worker, parse_policy};
+use crate::engine::patch::is_hub_policy_name;
+use crate::outcome::{Change, ChangeAction, ResourceStatus};
+use account_worker::{MANAGED_TAG_KEY, MANAGED_TAG_VALUE};
+
+/// The hub role.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HubRole<'a> {
+    pub(crate) place: Place<'a>,
+    pub(crate) name: &'a str,
+}
+
+impl HubRole<'_> {
+    /// The role as IAM has it, when it exists.
+    pub(crate) async fn read(
+        &self,
+        resource: &str,
+    ) -> Result<Option<aws_sdk_iam::types::Role>, EngineError> {
+        let iam = self.place.clients.iam(self.place.region.as_str());
+        match iam.get_role().role_name(self.name).send().await {
+            Ok(out) => Ok(out.role),
+            Err(e) => {
+                let err = account_worker::WorkerError::from_sdk("iam:GetRole", &e);
+                if err.is_not_found() {
+                    Ok(None)
+                } else {
+                    Err(hub_worker(resource)(err))
+                }
+            }
+        }
+    }
+
+    /// Creates the role with `trust`, or merges `trust`'s statements into its trust policy.
+    pub(crate) async fn ensure(
+        &self,
+        log: &mut HubLog,
+        arn: &Arn,
+        trust: &PolicyDocument,
+    ) -> Result<(), EngineError> {
+        let place = self.place;
+        let iam = place.clients.iam(place.region.as_str());
+        let resource = arn.to_string();
+        match self.read(&resource).await? {
+            None => {
+                log.changes.push(Change::policy(
+                    format!("{resource}#trust"),
+                    None,
+                    trust,
+                    "the hub role does not exist",
+                ));
+                if place.apply() {
+                    let tag = aws_sdk_iam::types::Tag::builder()
+                        .key(MANAGED_TAG_KEY)
+                        .value(MANAGED_TAG_VALUE)
+                        .build()
+                        .map_err(|e| hub_worker(&resource)(build_err("iam:CreateRole", e)))?;
+                    iam.create_role()
+                        .role_name(self.name)
+                        .assume_role_policy_document(trust.to_json_minified())
+                        .description("Radiant Security access (managed by radiant-onboard)")
+                        .tags(tag)
+                        .send()
+                        .await
+                        .map_err(hub_sdk("iam:CreateRole", &resource))?;
+                }
+                log.record(
+                    &resource,
+                    "iam-role",
+                    changed_status(place.mode, true),
+                    None,
+                );
+            }
+            Some(role) => {
+                let current = match role.assume_role_policy_document() {
+                    Some(t) => parse_policy(&resource, "iam:GetRole", t)?,
+                    None => PolicyDocument::new(),
+                };
+                let merged = account_worker::merge_owned(&current, trust);
+                if merged.semantically_equal(&current) {
+                    log.record(&resource, "iam-role", ResourceStatus::Unchanged, None);
+                } else {
+                    log.changes.push(Change::policy(
+                        format!("{resource}#trust"),
+                        Some(&current),
+                        &merged,
+                        "the hub role's trust policy lacks Radiant's principal with the external ID",
+                    ));
+                    if place.apply() {
+                        iam.update_assume_role_policy()
+                            .role_name(self.name)
+                            .policy_document(merged.to_json_minified())
+                            .send()
+                            .await
+                            .map_err(hub_sdk("iam:UpdateAssumeRolePolicy", &resource))?;
+                    }
+                    log.record(
+                        &resource,
+                        "iam-role",
+                        changed_status(place.mode, false),
+                        None,
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Offboard: the product's managed policies (detached, versions and policy deleted), then
+    /// the role when tagged, or only the product's trust statements of an adopted role.
+    pub(crate) async fn remove(&self, log: &mut HubLog) -> Result<(), EngineError> {
+        let place = self.place;
+        let iam = place.clients.iam(place.region.as_str());
+        let name = self.name;
+        let Ok(Some(role)) = self.read(name).await else {
+            return Ok(());
+        };
+        let attached = iam
+            .list_attached_role_policies()
+            .role_name(name)
+            .send()
+            .await
+            .map_err(hub_sdk("iam:ListAttachedRolePolicies", &role.arn))?;
+        for p in attached.attached_policies() {
+            let (Some(pname), Some(parn)) = (p.policy_name(), p.policy_arn()) else {
+                continue;
+            };
+            if !is_hub_policy_name(name, pname) {
+                continue;
+            }
+            log.changes.push(Change::new(
+                parn,
+                ChangeAction::Delete,
+                None,
+                None,
+                "the hub role's permissions",
+            ));
+            log.record(
+                parn,
+                "iam-managed-policy",
+                place.status(ResourceStatus::Deleted),
+                None,
+            );
+            if !place.apply() {
+                continue;
+            }
+            iam.detach_role_policy()
+                .role_name(name)
+                .policy_arn(parn)
+                .send()
+                .await
+                .map_err(hub_sdk("iam:DetachRolePolicy", parn))?;
+            let versions = iam
+                .list_policy_versions()
+                .policy_arn(parn)
+                .send()
+                .await
+                .map_err(hub_sdk("iam:ListPolicyVersions", parn))?;
+            for v in versions
+                .versions()
+                .iter()
+                .filter(|v| !v.is_default_version())
+            {
+                iam.delete_policy_version()
+                    .policy_arn(parn)
+                    .version_id(v.version_id().unwrap_or_default())
+                    .send()
+                    .await
+                    .map_err(hub_sdk("iam:DeletePolicyVersion", parn))?;
+            }
+            iam.delete_policy()
+                .policy_arn(parn)
+                .send()
+                .await
+                .map_err(hub_sdk("iam:DeletePolicy", parn))?;
+        }
+        if tagged(
+            role.tags()
+                .iter()
+                .map(|t| (t.key().to_owned(), t.value().to_owned())),
+        ) {
+            if place.apply() {
+                iam.delete_role()
+                    .role_name(name)
+                    .send()
+                    .await
+                    .map_err(hub_sdk("iam:DeleteRole", &role.arn))?;
+            }
+            log.changes.push(Change::new(
+                &role.arn,
+                ChangeAction::Delete,
+                None,
+                None,
+                "the product created this role",
+            ));
+            log.record(
+                &role.arn,
+                "iam-role",
+                place.status(ResourceStatus::Deleted),
+                None,
+            );
+        } else if let Some(text) = role.assume_role_policy_document() {
+            let before: PolicyDocument = parse_policy(&role.arn, "iam:GetRole", text)?;
+            let mut doc = before.clone();
+            if !doc.remove_owned_statements().is_empty() && !doc.statements().is_empty() {
+                if place.apply() {
+                    iam.update_assume_role_policy()
+                        .role_name(name)
+                        .policy_document(doc.to_json_minified())
+                        .send()
+                        .await
+                        .map_err(hub_sdk("iam:UpdateAssumeRolePolicy", &role.arn))?;
+                }
+                log.changes.push(Change::policy(
+                    format!("{}#trust", role.arn),
+                    Some(&before),
+                    &doc,
+                    "the product's trust statements of an adopted role",
+                ));
+                log.record(
+                    &role.arn,
+                    "iam-role",
+                    place.status(ResourceStatus::Updated),
+                    None,
+                );
+            }
+        }
+        Ok(())
+    }
+}
