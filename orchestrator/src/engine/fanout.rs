@@ -7,31 +7,19 @@
 use account_worker::{
     DestinationSpec, DetectorSpec, ExistingDestination, Journal, MemberRoleSpec, Mode, WorkerError,
 };
-use futures::StreamExt;
 use futures::future::join_all;
 
 use super::DiscoveredAccount;
-use crate::aws::{AccountClients, AssumedRole, SESSION_NAME, SdkFactory, credentials_from_sts};
+use super::run::Run;
+use crate::aws::AccountClients;
 use crate::outcome::{AccountResult, AccountRole, AccountStatus, ErrorRecord, RegionResult};
-use crate::progress::Progress;
 
 /// Everything the fan-outs share.
 pub(crate) struct FanoutEnv<'a> {
-    pub(crate) factory: &'a SdkFactory,
-    pub(crate) hub: &'a AccountClients,
-    /// The hub's STS client in the home Region, built once: every member's credential provider
-    /// keeps a clone (cheap) instead of a client of its own (which, at 1,000 accounts, was the
-    /// largest part of the peak memory).
-    pub(crate) hub_sts: crate::aws::sdk::sts::Client,
-    pub(crate) home_region: &'a str,
-    pub(crate) regions: &'a [String],
-    pub(crate) access_role_name: &'a str,
-    pub(crate) consistency: &'a account_worker::Consistency,
+    pub(crate) run: &'a Run<'a>,
     pub(crate) member_role: Option<&'a MemberRoleSpec>,
     pub(crate) detector: Option<&'a DetectorSpec>,
     pub(crate) mode: Mode,
-    pub(crate) progress: &'a dyn Progress,
-    pub(crate) concurrency: usize,
 }
 
 /// One Region of one account between the fan-outs.
@@ -118,78 +106,19 @@ impl AccountWork {
     }
 }
 
-/// Assumes `access_role_name` in a member account through the hub's STS client (once per run;
-/// the provider refreshes the credentials before they expire). Used by every command that works
-/// inside member accounts (apply, plan, verify, offboard).
-pub(crate) async fn assume_access_role(
-    factory: &SdkFactory,
-    hub_sts: crate::aws::sdk::sts::Client,
-    partition: policy_model::Partition,
-    access_role_name: &str,
-    account: &str,
-    consistency: &account_worker::Consistency,
-) -> Result<AccountClients, WorkerError> {
-    let role_arn = format!("arn:{partition}:iam::{account}:role/{access_role_name}");
-    let sts = hub_sts;
-    // Every member account goes through the hub's STS: when it throttles beyond the SDK's own
-    // attempts, this account waits (bounded, jittered) and asks again rather than failing.
-    let out = account_worker::with_propagation_retries(
-        consistency,
-        "the hub's STS to stop throttling",
-        std::time::Instant::now(),
-        || async {
-            sts.assume_role()
-                .role_arn(&role_arn)
-                .role_session_name(SESSION_NAME)
-                .send()
-                .await
-                .map_err(|e| WorkerError::from_sdk("sts:AssumeRole", &e))
-        },
-        |e| e.kind == account_worker::ErrorKind::Throttled,
-    )
-    .await?;
-    let creds = out.credentials.ok_or_else(|| {
-        WorkerError::new(
-            account_worker::ErrorKind::Other,
-            "sts:AssumeRole",
-            "NoCredentials",
-            "STS returned no credentials",
-        )
-    })?;
-    let provider = AssumedRole::new(
-        sts,
-        role_arn,
-        SESSION_NAME.to_owned(),
-        credentials_from_sts(&creds),
-    );
-    Ok(factory.for_account(account, provider))
-}
-
 /// Fan-out 1 for one account.
 async fn first_pass(env: &FanoutEnv<'_>, account: DiscoveredAccount) -> AccountWork {
     let mut work = AccountWork::new(account);
     let id = work.account.id.clone();
-    let clients = if work.account.is_hub {
-        env.hub.clone()
-    } else {
-        let assumed = assume_access_role(
-            env.factory,
-            env.hub_sts.clone(),
-            policy_model::Partition::of_region(env.home_region),
-            env.access_role_name,
-            &id,
-            env.consistency,
-        );
-        match assumed.await {
-            Ok(c) => c,
-            Err(e) => {
-                work.error = Some(e);
-                return work;
-            }
+    let clients = match env.run.clients_of(&work.account).await {
+        Ok(c) => c,
+        Err(e) => {
+            work.error = Some(e);
+            return work;
         }
     };
     if let (false, Some(spec)) = (work.account.is_hub, env.member_role) {
-        let iam = clients.iam(env.home_region);
+        let iam = clients.iam(env.run.home());
         match account_worker::ensure_member_role(&iam, &id, spec, env.mode).await {
             Ok(report) => {
                 work.member_role_arn = Some(report.arn);
@@ -203,7 +132,7 @@ async fn first_pass(env: &FanoutEnv<'_>, account: DiscoveredAccount) -> AccountW
         }
     }
     if let Some(spec) = env.detector {
-        let regions = env.regions.iter().map(|region| {
+        let regions = env.run.cfg.organization.regions.iter().map(|region| {
             let gd = clients.guardduty(region);
             let id = id.clone();
             async move {
@@ -253,20 +182,9 @@ pub(crate) async fn fan_out_first(
     env: &FanoutEnv<'_>,
     accounts: Vec<DiscoveredAccount>,
 ) -> Vec<AccountWork> {
-    env.progress.phase("accounts", accounts.len() as u64);
-    let mut done: Vec<(usize, AccountWork)> =
-        futures::stream::iter(accounts.into_iter().enumerate())
-            .map(|(i, a)| async move {
-                let w = first_pass(env, a).await;
-                env.progress.advance(1);
-                (i, w)
-            })
-            .buffer_unordered(env.concurrency.max(1))
-            .collect()
-            .await;
-    env.progress.finish();
-    done.sort_by_key(|(i, _)| *i);
-    done.into_iter().map(|(_, w)| w).collect()
+    env.run
+        .for_each_account("accounts", accounts, |a| first_pass(env, a))
+        .await
 }
 
 /// Fan-out 2 for one account: a destination per Region that has a detector.
@@ -325,14 +243,7 @@ pub(crate) async fn fan_out_second(
     spec: &DestinationSpec,
 ) {
     let targets: Vec<&mut AccountWork> = works.iter_mut().filter(|w| exporter(w)).collect();
-    env.progress.phase("destinations", targets.len() as u64);
-    futures::stream::iter(targets)
-        .map(|w| async move {
-            second_pass(env, w, spec).await;
-            env.progress.advance(1);
-        })
-        .buffer_unordered(env.concurrency.max(1))
-        .collect::<Vec<()>>()
+    env.run
+        .for_each_account("destinations", targets, |w| second_pass(env, w, spec))
         .await;
-    env.progress.finish();
 }

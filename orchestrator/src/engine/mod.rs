@@ -16,6 +16,7 @@ mod hub;
 mod offboard;
 mod patch;
 mod resources;
+mod run;
 mod verify;
 
 use serde::Serialize;
@@ -180,10 +181,8 @@ pub struct Discovery {
 
 /// Lists the organization's accounts and decides which ones the run covers (`accounts` command).
 pub async fn discover(cfg: &Config, ctx: &RunContext) -> Result<Discovery, EngineError> {
-    ctx.aws.attach_progress(Arc::clone(&ctx.progress));
-    let pf = discovery::preflight(cfg, &ctx.aws.caller("hub")).await?;
-    let caller = ctx.aws.caller(pf.caller.as_str());
-    discovery::discover_accounts(cfg, &caller, &pf).await
+    let run = run::Run::start(cfg, ctx).await?;
+    discovery::discover_accounts(cfg, &run.caller, &run.pf).await
 }
 
 /// Computes every change `apply` would make, without any write call.
@@ -234,12 +233,7 @@ fn is_exporter(topology: &Topology, account: &str) -> bool {
 }
 
 async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcome, EngineError> {
-    ctx.aws.attach_progress(Arc::clone(&ctx.progress));
-    let calls_before = ctx.aws.stats().calls();
-    let (retries_before, throttles_before) =
-        (ctx.aws.stats().retries(), ctx.aws.stats().throttles());
     let progress = ctx.progress.as_ref();
-    let consistency = ctx.consistency(cfg);
     let started = std::time::Instant::now();
     let step_done = |step: &str| {
         tracing::info!(
@@ -252,12 +246,12 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
     // Preflight: nothing is written until the caller, the organization, the topology, the
     // external ID and the first page of each Organizations listing have been read.
     progress.phase("preflight", 1);
-    let pf = discovery::preflight(cfg, &ctx.aws.caller("hub")).await?;
-    let caller = ctx.aws.caller(pf.caller.as_str());
-    let topology = discovery::choose_topology(cfg, &caller, &pf).await?;
+    let run = run::Run::start(cfg, ctx).await?;
+    let (pf, caller, consistency) = (&run.pf, &run.caller, &run.consistency);
+    let topology = discovery::choose_topology(cfg, caller, pf).await?;
     let external = external_id(cfg)?;
-    let listing = discovery::AccountListing::start(&caller, &pf).await?;
-    let walk = discovery::OuWalk::start(&caller, &pf).await?;
+    let listing = discovery::AccountListing::start(caller, pf).await?;
+    let walk = discovery::OuWalk::start(caller, pf).await?;
     step_done("preflight");
     progress.advance(1);
     progress.finish();
@@ -270,8 +264,8 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
     let mut log = HubLog::default();
     let hub = hub::Hub {
         cfg,
-        consistency: &consistency,
-        clients: &caller,
+        consistency,
+        clients: caller,
         mode,
         account: pf.caller.clone(),
         management: pf.management.clone(),
@@ -295,7 +289,7 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
     // The hub's own failure is the one to report when both failed.
     let facts = facts?;
     let raw = raw.map_err(discovery::discovery_failed)?;
-    let mut disc = discovery::decide(cfg, &pf, &raw, &parent_of?, topology);
+    let mut disc = discovery::decide(cfg, pf, &raw, &parent_of?, topology);
     step_done("hub and discovery");
     progress.advance(1);
     progress.finish();
@@ -314,18 +308,10 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
         s3_protection: cfg.guardduty.s3_protection,
     };
     let env = fanout::FanoutEnv {
-        factory: &ctx.aws,
-        hub: &caller,
-        hub_sts: caller.sts(pf.home_region.as_str()),
-        home_region: pf.home_region.as_str(),
-        regions: &cfg.organization.regions,
-        access_role_name: &cfg.organization.access_role_name,
-        consistency: &consistency,
+        run: &run,
         member_role: Some(&member_spec),
         detector: cfg.guardduty.enabled.then_some(&detector_spec),
         mode,
-        progress,
-        concurrency: ctx.concurrency,
     };
     let included: Vec<DiscoveredAccount> = disc
         .accounts
@@ -369,8 +355,8 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
         .collect();
     let patcher = patch::Patcher {
         cfg,
-        consistency: &consistency,
-        hub: &caller,
+        consistency,
+        hub: caller,
         facts: &facts,
         mode,
     };
@@ -474,12 +460,7 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
             "GuardDuty delegated administrator `{admin_account_id}` exports for its members: member accounts get no destination of their own"
         ));
     }
-    let calls_after = ctx.aws.stats().calls();
-    let api_calls = calls_after
-        .iter()
-        .map(|(k, v)| (k.clone(), v - calls_before.get(k).copied().unwrap_or(0)))
-        .filter(|(_, v)| *v > 0)
-        .collect();
+    let totals = run.totals();
     Ok(RunOutcome {
         mode: match mode {
             Mode::Plan => RunMode::Plan,
@@ -503,9 +484,9 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
             role_arn: facts.hub_role_arn.to_string(),
             external_id: external.as_str().to_owned(),
         },
-        api_calls,
-        retries: ctx.aws.stats().retries() - retries_before,
-        throttles: ctx.aws.stats().throttles() - throttles_before,
+        api_calls: totals.api_calls,
+        retries: totals.retries,
+        throttles: totals.throttles,
         warnings,
     })
 }

@@ -3,10 +3,7 @@
 //! `keep_data`) the buckets, keys and topics the product created. Only what carries the
 //! product's tag or Sid is removed; customer statements and adopted resources stay.
 
-use std::sync::Arc;
-
 use account_worker::{DestinationSpec, Journal, MemberRoleSpec, Mode};
-use futures::StreamExt;
 use policy_model::PolicyDocument;
 
 use super::common::HubLog;
@@ -19,41 +16,28 @@ use super::resources::notification::Notification;
 use super::resources::role::HubRole;
 use super::resources::topic::Topic;
 use super::resources::trail::Trail;
+use super::run::Run;
 use super::{DiscoveredAccount, EngineError, OffboardOptions, RunContext, skipped_result};
-use crate::aws::AccountClients;
 use crate::config::Config;
 use crate::outcome::{Handoff, RunMode, RunOutcome};
 
 /// Offboards one account (member or hub).
 async fn offboard_account(
-    ctx: &RunContext,
-    hub: &AccountClients,
-    cfg: &Config,
+    run: &Run<'_>,
     spec: &MemberRoleSpec,
     dest: &DestinationSpec,
     account: DiscoveredAccount,
     mode: Mode,
 ) -> AccountWork {
+    let cfg = run.cfg;
     let mut work = AccountWork::new(account);
     let id = work.account.id.clone();
-    let home = cfg.organization.home_region.as_str();
-    let clients = if work.account.is_hub {
-        hub.clone()
-    } else {
-        let assumed = super::fanout::assume_access_role(
-            &ctx.aws,
-            hub.sts(home),
-            super::common::partition(cfg),
-            &cfg.organization.access_role_name,
-            &id,
-            &spec.consistency,
-        );
-        match assumed.await {
-            Ok(c) => c,
-            Err(e) => {
-                work.error = Some(e);
-                return work;
-            }
+    let home = run.home();
+    let clients = match run.clients_of(&work.account).await {
+        Ok(c) => c,
+        Err(e) => {
+            work.error = Some(e);
+            return work;
         }
     };
     let mut journal = Journal::default();
@@ -86,12 +70,9 @@ pub(crate) async fn run(
     opts: &OffboardOptions,
     mode: Mode,
 ) -> Result<RunOutcome, EngineError> {
-    ctx.aws.attach_progress(Arc::clone(&ctx.progress));
-    let calls_before = ctx.aws.stats().calls();
-    let consistency = ctx.consistency(cfg);
-    let pf = discovery::preflight(cfg, &ctx.aws.caller("hub")).await?;
-    let caller = ctx.aws.caller(pf.caller.as_str());
-    let disc = discovery::discover_accounts(cfg, &caller, &pf).await?;
+    let run = Run::start(cfg, ctx).await?;
+    let (pf, caller, consistency) = (&run.pf, &run.caller, &run.consistency);
+    let disc = discovery::discover_accounts(cfg, caller, pf).await?;
     let partition = super::common::partition(cfg);
     let hub_role_arn = format!(
         "arn:{partition}:iam::{}:role/{}",
@@ -121,32 +102,20 @@ pub(crate) async fn run(
         .filter(|a| a.included())
         .cloned()
         .collect();
-    ctx.progress.phase("accounts", included.len() as u64);
-    let mut works: Vec<(usize, AccountWork)> =
-        futures::stream::iter(included.into_iter().enumerate())
-            .map(|(i, a)| {
-                let (caller, spec, dest) = (&caller, &spec, &dest);
-                async move {
-                    let w = offboard_account(ctx, caller, cfg, spec, dest, a, mode).await;
-                    ctx.progress.advance(1);
-                    (i, w)
-                }
-            })
-            .buffer_unordered(ctx.concurrency.max(1))
-            .collect()
-            .await;
-    ctx.progress.finish();
-    works.sort_by_key(|(i, _)| *i);
-    let works: Vec<AccountWork> = works.into_iter().map(|(_, w)| w).collect();
+    let works = run
+        .for_each_account("accounts", included, |a| {
+            offboard_account(&run, &spec, &dest, a, mode)
+        })
+        .await;
 
     // Then the hub, in reverse order of onboarding.
     let mut log = HubLog::default();
     let place = Place {
-        clients: &caller,
+        clients: caller,
         account: &pf.caller,
         region: &pf.home_region,
         mode,
-        consistency: &consistency,
+        consistency,
     };
     let keep = opts.keep_data;
     let bucket = |name| Bucket { place, name };
@@ -213,12 +182,7 @@ pub(crate) async fn run(
             None => accounts.push(skipped_result(a)),
         }
     }
-    let calls_after = ctx.aws.stats().calls();
-    let api_calls = calls_after
-        .iter()
-        .map(|(k, v)| (k.clone(), v - calls_before.get(k).copied().unwrap_or(0)))
-        .filter(|(_, v)| *v > 0)
-        .collect();
+    let totals = run.totals();
     Ok(RunOutcome {
         mode: match mode {
             Mode::Apply => RunMode::Offboard,
@@ -235,9 +199,9 @@ pub(crate) async fn run(
             external_id: cfg.radiant.external_id.clone().unwrap_or_default(),
             ..Handoff::default()
         },
-        api_calls,
-        retries: 0,
-        throttles: 0,
+        api_calls: totals.api_calls,
+        retries: totals.retries,
+        throttles: totals.throttles,
         warnings: Vec::new(),
     })
 }

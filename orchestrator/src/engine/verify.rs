@@ -3,10 +3,8 @@
 //! no shared policy names an account that is no longer covered, and (optionally) sample
 //! findings reach the bucket.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
 use policy_model::builders::sid;
 use policy_model::{Arn, PolicyDocument};
 
@@ -16,6 +14,7 @@ use super::resources::Place;
 use super::resources::bucket::{Bucket, BucketPolicy};
 use super::resources::key::{Key, KeyPolicy};
 use super::resources::role::HubRole;
+use super::run::Run;
 use super::{DiscoveredAccount, EngineError, RunContext, Topology, VerifyOptions, is_exporter};
 use crate::config::Config;
 use crate::outcome::{Check, VerifyOutcome};
@@ -37,39 +36,20 @@ fn check(
     }
 }
 
-async fn account_checks(
-    ctx: &RunContext,
-    cfg: &Config,
-    hub: &crate::aws::AccountClients,
-    home: &str,
-    topology: &Topology,
-    a: DiscoveredAccount,
-) -> Vec<Check> {
+async fn account_checks(run: &Run<'_>, topology: &Topology, a: DiscoveredAccount) -> Vec<Check> {
+    let (cfg, home) = (run.cfg, run.home());
     let mut out = Vec::new();
-    let consistency = ctx.consistency(cfg);
-    let clients = if a.is_hub {
-        hub.clone()
-    } else {
-        let assumed = super::fanout::assume_access_role(
-            &ctx.aws,
-            hub.sts(home),
-            super::common::partition(cfg),
-            &cfg.organization.access_role_name,
-            &a.id,
-            &consistency,
-        );
-        match assumed.await {
-            Ok(c) => c,
-            Err(e) => {
-                out.push(check(
-                    &a.id,
-                    None,
-                    "access-role-assumable",
-                    false,
-                    e.to_string(),
-                ));
-                return out;
-            }
+    let clients = match run.clients_of(&a).await {
+        Ok(c) => c,
+        Err(e) => {
+            out.push(check(
+                &a.id,
+                None,
+                "access-role-assumable",
+                false,
+                e.to_string(),
+            ));
+            return out;
         }
     };
     if !a.is_hub {
@@ -245,11 +225,9 @@ pub(crate) async fn run(
     ctx: &RunContext,
     opts: &VerifyOptions,
 ) -> Result<VerifyOutcome, EngineError> {
-    ctx.aws.attach_progress(Arc::clone(&ctx.progress));
-    let calls_before = ctx.aws.stats().calls();
-    let pf = discovery::preflight(cfg, &ctx.aws.caller("hub")).await?;
-    let hub = ctx.aws.caller(pf.caller.as_str());
-    let disc = discovery::discover_accounts(cfg, &hub, &pf).await?;
+    let run = Run::start(cfg, ctx).await?;
+    let (pf, hub) = (&run.pf, &run.caller);
+    let disc = discovery::discover_accounts(cfg, hub, pf).await?;
     let home = pf.home_region.as_str().to_owned();
     let mut checks = Vec::new();
 
@@ -275,13 +253,12 @@ pub(crate) async fn run(
         };
         checks.push(check("hub", Some(&home), "trail-logging", ok, detail));
     }
-    let consistency = ctx.consistency(cfg);
     let place = Place {
-        clients: &hub,
+        clients: hub,
         account: &pf.caller,
         region: &pf.home_region,
         mode: Mode::Plan,
-        consistency: &consistency,
+        consistency: &run.consistency,
     };
     let role = HubRole {
         place,
@@ -344,20 +321,11 @@ pub(crate) async fn run(
         .filter(|a| a.included())
         .cloned()
         .collect();
-    ctx.progress.phase("verify", included.len() as u64);
-    let per_account: Vec<Vec<Check>> = futures::stream::iter(included)
-        .map(|a| {
-            let (hub, home, topology) = (&hub, home.as_str(), &disc.topology);
-            async move {
-                let c = account_checks(ctx, cfg, hub, home, topology, a).await;
-                ctx.progress.advance(1);
-                c
-            }
+    let per_account: Vec<Vec<Check>> = run
+        .for_each_account("verify", included, |a| {
+            account_checks(&run, &disc.topology, a)
         })
-        .buffer_unordered(ctx.concurrency.max(1))
-        .collect()
         .await;
-    ctx.progress.finish();
     checks.extend(per_account.into_iter().flatten());
 
     if opts.sample_findings && cfg.guardduty.enabled {
@@ -425,15 +393,9 @@ pub(crate) async fn run(
             detail,
         ));
     }
-    let calls_after = ctx.aws.stats().calls();
-    let api_calls = calls_after
-        .iter()
-        .map(|(k, v)| (k.clone(), v - calls_before.get(k).copied().unwrap_or(0)))
-        .filter(|(_, v)| *v > 0)
-        .collect();
     Ok(VerifyOutcome {
         checks,
         orphans,
-        api_calls,
+        api_calls: run.totals().api_calls,
     })
 }

@@ -1,0 +1,180 @@
+//! The skeleton every command shares: start (progress, call counters, preflight), the clients
+//! of each account (the caller's own for the hub, the access role assumed for a member: paced,
+//! asked again while the hub's STS throttles), a bounded, ordered `for_each_account`, and the
+//! totals at the end (API calls per service, SDK retries, throttling answers). Apply, plan,
+//! verify and offboard (and its plan) all run on it, so they are paced, retried and counted alike.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+
+use account_worker::{Consistency, WorkerError};
+use futures::StreamExt;
+
+use super::discovery::{self, Preflight};
+use super::{DiscoveredAccount, EngineError, RunContext};
+use crate::aws::{AccountClients, AssumedRole, SESSION_NAME, credentials_from_sts};
+use crate::config::Config;
+
+/// API calls, retries and throttles of one run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Totals {
+    /// Calls per service (`iam`, `s3`, ...), only services that were called.
+    pub(crate) api_calls: BTreeMap<String, u64>,
+    /// Attempts the SDK retried.
+    pub(crate) retries: u64,
+    /// Throttling answers.
+    pub(crate) throttles: u64,
+}
+
+/// One run of a command, after preflight.
+pub(crate) struct Run<'a> {
+    pub(crate) cfg: &'a Config,
+    pub(crate) ctx: &'a RunContext,
+    /// What preflight established (caller, organization, home Region).
+    pub(crate) pf: Preflight,
+    /// The caller's clients (the hub's, today).
+    pub(crate) caller: AccountClients,
+    /// How long steps wait for eventual consistency.
+    pub(crate) consistency: Consistency,
+    /// The caller's STS client in the home Region, built once: every member's credential
+    /// provider keeps a clone (cheap) instead of a client of its own (which, at 1,000 accounts,
+    /// was the largest part of the peak memory).
+    hub_sts: crate::aws::sdk::sts::Client,
+    start: Totals,
+}
+
+fn totals_now(ctx: &RunContext) -> Totals {
+    let stats = ctx.aws.stats();
+    Totals {
+        api_calls: stats.calls(),
+        retries: stats.retries(),
+        throttles: stats.throttles(),
+    }
+}
+
+impl<'a> Run<'a> {
+    /// Attaches the progress display, takes the counters' starting values and runs preflight
+    /// (nothing is written before it passed).
+    pub(crate) async fn start(cfg: &'a Config, ctx: &'a RunContext) -> Result<Self, EngineError> {
+        ctx.aws.attach_progress(Arc::clone(&ctx.progress));
+        let start = totals_now(ctx);
+        let pf = discovery::preflight(cfg, &ctx.aws.caller("hub")).await?;
+        let caller = ctx.aws.caller(pf.caller.as_str());
+        let hub_sts = caller.sts(pf.home_region.as_str());
+        Ok(Self {
+            cfg,
+            ctx,
+            pf,
+            caller,
+            consistency: ctx.consistency(cfg),
+            hub_sts,
+            start,
+        })
+    }
+
+    /// The home Region.
+    pub(crate) fn home(&self) -> &str {
+        self.pf.home_region.as_str()
+    }
+
+    /// The clients of `account`: the caller's own for the hub; for a member, the access role
+    /// assumed through the hub's STS (once per run; the provider refreshes the credentials
+    /// before they expire). When the hub's STS keeps throttling beyond the SDK's own attempts,
+    /// the account waits (capped backoff, within `run.consistency_timeout_s`) and asks again
+    /// rather than failing.
+    pub(crate) async fn clients_of(
+        &self,
+        account: &DiscoveredAccount,
+    ) -> Result<AccountClients, WorkerError> {
+        if account.is_hub {
+            return Ok(self.caller.clone());
+        }
+        let partition = self.pf.home_region.partition();
+        let role_arn = format!(
+            "arn:{partition}:iam::{}:role/{}",
+            account.id, self.cfg.organization.access_role_name
+        );
+        let sts = self.hub_sts.clone();
+        let out = account_worker::with_propagation_retries(
+            &self.consistency,
+            "the hub's STS to stop throttling",
+            std::time::Instant::now(),
+            || async {
+                sts.assume_role()
+                    .role_arn(&role_arn)
+                    .role_session_name(SESSION_NAME)
+                    .send()
+                    .await
+                    .map_err(|e| WorkerError::from_sdk("sts:AssumeRole", &e))
+            },
+            |e| e.kind == account_worker::ErrorKind::Throttled,
+        )
+        .await?;
+        let creds = out.credentials.ok_or_else(|| {
+            WorkerError::new(
+                account_worker::ErrorKind::Other,
+                "sts:AssumeRole",
+                "NoCredentials",
+                "STS returned no credentials",
+            )
+        })?;
+        let provider = AssumedRole::new(
+            sts,
+            role_arn,
+            SESSION_NAME.to_owned(),
+            credentials_from_sts(&creds),
+        );
+        Ok(self.ctx.aws.for_account(&account.id, provider))
+    }
+
+    /// Runs `work` on each item, `concurrency` at a time, as the progress phase `phase`; the
+    /// results keep the items' order. One item's failure is its own result: it never stops the
+    /// others.
+    pub(crate) async fn for_each_account<I, T, F, Fut>(
+        &self,
+        phase: &str,
+        items: Vec<I>,
+        work: F,
+    ) -> Vec<T>
+    where
+        F: Fn(I) -> Fut,
+        Fut: Future<Output = T>,
+    {
+        let progress = self.ctx.progress.as_ref();
+        progress.phase(phase, items.len() as u64);
+        let work = &work;
+        let mut done: Vec<(usize, T)> = futures::stream::iter(items.into_iter().enumerate())
+            .map(|(i, item)| async move {
+                let out = work(item).await;
+                progress.advance(1);
+                (i, out)
+            })
+            .buffer_unordered(self.ctx.concurrency.max(1))
+            .collect()
+            .await;
+        progress.finish();
+        done.sort_by_key(|(i, _)| *i);
+        done.into_iter().map(|(_, t)| t).collect()
+    }
+
+    /// The API calls, retries and throttles since [`Run::start`].
+    pub(crate) fn totals(&self) -> Totals {
+        let now = totals_now(self.ctx);
+        Totals {
+            api_calls: now
+                .api_calls
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        v - self.start.api_calls.get(k).copied().unwrap_or(0),
+                    )
+                })
+                .filter(|(_, v)| *v > 0)
+                .collect(),
+            retries: now.retries - self.start.retries,
+            throttles: now.throttles - self.start.throttles,
+        }
+    }
+}
