@@ -1,0 +1,91 @@
+//! The commented example configuration that `radiant-onboard init` writes.
+
+/// The commented example written by `radiant-onboard init`: every key with its default.
+///
+/// INVARIANT: it parses and validates once `RADIANT_EXTERNAL_ID` is set (tested below).
+pub const EXAMPLE_CONFIG: &str = r#"# radiant-onboard configuration (docs/configuration.md describes every key).
+# Unknown keys are errors. Values shown are the defaults unless marked "example".
+
+[organization]
+# Account that centralizes the logs (the hub). Default: the caller's account.
+# hub_account_id = "123456789012"
+# Region of the hub's buckets, keys, topics and trail (example).
+home_region = "us-east-1"
+# GuardDuty Regions, each enabled in every covered account (example).
+regions = ["us-east-1"]
+# Role the tool assumes in each member account.
+access_role_name = "OrganizationAccountAccessRole"
+# OU IDs ("ou-...") or the root ID ("r-..."), recursive; empty means the whole organization.
+include_ous = []
+# 12-digit account IDs left out of the onboarding.
+exclude_accounts = []
+
+[radiant]
+# The credential ID Radiant shows (RS_CREDENTIAL_ID). Prefer the RADIANT_EXTERNAL_ID
+# environment variable so the value stays out of files under version control.
+# external_id = "..."
+# Radiant's principal that assumes the hub role.
+# principal_arn = "arn:aws:sts::649384204969:assumed-role/tenant-aws-access-role/radiant-security"
+# Radiant enforces this name for the hub role.
+role_name = "radiant-aws-access-role"
+member_role_name = "radiant-aws-member-role"
+# true: scope s3:Get*/s3:List* to the two log buckets instead of every bucket (the seeds' form).
+least_privilege_s3 = false
+
+[cloudtrail]
+enabled = true
+trail_name = "management-events"
+# Required when enabled (example names).
+bucket = "acme-cloudtrail-logs"
+sns_topic = "acme-cloudtrail-delivery"
+# SSE-KMS for the log files; omit for SSE-S3.
+# kms_alias = "alias/cloudtrail-log-encryption"
+# S3 data events for all objects.
+data_events = true
+
+[guardduty]
+enabled = true
+# Required when enabled (example names).
+bucket = "acme-guardduty-findings"
+sns_topic = "acme-guardduty-findings"
+kms_alias = "alias/guardduty-findings"
+# Object key prefix without leading or trailing "/"; empty for none.
+prefix = ""
+# FIFTEEN_MINUTES | ONE_HOUR | SIX_HOURS
+publishing_frequency = "FIFTEEN_MINUTES"
+s3_protection = true
+# auto | per-account | delegated-admin
+export = "auto"
+# true: take over a publishing destination that points to another bucket.
+take_over_destinations = false
+# true: use the aws:SourceOrgID compact form for GuardDuty (unconfirmed by AWS; opt-in).
+allow_source_org_id = false
+
+[run]
+# Accounts worked on at once, 1 to 512.
+concurrency = 32
+# Seconds to wait for a write to become visible to AWS (new roles, bucket and key policies).
+consistency_timeout_s = 120
+"#;
+
+#[cfg(test)]
+mod example_tests {
+    use super::*;
+    use crate::config::*;
+
+    #[test]
+    fn example_config_is_valid_and_shows_every_default() {
+        let c = Config::from_toml_str_with_env(EXAMPLE_CONFIG, Some("rs-cred")).unwrap();
+        assert_eq!(c.organization.access_role_name, default_access_role_name());
+        assert_eq!(c.radiant.principal_arn, DEFAULT_RADIANT_PRINCIPAL);
+        assert_eq!(c.run, RunConfig::default());
+        let g = GuardDutyConfig {
+            bucket: c.guardduty.bucket.clone(),
+            sns_topic: c.guardduty.sns_topic.clone(),
+            kms_alias: c.guardduty.kms_alias.clone(),
+            ..Default::default()
+        };
+        assert_eq!(c.guardduty, g);
+        assert_eq!(c.cloudtrail.trail_name, default_trail_name());
+    }
+}

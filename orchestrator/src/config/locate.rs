@@ -1,0 +1,162 @@
+//! Where a key stands in the source text (1-based lines for every issue), and TOML syntax
+//! errors turned into issues.
+
+use super::ConfigIssue;
+
+/// Finds the line of `key` inside `[table]` in the source text.
+pub(super) struct Locator {
+    /// (table, key, 1-based line) for every `key = ...` line; table headers have an empty key.
+    entries: Vec<(String, String, usize)>,
+}
+
+impl Locator {
+    pub(super) fn new(text: &str) -> Self {
+        let mut entries = Vec::new();
+        let mut table = String::new();
+        for (i, raw) in text.lines().enumerate() {
+            let line = raw.trim();
+            if let Some(rest) = line.strip_prefix('[') {
+                let name = rest
+                    .split(']')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .trim_matches('"');
+                table = name.to_owned();
+                entries.push((table.clone(), String::new(), i + 1));
+            } else if let Some((key, _)) = line.split_once('=') {
+                let key = key.trim().trim_matches('"');
+                if !key.is_empty() && !key.starts_with('#') {
+                    // Dotted keys at top level (`organization.regions = ...`) are split.
+                    let (t, k) = match (table.is_empty(), key.rsplit_once('.')) {
+                        (true, Some((t, k))) => (t.trim().to_owned(), k.trim().to_owned()),
+                        _ => (table.clone(), key.to_owned()),
+                    };
+                    entries.push((t, k, i + 1));
+                }
+            }
+        }
+        Self { entries }
+    }
+
+    pub(super) fn line(&self, table: &str, key: &str) -> Option<usize> {
+        self.entries
+            .iter()
+            .find(|(t, k, _)| t == table && k == key)
+            .map(|(_, _, l)| *l)
+    }
+
+    pub(super) fn table_line(&self, table: &str) -> Option<usize> {
+        self.line(table, "")
+    }
+
+    /// The table whose header precedes `line` (1-based).
+    fn table_at(&self, line: usize) -> String {
+        self.entries
+            .iter()
+            .rfind(|(_, k, l)| k.is_empty() && *l <= line)
+            .map(|(t, _, _)| t.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// Turns a TOML/serde error into an issue naming the key and the line.
+pub(super) fn syntax_issue(text: &str, err: &toml::de::Error) -> ConfigIssue {
+    let message = err.message().trim().replace('\n', " ");
+    let mut line = err
+        .span()
+        .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+    let locator = Locator::new(text);
+    let lines: Vec<&str> = text.lines().collect();
+    let key_at = |l: usize| -> Option<String> {
+        let raw = lines.get(l.checked_sub(1)?)?.trim();
+        if raw.starts_with('[') || raw.starts_with('#') {
+            return None;
+        }
+        let (k, _) = raw.split_once('=')?;
+        let k = k.trim().trim_matches('"');
+        (!k.is_empty()).then(|| k.to_owned())
+    };
+    let header_at = |l: usize| -> Option<String> {
+        let raw = lines.get(l.checked_sub(1)?)?.trim();
+        let rest = raw.strip_prefix('[')?;
+        Some(rest.split(']').next().unwrap_or("").trim().to_owned())
+    };
+    let quoted = between_backticks(&message);
+    let is_unknown = message.starts_with("unknown field");
+    let is_missing = message.starts_with("missing field");
+    let is_value = message.starts_with("invalid") || message.starts_with("unknown variant");
+    let mut key_on_line = line.and_then(key_at);
+    if key_on_line.is_none() && !is_unknown && !is_missing && !is_value {
+        // A syntax error is reported at the token after the mistake (often the next table's
+        // header): name the closest key written before it.
+        if let Some(l) = line {
+            let previous = (1..l).rev().find(|&p| {
+                lines.get(p - 1).is_some_and(|r| {
+                    let r = r.trim();
+                    !r.is_empty() && !r.starts_with('#')
+                })
+            });
+            if let Some(p) = previous.filter(|&p| key_at(p).is_some()) {
+                key_on_line = key_at(p);
+                line = Some(p);
+            }
+        }
+    }
+    let table = line.map(|l| locator.table_at(l)).unwrap_or_default();
+    let join = |k: &str| {
+        if table.is_empty() {
+            k.to_owned()
+        } else {
+            format!("{table}.{k}")
+        }
+    };
+    let (key, fix) = if is_unknown {
+        let key = match (line.and_then(header_at), &quoted) {
+            // An unknown table: the span is its header.
+            (Some(h), Some(q)) if h == *q || h.ends_with(&format!(".{q}")) => h,
+            _ => join(&quoted.clone().or(key_on_line).unwrap_or_default()),
+        };
+        (
+            key,
+            "remove it or fix its spelling (see `radiant-onboard init` for every key)",
+        )
+    } else if is_missing {
+        let k = quoted.clone().unwrap_or_default();
+        (
+            join(&k),
+            "add it (see `radiant-onboard init` for an example)",
+        )
+    } else if let Some(k) = key_on_line {
+        (
+            join(&k),
+            if is_value {
+                "fix the value (see `radiant-onboard init` for the expected form)"
+            } else {
+                "fix the TOML syntax of this entry"
+            },
+        )
+    } else {
+        (
+            if table.is_empty() {
+                "(file)".to_owned()
+            } else {
+                table.clone()
+            },
+            "fix the TOML syntax",
+        )
+    };
+    let value = if is_value { quoted } else { None };
+    ConfigIssue {
+        key,
+        line,
+        value,
+        message: format!("{message}; {fix}"),
+    }
+}
+
+fn between_backticks(s: &str) -> Option<String> {
+    let start = s.find('`')? + 1;
+    let len = s[start..].find('`')?;
+    Some(s[start..start + len].to_owned())
+}

@@ -1,0 +1,486 @@
+//! The `onboard.toml` configuration: its shape, defaults and validation.
+//!
+//! The structs mirror the TOML file one to one (`deny_unknown_fields` everywhere). Every value is
+//! validated by [`Config::load`] / [`Config::from_toml_str`] before any AWS call is made, so the
+//! engine may rely on the invariants documented on each field.
+//!
+//! The schema and loading are here; `validate.rs` checks the values, `locate.rs` finds the line
+//! of each key for the messages, `example.rs` holds the example `init` writes.
+
+use serde::{Deserialize, Serialize};
+
+mod example;
+mod locate;
+mod validate;
+
+pub use example::EXAMPLE_CONFIG;
+use locate::{Locator, syntax_issue};
+pub use validate::{
+    is_account_id, is_bucket_name, is_external_id, is_kms_alias, is_ou_or_root_id, is_prefix,
+    is_principal_arn, is_region, is_role_name, is_topic_name, is_trail_name,
+};
+
+/// Radiant's own principal that assumes the hub role (seed documents).
+pub const DEFAULT_RADIANT_PRINCIPAL: &str = policy_model::RADIANT_PRINCIPAL;
+
+/// The whole configuration file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub organization: OrganizationConfig,
+    pub radiant: RadiantConfig,
+    #[serde(default)]
+    pub cloudtrail: CloudTrailConfig,
+    #[serde(default)]
+    pub guardduty: GuardDutyConfig,
+    #[serde(default)]
+    pub run: RunConfig,
+}
+
+/// `[organization]`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationConfig {
+    /// 12 digits. `None`: the caller's account (resolved at preflight).
+    #[serde(default)]
+    pub hub_account_id: Option<String>,
+    /// Region of the hub's buckets, keys, topics and trail.
+    pub home_region: String,
+    /// GuardDuty Regions; non-empty, no duplicates.
+    pub regions: Vec<String>,
+    #[serde(default = "default_access_role_name")]
+    pub access_role_name: String,
+    /// OU IDs (`ou-…`) or the root ID (`r-…`), recursive; empty means the whole organization.
+    #[serde(default)]
+    pub include_ous: Vec<String>,
+    /// 12-digit account IDs.
+    #[serde(default)]
+    pub exclude_accounts: Vec<String>,
+}
+
+/// `[radiant]`
+///
+/// `Debug` redacts `external_id`: it is a secret-ish value printed only in the hand-off.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RadiantConfig {
+    /// Radiant's credential ID (RS_CREDENTIAL_ID). After loading it is always `Some`: taken from
+    /// the file or from `RADIANT_EXTERNAL_ID`.
+    #[serde(default)]
+    pub external_id: Option<String>,
+    #[serde(default = "default_principal_arn")]
+    pub principal_arn: String,
+    #[serde(default = "default_role_name")]
+    pub role_name: String,
+    #[serde(default = "default_member_role_name")]
+    pub member_role_name: String,
+    /// Opt-in: scope s3:Get*/s3:List* to the two log buckets instead of `arn:aws:s3:::*`.
+    #[serde(default)]
+    pub least_privilege_s3: bool,
+}
+
+/// `[cloudtrail]`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloudTrailConfig {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default = "default_trail_name")]
+    pub trail_name: String,
+    /// Required when enabled.
+    #[serde(default)]
+    pub bucket: String,
+    /// Required when enabled.
+    #[serde(default)]
+    pub sns_topic: String,
+    /// `alias/…`; `None` means SSE-S3.
+    #[serde(default)]
+    pub kms_alias: Option<String>,
+    #[serde(default = "yes")]
+    pub data_events: bool,
+}
+
+/// `[guardduty]`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuardDutyConfig {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Required when enabled.
+    #[serde(default)]
+    pub bucket: String,
+    /// Object key prefix without leading or trailing `/`; empty for none.
+    #[serde(default)]
+    pub prefix: String,
+    /// `alias/…`; GuardDuty export requires a key, so required when enabled.
+    #[serde(default)]
+    pub kms_alias: Option<String>,
+    /// Required when enabled.
+    #[serde(default)]
+    pub sns_topic: String,
+    #[serde(default)]
+    pub publishing_frequency: PublishingFrequency,
+    #[serde(default = "yes")]
+    pub s3_protection: bool,
+    #[serde(default)]
+    pub export: ExportMode,
+    /// Opt-in: take over a publishing destination that points to another bucket.
+    #[serde(default)]
+    pub take_over_destinations: bool,
+    /// Opt-in: allow the `aws:SourceOrgID` compact form (unconfirmed for GuardDuty).
+    #[serde(default)]
+    pub allow_source_org_id: bool,
+}
+
+/// `[run]`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    /// 1 to 512.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: u32,
+    /// Seconds a step waits for a write it depends on to become visible (IAM principals,
+    /// bucket and key policies), 1 to 3600.
+    #[serde(default = "default_consistency_timeout_s")]
+    pub consistency_timeout_s: u64,
+}
+
+/// GuardDuty `FindingPublishingFrequency`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PublishingFrequency {
+    #[default]
+    FifteenMinutes,
+    OneHour,
+    SixHours,
+}
+
+impl PublishingFrequency {
+    /// The API's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::FifteenMinutes => "FIFTEEN_MINUTES",
+            Self::OneHour => "ONE_HOUR",
+            Self::SixHours => "SIX_HOURS",
+        }
+    }
+}
+
+/// How GuardDuty findings reach the hub bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExportMode {
+    /// Delegated-admin when a GuardDuty delegated administrator exists, per-account otherwise.
+    #[default]
+    Auto,
+    /// A publishing destination in every member account and Region.
+    PerAccount,
+    /// Only the GuardDuty delegated administrator exports, per Region.
+    DelegatedAdmin,
+}
+
+impl Default for CloudTrailConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            trail_name: default_trail_name(),
+            bucket: String::new(),
+            sns_topic: String::new(),
+            kms_alias: None,
+            data_events: true,
+        }
+    }
+}
+
+impl Default for GuardDutyConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            bucket: String::new(),
+            prefix: String::new(),
+            kms_alias: None,
+            sns_topic: String::new(),
+            publishing_frequency: PublishingFrequency::default(),
+            s3_protection: true,
+            export: ExportMode::default(),
+            take_over_destinations: false,
+            allow_source_org_id: false,
+        }
+    }
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        Self {
+            concurrency: default_concurrency(),
+            consistency_timeout_s: default_consistency_timeout_s(),
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_access_role_name() -> String {
+    "OrganizationAccountAccessRole".to_owned()
+}
+fn default_principal_arn() -> String {
+    DEFAULT_RADIANT_PRINCIPAL.to_owned()
+}
+fn default_role_name() -> String {
+    "radiant-aws-access-role".to_owned()
+}
+fn default_member_role_name() -> String {
+    "radiant-aws-member-role".to_owned()
+}
+fn default_trail_name() -> String {
+    "management-events".to_owned()
+}
+fn default_concurrency() -> u32 {
+    32
+}
+fn default_consistency_timeout_s() -> u64 {
+    120
+}
+
+impl std::fmt::Debug for RadiantConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RadiantConfig")
+            .field(
+                "external_id",
+                &self.external_id.as_ref().map(|_| "<redacted>"),
+            )
+            .field("principal_arn", &self.principal_arn)
+            .field("role_name", &self.role_name)
+            .field("member_role_name", &self.member_role_name)
+            .field("least_privilege_s3", &self.least_privilege_s3)
+            .finish()
+    }
+}
+
+/// The environment variable that supplies `radiant.external_id` when the file does not.
+pub const EXTERNAL_ID_ENV: &str = "RADIANT_EXTERNAL_ID";
+
+/// One problem found in a configuration file: the key, where it is, the bad value and the fix.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ConfigIssue {
+    /// Dotted key, e.g. `guardduty.kms_alias` or `organization.regions[1]`.
+    pub key: String,
+    /// 1-based line in the file, when the key (or its table) appears in it.
+    pub line: Option<usize>,
+    /// The offending value as written (never the external ID itself), `None` when missing.
+    pub value: Option<String>,
+    /// What is wrong and what to do, lowercase, no final period.
+    pub message: String,
+}
+
+impl std::fmt::Display for ConfigIssue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "`{}`", self.key)?;
+        if let Some(line) = self.line {
+            write!(f, " (line {line})")?;
+        }
+        if let Some(value) = &self.value {
+            write!(f, ": value `{value}`")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// Why a configuration could not be loaded. Every variant maps to exit code 2.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read configuration file `{path}`: {source}; check the path given with `-c`")]
+    Read {
+        /// The path given by the user.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or does not match the expected shape.
+    #[error("invalid configuration: {0}")]
+    Syntax(ConfigIssue),
+    /// One or more values are invalid.
+    #[error("invalid configuration: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<ConfigIssue>),
+}
+
+impl ConfigError {
+    /// Every issue carried by this error (empty for read errors).
+    pub fn issues(&self) -> Vec<ConfigIssue> {
+        match self {
+            Self::Read { .. } => Vec::new(),
+            Self::Syntax(issue) => vec![issue.clone()],
+            Self::Invalid(issues) => issues.clone(),
+        }
+    }
+}
+
+/// A loaded, validated configuration together with facts about its source.
+#[derive(Debug, Clone)]
+pub struct LoadedConfig {
+    /// The validated configuration (`radiant.external_id` is `Some`).
+    pub config: Config,
+    /// Lowercase hex sha256 of the file's bytes (the report's configuration digest).
+    pub digest: String,
+}
+
+impl Config {
+    /// Reads, parses and validates `path`; `RADIANT_EXTERNAL_ID` supplies the external ID when
+    /// the file does not. No AWS call is made.
+    pub fn load(path: &std::path::Path) -> Result<LoadedConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let env = std::env::var(EXTERNAL_ID_ENV).ok();
+        let config = Self::from_toml_str_with_env(&text, env.as_deref())?;
+        Ok(LoadedConfig {
+            config,
+            digest: sha256_hex(text.as_bytes()),
+        })
+    }
+
+    /// Parses and validates `text`, taking the external ID from `RADIANT_EXTERNAL_ID` when the
+    /// text has none.
+    pub fn from_toml_str(text: &str) -> Result<Self, ConfigError> {
+        let env = std::env::var(EXTERNAL_ID_ENV).ok();
+        Self::from_toml_str_with_env(text, env.as_deref())
+    }
+
+    /// Parses and validates `text` with an explicit value for `RADIANT_EXTERNAL_ID`.
+    pub fn from_toml_str_with_env(
+        text: &str,
+        env_external_id: Option<&str>,
+    ) -> Result<Self, ConfigError> {
+        let mut config: Self =
+            toml::from_str(text).map_err(|e| ConfigError::Syntax(syntax_issue(text, &e)))?;
+        let locator = Locator::new(text);
+        let mut issues = Vec::new();
+        let env_external_id = env_external_id.filter(|v| !v.is_empty());
+        match (&config.radiant.external_id, env_external_id) {
+            (Some(file), Some(env)) if file != env => issues.push(ConfigIssue {
+                key: "radiant.external_id".into(),
+                line: locator.line("radiant", "external_id"),
+                value: None,
+                message: format!(
+                    "the file and `{EXTERNAL_ID_ENV}` give different external IDs; remove one of them"
+                ),
+            }),
+            (None, Some(env)) => config.radiant.external_id = Some(env.to_owned()),
+            _ => {}
+        }
+        config.validate(&locator, &mut issues);
+        if issues.is_empty() {
+            Ok(config)
+        } else {
+            Err(ConfigError::Invalid(issues))
+        }
+    }
+}
+
+/// Lowercase hex sha256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    let hash = sha2::Sha256::digest(bytes);
+    hash.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[organization]
+home_region = "us-east-1"
+regions = ["us-east-1", "eu-west-1"]
+
+[radiant]
+external_id = "rs-cred-0001"
+
+[cloudtrail]
+bucket = "acme-cloudtrail-logs"
+sns_topic = "acme-cloudtrail-delivery"
+
+[guardduty]
+bucket = "acme-guardduty-findings"
+sns_topic = "acme-guardduty-findings"
+kms_alias = "alias/guardduty-findings"
+"#;
+
+    #[test]
+    fn good_config_loads_with_defaults() {
+        let c = Config::from_toml_str_with_env(GOOD, None).unwrap();
+        assert_eq!(c.radiant.role_name, "radiant-aws-access-role");
+        assert_eq!(c.run.concurrency, 32);
+        assert_eq!(
+            c.guardduty.publishing_frequency,
+            PublishingFrequency::FifteenMinutes
+        );
+    }
+
+    #[test]
+    fn env_supplies_missing_external_id_and_conflict_is_an_error() {
+        let text = GOOD.replace("external_id = \"rs-cred-0001\"", "");
+        let c = Config::from_toml_str_with_env(&text, Some("from-env")).unwrap();
+        assert_eq!(c.radiant.external_id.as_deref(), Some("from-env"));
+        let err = Config::from_toml_str_with_env(GOOD, Some("other")).unwrap_err();
+        assert!(err.to_string().contains("radiant.external_id"), "{err}");
+        let err = Config::from_toml_str_with_env(&text, None).unwrap_err();
+        assert!(err.to_string().contains("radiant.external_id"), "{err}");
+    }
+
+    #[test]
+    fn debug_redacts_external_id() {
+        let c = Config::from_toml_str_with_env(GOOD, None).unwrap();
+        assert!(!format!("{c:?}").contains("rs-cred-0001"));
+    }
+
+    #[test]
+    fn unknown_key_names_key_and_line() {
+        let text = GOOD.replace("[run]", "").replace(
+            "sns_topic = \"acme-cloudtrail-delivery\"",
+            "sns_topic = \"acme-cloudtrail-delivery\"\nbuckett = \"x\"",
+        );
+        let err = Config::from_toml_str_with_env(&text, None).unwrap_err();
+        let issue = &err.issues()[0];
+        assert_eq!(issue.key, "cloudtrail.buckett");
+        assert_eq!(issue.line, Some(12));
+    }
+
+    #[test]
+    fn bad_value_names_key_line_and_value() {
+        let text = GOOD.replace("\"eu-west-1\"", "\"eu-west\"");
+        let err = Config::from_toml_str_with_env(&text, None).unwrap_err();
+        let issue = &err.issues()[0];
+        assert_eq!(issue.key, "organization.regions[1]");
+        assert_eq!(issue.line, Some(4));
+        assert_eq!(issue.value.as_deref(), Some("eu-west"));
+    }
+
+    #[test]
+    fn validators_accept_and_reject() {
+        assert!(is_region("us-gov-west-1") && is_region("ap-southeast-4"));
+        assert!(!is_region("US-east-1") && !is_region("useast1") && !is_region("us-east"));
+        assert!(
+            is_bucket_name("acme-logs.v2")
+                && !is_bucket_name("Acme")
+                && !is_bucket_name("192.168.1.1")
+        );
+        assert!(
+            is_kms_alias("alias/a/b_c-d")
+                && !is_kms_alias("alias/aws/s3")
+                && !is_kms_alias("key/x")
+        );
+        assert!(
+            is_ou_or_root_id("ou-ab12-cdef3456")
+                && is_ou_or_root_id("r-ab12")
+                && !is_ou_or_root_id("ou-x")
+        );
+        assert!(is_trail_name("management-events") && !is_trail_name("a-"));
+        assert!(is_prefix("") && is_prefix("a/b") && !is_prefix("/a") && !is_prefix("a/"));
+        assert!(is_principal_arn(DEFAULT_RADIANT_PRINCIPAL) && !is_principal_arn("arn:aws:s3:::b"));
+    }
+}

@@ -1,0 +1,460 @@
+//! Validation of a parsed configuration: every value is checked, each problem becomes a
+//! [`ConfigIssue`] with its key, line, value and fix, and all of them are reported at once.
+
+use super::locate::Locator;
+use super::{Config, ConfigIssue, DEFAULT_RADIANT_PRINCIPAL, EXTERNAL_ID_ENV};
+
+impl Config {
+    /// Checks every value; pushes one issue per problem.
+    pub(super) fn validate(&self, loc: &Locator, issues: &mut Vec<ConfigIssue>) {
+        let mut v = Validator { loc, issues };
+        let o = &self.organization;
+        if let Some(id) = &o.hub_account_id {
+            v.check(
+                "organization",
+                "hub_account_id",
+                id,
+                is_account_id(id),
+                "an account ID is exactly 12 digits, e.g. \"123456789012\"",
+            );
+        }
+        v.check(
+            "organization",
+            "home_region",
+            &o.home_region,
+            is_region(&o.home_region),
+            "use a Region code such as \"us-east-1\"",
+        );
+        if o.regions.is_empty() {
+            v.push(
+                "organization",
+                "regions",
+                None,
+                None,
+                "list at least one GuardDuty Region, e.g. [\"us-east-1\"]",
+            );
+        }
+        for (i, r) in o.regions.iter().enumerate() {
+            v.check_indexed(
+                "organization",
+                "regions",
+                i,
+                r,
+                is_region(r),
+                "use a Region code such as \"eu-west-1\"",
+            );
+            if o.regions[..i].contains(r) {
+                v.push(
+                    "organization",
+                    "regions",
+                    Some(i),
+                    Some(r),
+                    "this Region is listed twice; remove the duplicate",
+                );
+            }
+        }
+        v.check(
+            "organization",
+            "access_role_name",
+            &o.access_role_name,
+            is_role_name(&o.access_role_name),
+            ROLE_NAME_FIX,
+        );
+        for (i, ou) in o.include_ous.iter().enumerate() {
+            v.check_indexed(
+                "organization",
+                "include_ous",
+                i,
+                ou,
+                is_ou_or_root_id(ou),
+                "use an OU ID (\"ou-ab12-cdef3456\") or the root ID (\"r-ab12\")",
+            );
+        }
+        for (i, id) in o.exclude_accounts.iter().enumerate() {
+            v.check_indexed(
+                "organization",
+                "exclude_accounts",
+                i,
+                id,
+                is_account_id(id),
+                "an account ID is exactly 12 digits, e.g. \"123456789012\"",
+            );
+            if o.hub_account_id.as_deref() == Some(id.as_str()) {
+                v.push(
+                    "organization",
+                    "exclude_accounts",
+                    Some(i),
+                    Some(id),
+                    "the hub account cannot be excluded; remove it from the list",
+                );
+            }
+        }
+
+        let r = &self.radiant;
+        match &r.external_id {
+            None => v.push(
+                "radiant",
+                "external_id",
+                None,
+                None,
+                &format!(
+                    "missing: set `external_id` in `[radiant]` or the `{EXTERNAL_ID_ENV}` environment variable to the credential ID Radiant shows"
+                ),
+            ),
+            Some(id) if !is_external_id(id) => v.push(
+                "radiant",
+                "external_id",
+                None,
+                // INVARIANT: the external ID is never echoed in an error.
+                Some("<redacted>"),
+                "an external ID has 2 to 1224 characters among letters, digits and +=,.@:/-_; copy it from Radiant's connector page",
+            ),
+            Some(_) => {}
+        }
+        v.check(
+            "radiant",
+            "principal_arn",
+            &r.principal_arn,
+            is_principal_arn(&r.principal_arn),
+            &format!("use an IAM or STS principal ARN such as \"{DEFAULT_RADIANT_PRINCIPAL}\""),
+        );
+        v.check(
+            "radiant",
+            "role_name",
+            &r.role_name,
+            is_role_name(&r.role_name),
+            ROLE_NAME_FIX,
+        );
+        v.check(
+            "radiant",
+            "member_role_name",
+            &r.member_role_name,
+            is_role_name(&r.member_role_name),
+            ROLE_NAME_FIX,
+        );
+
+        let c = &self.cloudtrail;
+        let g = &self.guardduty;
+        if !c.enabled && !g.enabled {
+            v.push(
+                "cloudtrail",
+                "enabled",
+                None,
+                Some("false"),
+                "both CloudTrail and GuardDuty are disabled, so there is nothing to onboard; enable at least one",
+            );
+        }
+        if c.enabled {
+            v.check(
+                "cloudtrail",
+                "trail_name",
+                &c.trail_name,
+                is_trail_name(&c.trail_name),
+                "a trail name has 3 to 128 letters, digits, '.', '_' or '-', starts and ends with a letter or digit",
+            );
+            v.required_bucket("cloudtrail", &c.bucket);
+            v.required_topic("cloudtrail", &c.sns_topic);
+            if let Some(alias) = &c.kms_alias {
+                v.check(
+                    "cloudtrail",
+                    "kms_alias",
+                    alias,
+                    is_kms_alias(alias),
+                    ALIAS_FIX,
+                );
+            }
+        }
+        if g.enabled {
+            v.required_bucket("guardduty", &g.bucket);
+            v.required_topic("guardduty", &g.sns_topic);
+            match &g.kms_alias {
+                None => v.push(
+                    "guardduty",
+                    "kms_alias",
+                    None,
+                    None,
+                    "missing: GuardDuty export needs a KMS key; set e.g. kms_alias = \"alias/guardduty-findings\"",
+                ),
+                Some(alias) => {
+                    v.check("guardduty", "kms_alias", alias, is_kms_alias(alias), ALIAS_FIX)
+                }
+            }
+            v.check(
+                "guardduty",
+                "prefix",
+                &g.prefix,
+                is_prefix(&g.prefix),
+                "a prefix has no leading or trailing '/', no empty segment and at most 512 characters, e.g. \"guardduty\"",
+            );
+        }
+        if c.enabled && g.enabled {
+            if !c.bucket.is_empty() && c.bucket == g.bucket {
+                v.push(
+                    "guardduty",
+                    "bucket",
+                    None,
+                    Some(&g.bucket),
+                    "the GuardDuty bucket must differ from `cloudtrail.bucket` (its event notification would fire for CloudTrail logs too); choose another name",
+                );
+            }
+            if !c.sns_topic.is_empty() && c.sns_topic == g.sns_topic {
+                v.push(
+                    "guardduty",
+                    "sns_topic",
+                    None,
+                    Some(&g.sns_topic),
+                    "Radiant needs two topics: choose a name different from `cloudtrail.sns_topic`",
+                );
+            }
+        }
+        let n = self.run.concurrency;
+        v.check(
+            "run",
+            "concurrency",
+            &n.to_string(),
+            (1..=512).contains(&n),
+            "use a number from 1 to 512",
+        );
+        let t = self.run.consistency_timeout_s;
+        v.check(
+            "run",
+            "consistency_timeout_s",
+            &t.to_string(),
+            (1..=3600).contains(&t),
+            "use a number of seconds from 1 to 3600 (AWS usually needs a few seconds, rarely a minute)",
+        );
+    }
+}
+
+const ROLE_NAME_FIX: &str = "an IAM role name has 1 to 64 letters, digits or +=,.@_- characters";
+const ALIAS_FIX: &str = "use \"alias/NAME\" with letters, digits, '/', '_' or '-'; names under \"alias/aws/\" are reserved for AWS managed keys";
+
+struct Validator<'a> {
+    loc: &'a Locator,
+    issues: &'a mut Vec<ConfigIssue>,
+}
+
+impl Validator<'_> {
+    fn push(
+        &mut self,
+        table: &str,
+        key: &str,
+        index: Option<usize>,
+        value: Option<&str>,
+        message: &str,
+    ) {
+        let line = self
+            .loc
+            .line(table, key)
+            .or_else(|| self.loc.table_line(table));
+        let key = match index {
+            Some(i) => format!("{table}.{key}[{i}]"),
+            None => format!("{table}.{key}"),
+        };
+        self.issues.push(ConfigIssue {
+            key,
+            line,
+            value: value.map(str::to_owned),
+            message: message.to_owned(),
+        });
+    }
+
+    fn check(&mut self, table: &str, key: &str, value: &str, ok: bool, fix: &str) {
+        if !ok {
+            self.push(table, key, None, Some(value), fix);
+        }
+    }
+
+    fn check_indexed(
+        &mut self,
+        table: &str,
+        key: &str,
+        index: usize,
+        value: &str,
+        ok: bool,
+        fix: &str,
+    ) {
+        if !ok {
+            self.push(table, key, Some(index), Some(value), fix);
+        }
+    }
+
+    fn required_bucket(&mut self, table: &str, bucket: &str) {
+        if bucket.is_empty() {
+            self.push(
+                table,
+                "bucket",
+                None,
+                None,
+                &format!("missing: `{table}` is enabled, so set `bucket` to an S3 bucket name, or set `enabled = false`"),
+            );
+        } else {
+            self.check(
+                table,
+                "bucket",
+                bucket,
+                is_bucket_name(bucket),
+                "an S3 bucket name has 3 to 63 lowercase letters, digits, '.' or '-', starts and ends with a letter or digit, is not an IP address and has no reserved prefix or suffix",
+            );
+        }
+    }
+
+    fn required_topic(&mut self, table: &str, topic: &str) {
+        if topic.is_empty() {
+            self.push(
+                table,
+                "sns_topic",
+                None,
+                None,
+                &format!("missing: `{table}` is enabled, so set `sns_topic` to an SNS topic name, or set `enabled = false`"),
+            );
+        } else {
+            self.check(
+                table,
+                "sns_topic",
+                topic,
+                is_topic_name(topic),
+                "a Standard SNS topic name has 1 to 256 letters, digits, '-' or '_' (no \".fifo\")",
+            );
+        }
+    }
+}
+
+/// Exactly 12 ASCII digits.
+pub fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A Region code such as `us-east-1`, `us-gov-west-1` or `ap-southeast-4`.
+pub fn is_region(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    if parts.len() < 3 || parts.len() > 5 {
+        return false;
+    }
+    let Some((last, head)) = parts.split_last() else {
+        return false;
+    };
+    !last.is_empty()
+        && last.len() <= 2
+        && last.bytes().all(|b| b.is_ascii_digit())
+        && head[0].len() == 2
+        && head
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+}
+
+/// An IAM role name: 1 to 64 of `[A-Za-z0-9+=,.@_-]`.
+pub fn is_role_name(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+}
+
+/// `ou-xxxx-yyyyyyyy` or `r-xxxx`.
+pub fn is_ou_or_root_id(s: &str) -> bool {
+    let lower_alnum = |p: &str| {
+        p.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    };
+    if let Some(rest) = s.strip_prefix("ou-") {
+        match rest.split_once('-') {
+            Some((a, b)) => {
+                (4..=32).contains(&a.len())
+                    && (8..=32).contains(&b.len())
+                    && lower_alnum(a)
+                    && lower_alnum(b)
+            }
+            None => false,
+        }
+    } else if let Some(rest) = s.strip_prefix("r-") {
+        (4..=32).contains(&rest.len()) && lower_alnum(rest)
+    } else {
+        false
+    }
+}
+
+/// STS `ExternalId`: 2 to 1224 of `[\w+=,.@:/-]`.
+pub fn is_external_id(s: &str) -> bool {
+    (2..=1224).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_+=,.@:/-".contains(&b))
+}
+
+/// An IAM or STS principal ARN (`arn:PARTITION:iam::ACCOUNT:...` or `arn:PARTITION:sts::ACCOUNT:...`).
+pub fn is_principal_arn(s: &str) -> bool {
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    parts.len() == 6
+        && parts[0] == "arn"
+        && matches!(parts[1], "aws" | "aws-us-gov" | "aws-cn")
+        && matches!(parts[2], "iam" | "sts")
+        && parts[3].is_empty()
+        && is_account_id(parts[4])
+        && !parts[5].is_empty()
+        && !s.contains(char::is_whitespace)
+}
+
+/// S3 general purpose bucket naming rules.
+pub fn is_bucket_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    (3..=63).contains(&b.len())
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'.' || *c == b'-')
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+        && !s.contains("..")
+        && !s.contains(".-")
+        && !s.contains("-.")
+        && !(s.split('.').count() == 4 && s.split('.').all(|p| p.parse::<u8>().is_ok()))
+        && !s.starts_with("xn--")
+        && !s.starts_with("sthree-")
+        && !s.starts_with("amzn-s3-demo-")
+        && !s.ends_with("-s3alias")
+        && !s.ends_with("--ol-s3")
+        && !s.ends_with(".mrap")
+        && !s.ends_with("--x-s3")
+}
+
+/// A Standard SNS topic name: 1 to 256 of `[A-Za-z0-9_-]`.
+pub fn is_topic_name(s: &str) -> bool {
+    (1..=256).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// A customer KMS alias: `alias/NAME`, not under `alias/aws/`.
+pub fn is_kms_alias(s: &str) -> bool {
+    match s.strip_prefix("alias/") {
+        Some(name) => {
+            !name.is_empty()
+                && s.len() <= 256
+                && !name.starts_with("aws/")
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"/_-".contains(&b))
+        }
+        None => false,
+    }
+}
+
+/// A CloudTrail trail name.
+pub fn is_trail_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    (3..=128).contains(&b.len())
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || b"._-".contains(c))
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+        && !["._", "_.", ".-", "-.", "_-", "-_", "..", "__", "--"]
+            .iter()
+            .any(|p| s.contains(p))
+}
+
+/// An S3 key prefix without leading/trailing `/` (empty allowed).
+pub fn is_prefix(s: &str) -> bool {
+    s.is_empty()
+        || (s.len() <= 512
+            && !s.starts_with('/')
+            && !s.ends_with('/')
+            && !s.contains("//")
+            && !s.chars().any(char::is_control))
+}
