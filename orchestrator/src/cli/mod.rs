@@ -237,7 +237,7 @@ async fn context(
         region: g
             .region
             .clone()
-            .or_else(|| Some(cfg.organization.home_region.clone())),
+            .or_else(|| Some(cfg.organization.home_region.to_string())),
     };
     let aws = SdkFactory::load(&opts)
         .await

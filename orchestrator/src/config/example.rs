@@ -77,7 +77,10 @@ mod example_tests {
     fn example_config_is_valid_and_shows_every_default() {
         let c = Config::from_toml_str_with_env(EXAMPLE_CONFIG, Some("rs-cred")).unwrap();
         assert_eq!(c.organization.access_role_name, default_access_role_name());
-        assert_eq!(c.radiant.principal_arn, DEFAULT_RADIANT_PRINCIPAL);
+        assert_eq!(
+            c.radiant.principal_arn.to_string(),
+            DEFAULT_RADIANT_PRINCIPAL
+        );
         assert_eq!(c.run, RunConfig::default());
         let g = GuardDutyConfig {
             bucket: c.guardduty.bucket.clone(),

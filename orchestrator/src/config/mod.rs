@@ -7,7 +7,11 @@
 //! The schema and loading are here; `validate.rs` checks the values, `locate.rs` finds the line
 //! of each key for the messages, `example.rs` holds the example `init` writes.
 
+use policy_model::{AccountId, Arn, ExternalId, Region};
 use serde::{Deserialize, Serialize};
+
+mod schema;
+pub use schema::{RawConfig, RawOrganizationConfig, RawRadiantConfig};
 
 mod example;
 mod locate;
@@ -23,59 +27,44 @@ pub use validate::{
 /// Radiant's own principal that assumes the hub role (seed documents).
 pub const DEFAULT_RADIANT_PRINCIPAL: &str = policy_model::RADIANT_PRINCIPAL;
 
-/// The whole configuration file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The whole configuration, parsed: every value has been checked and carries its type, so
+/// the engine never checks a string again.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     pub organization: OrganizationConfig,
     pub radiant: RadiantConfig,
-    #[serde(default)]
     pub cloudtrail: CloudTrailConfig,
-    #[serde(default)]
     pub guardduty: GuardDutyConfig,
-    #[serde(default)]
     pub run: RunConfig,
 }
 
-/// `[organization]`
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// `[organization]`, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrganizationConfig {
-    /// 12 digits. `None`: the caller's account (resolved at preflight).
-    #[serde(default)]
-    pub hub_account_id: Option<String>,
+    /// `None`: the caller's account (resolved at preflight).
+    pub hub_account_id: Option<AccountId>,
     /// Region of the hub's buckets, keys, topics and trail.
-    pub home_region: String,
+    pub home_region: Region,
     /// GuardDuty Regions; non-empty, no duplicates.
-    pub regions: Vec<String>,
-    #[serde(default = "default_access_role_name")]
+    pub regions: Vec<Region>,
+    /// A valid IAM role name.
     pub access_role_name: String,
     /// OU IDs (`ou-…`) or the root ID (`r-…`), recursive; empty means the whole organization.
-    #[serde(default)]
     pub include_ous: Vec<String>,
-    /// 12-digit account IDs.
-    #[serde(default)]
-    pub exclude_accounts: Vec<String>,
+    pub exclude_accounts: Vec<AccountId>,
 }
 
-/// `[radiant]`
-///
-/// `Debug` redacts `external_id`: it is a secret-ish value printed only in the hand-off.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// `[radiant]`, parsed. `Debug` redacts the external ID ([`ExternalId`] does).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RadiantConfig {
-    /// Radiant's credential ID (RS_CREDENTIAL_ID). After loading it is always `Some`: taken from
-    /// the file or from `RADIANT_EXTERNAL_ID`.
-    #[serde(default)]
-    pub external_id: Option<String>,
-    #[serde(default = "default_principal_arn")]
-    pub principal_arn: String,
-    #[serde(default = "default_role_name")]
+    /// Radiant's credential ID (RS_CREDENTIAL_ID), from the file or `RADIANT_EXTERNAL_ID`.
+    pub external_id: ExternalId,
+    /// The principal that assumes the hub role.
+    pub principal_arn: Arn,
+    /// Valid IAM role names.
     pub role_name: String,
-    #[serde(default = "default_member_role_name")]
     pub member_role_name: String,
-    /// Opt-in: scope s3:Get*/s3:List* to the two log buckets instead of `arn:aws:s3:::*`.
-    #[serde(default)]
+    /// Opt-in: scope s3:Get*/s3:List* to the two log buckets instead of every bucket.
     pub least_privilege_s3: bool,
 }
 
@@ -221,16 +210,16 @@ impl Default for RunConfig {
 fn yes() -> bool {
     true
 }
-fn default_access_role_name() -> String {
+pub(super) fn default_access_role_name() -> String {
     "OrganizationAccountAccessRole".to_owned()
 }
-fn default_principal_arn() -> String {
+pub(super) fn default_principal_arn() -> String {
     DEFAULT_RADIANT_PRINCIPAL.to_owned()
 }
-fn default_role_name() -> String {
+pub(super) fn default_role_name() -> String {
     "radiant-aws-access-role".to_owned()
 }
-fn default_member_role_name() -> String {
+pub(super) fn default_member_role_name() -> String {
     "radiant-aws-member-role".to_owned()
 }
 fn default_trail_name() -> String {
@@ -241,21 +230,6 @@ fn default_concurrency() -> u32 {
 }
 fn default_consistency_timeout_s() -> u64 {
     120
-}
-
-impl std::fmt::Debug for RadiantConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RadiantConfig")
-            .field(
-                "external_id",
-                &self.external_id.as_ref().map(|_| "<redacted>"),
-            )
-            .field("principal_arn", &self.principal_arn)
-            .field("role_name", &self.role_name)
-            .field("member_role_name", &self.member_role_name)
-            .field("least_privilege_s3", &self.least_privilege_s3)
-            .finish()
-    }
 }
 
 /// The environment variable that supplies `radiant.external_id` when the file does not.
@@ -355,7 +329,7 @@ impl Config {
         text: &str,
         env_external_id: Option<&str>,
     ) -> Result<Self, ConfigError> {
-        let mut config: Self =
+        let mut config: RawConfig =
             toml::from_str(text).map_err(|e| ConfigError::Syntax(syntax_issue(text, &e)))?;
         let locator = Locator::new(text);
         let mut issues = Vec::new();
@@ -373,11 +347,10 @@ impl Config {
             _ => {}
         }
         config.validate(&locator, &mut issues);
-        if issues.is_empty() {
-            Ok(config)
-        } else {
-            Err(ConfigError::Invalid(issues))
+        if !issues.is_empty() {
+            return Err(ConfigError::Invalid(issues));
         }
+        config.parse(&locator).map_err(ConfigError::Invalid)
     }
 }
 
@@ -425,7 +398,7 @@ kms_alias = "alias/guardduty-findings"
     fn env_supplies_missing_external_id_and_conflict_is_an_error() {
         let text = GOOD.replace("external_id = \"rs-cred-0001\"", "");
         let c = Config::from_toml_str_with_env(&text, Some("from-env")).unwrap();
-        assert_eq!(c.radiant.external_id.as_deref(), Some("from-env"));
+        assert_eq!(Some(c.radiant.external_id.as_str()), Some("from-env"));
         let err = Config::from_toml_str_with_env(GOOD, Some("other")).unwrap_err();
         assert!(err.to_string().contains("radiant.external_id"), "{err}");
         let err = Config::from_toml_str_with_env(&text, None).unwrap_err();

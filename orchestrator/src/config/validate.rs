@@ -2,9 +2,9 @@
 //! [`ConfigIssue`] with its key, line, value and fix, and all of them are reported at once.
 
 use super::locate::Locator;
-use super::{Config, ConfigIssue, DEFAULT_RADIANT_PRINCIPAL, EXTERNAL_ID_ENV};
+use super::{ConfigIssue, DEFAULT_RADIANT_PRINCIPAL, EXTERNAL_ID_ENV, RawConfig};
 
-impl Config {
+impl RawConfig {
     /// Checks every value; pushes one issue per problem.
     pub(super) fn validate(&self, loc: &Locator, issues: &mut Vec<ConfigIssue>) {
         let mut v = Validator { loc, issues };

@@ -36,20 +36,9 @@ pub(crate) async fn preflight(
     cfg: &Config,
     caller: &AccountClients,
 ) -> Result<Preflight, EngineError> {
-    let home = &cfg.organization.home_region;
-    let home_region = Region::new(home).map_err(|e| {
-        pre(format!(
-            "`organization.home_region` {e}; use a Region code such as `us-east-1`"
-        ))
-    })?;
-    for r in &cfg.organization.regions {
-        Region::new(r).map_err(|e| pre(format!("`organization.regions` entry `{r}`: {e}")))?;
-    }
-    if cfg.organization.regions.is_empty() {
-        return Err(pre(
-            "`organization.regions` is empty; list the GuardDuty Regions to cover",
-        ));
-    }
+    // The Regions were parsed (and checked non-empty) when the configuration was loaded.
+    let home_region = cfg.organization.home_region.clone();
+    let home = home_region.as_str();
     let sts = caller.sts(home);
     let ident = sts
         .get_caller_identity()
@@ -343,7 +332,7 @@ pub(crate) fn decide(
         .organization
         .exclude_accounts
         .iter()
-        .map(String::as_str)
+        .map(|a| a.as_str())
         .collect();
     let accounts = raw
         .iter()

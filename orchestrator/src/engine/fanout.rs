@@ -137,7 +137,7 @@ async fn first_pass(env: &FanoutEnv<'_>, account: DiscoveredAccount) -> AccountW
             let id = id.clone();
             async move {
                 let mut rw = RegionWork {
-                    region: region.clone(),
+                    region: region.to_string(),
                     detector_id: None,
                     detector_created: false,
                     destinations: Vec::new(),

@@ -148,17 +148,8 @@ impl Hub<'_> {
     }
 
     async fn ensure_hub_role(&self, log: &mut HubLog, arn: &Arn) -> Result<(), EngineError> {
-        let principal: Arn = self
-            .cfg
-            .radiant
-            .principal_arn
-            .parse()
-            .map_err(|e| invalid("`radiant.principal_arn`", e))?;
-        let external = policy_model::ExternalId::new(
-            self.cfg.radiant.external_id.as_deref().unwrap_or_default(),
-        )
-        .map_err(|e| invalid("`radiant.external_id`", e))?;
-        let trust = builders::radiant_trust(&principal, &external);
+        let r = &self.cfg.radiant;
+        let trust = builders::radiant_trust(&r.principal_arn, &r.external_id);
         HubRole {
             place: self.place(),
             name: &self.cfg.radiant.role_name,

@@ -195,16 +195,6 @@ pub async fn apply(cfg: &Config, ctx: &RunContext) -> Result<RunOutcome, EngineE
     onboard(cfg, ctx, Mode::Apply).await
 }
 
-fn external_id(cfg: &Config) -> Result<policy_model::ExternalId, EngineError> {
-    policy_model::ExternalId::new(cfg.radiant.external_id.as_deref().unwrap_or_default()).map_err(
-        |e| EngineError::Preflight {
-            message: format!(
-                "`radiant.external_id` is not valid: {e}; set it to the credential ID Radiant shows"
-            ),
-        },
-    )
-}
-
 fn skipped_result(a: &DiscoveredAccount) -> AccountResult {
     AccountResult {
         id: a.id.clone(),
@@ -249,7 +239,7 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
     let run = run::Run::start(cfg, ctx).await?;
     let (pf, caller, consistency) = (&run.pf, &run.caller, &run.consistency);
     let topology = discovery::choose_topology(cfg, caller, pf).await?;
-    let external = external_id(cfg)?;
+    let external = &cfg.radiant.external_id;
     let listing = discovery::AccountListing::start(caller, pf).await?;
     let walk = discovery::OuWalk::start(caller, pf).await?;
     step_done("preflight");
@@ -298,7 +288,7 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
     let member_spec = account_worker::MemberRoleSpec {
         role_name: cfg.radiant.member_role_name.clone(),
         policy_name: format!("{}-permissions", cfg.radiant.member_role_name),
-        trust: policy_model::builders::member_trust(&facts.hub_role_arn, &external),
+        trust: policy_model::builders::member_trust(&facts.hub_role_arn, external),
         permissions: policy_model::builders::member_role_permissions(facts.partition),
         consistency: consistency.clone(),
         partition: facts.partition,

@@ -196,7 +196,7 @@ pub(crate) async fn run(
         size_decisions: Vec::new(),
         handoff: Handoff {
             role_arn: hub_role_arn,
-            external_id: cfg.radiant.external_id.clone().unwrap_or_default(),
+            external_id: cfg.radiant.external_id.as_str().to_owned(),
             ..Handoff::default()
         },
         api_calls: totals.api_calls,

@@ -278,7 +278,7 @@ pub(crate) async fn run(
         .is_some_and(|s| {
             s.condition_values("StringEquals", "sts:ExternalId")
                 .iter()
-                .any(|v| Some(v.as_str()) == cfg.radiant.external_id.as_deref())
+                .any(|v| v.as_str() == cfg.radiant.external_id.as_str())
         });
     checks.push(check(
         "hub",

@@ -69,7 +69,7 @@ async fn verify_passes_after_apply_and_offboard_restores_the_exact_previous_stat
 
     // Radiant's side of the hand-off, in the emulator: Radiant's principal assumes the hub role
     // with the external ID (never without it, never with another), then a member role from there.
-    let (key, secret) = emu.credentials_for(&cfg.radiant.principal_arn);
+    let (key, secret) = emu.credentials_for(&cfg.radiant.principal_arn.to_string());
     let radiant = SdkFactory::load_with_static_credentials(
         &AwsOptions {
             endpoint_url: Some(emu.endpoint().to_owned()),
@@ -111,7 +111,10 @@ async fn verify_passes_after_apply_and_offboard_restores_the_exact_previous_stat
     // still names it: its detectors (bucket and key policies) and its member role (hub role).
     let gone = seed.active_account_ids()[0].clone();
     let mut narrower = cfg.clone();
-    narrower.organization.exclude_accounts.push(gone.clone());
+    narrower
+        .organization
+        .exclude_accounts
+        .push(gone.parse().expect("an account ID"));
     let narrowed = engine::verify(
         &narrower,
         &ctx,

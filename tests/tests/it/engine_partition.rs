@@ -14,10 +14,14 @@ const GOV_PRINCIPAL: &str =
     "arn:aws-us-gov:sts::649384204969:assumed-role/tenant-aws-access-role/radiant-security";
 
 /// The engine tests' configuration, moved to GovCloud.
+#[expect(
+    clippy::expect_used,
+    reason = "test fixture: a broken fixture must fail the test loudly"
+)]
 fn gov_config() -> Config {
     let mut cfg = config(&[GOV], "");
-    cfg.organization.home_region = GOV.to_owned();
-    cfg.radiant.principal_arn = GOV_PRINCIPAL.to_owned();
+    cfg.organization.home_region = GOV.parse().expect("a Region");
+    cfg.radiant.principal_arn = GOV_PRINCIPAL.parse().expect("an ARN");
     cfg
 }
 

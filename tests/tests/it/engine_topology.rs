@@ -364,7 +364,10 @@ async fn the_hub_role_policy_at_five_versions_drops_its_oldest_non_default_versi
     };
 
     // First apply, without the last two members.
-    cfg.organization.exclude_accounts = members[4..].to_vec();
+    cfg.organization.exclude_accounts = members[4..]
+        .iter()
+        .map(|m| m.parse().expect("an account ID"))
+        .collect();
     let ctx = context(aws.clone(), 8);
     let first = engine::apply(&cfg, &ctx)
         .await
