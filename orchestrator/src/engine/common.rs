@@ -157,38 +157,6 @@ pub(crate) fn parse_policy(
         })
 }
 
-/// The default version's document of the managed policy `arn` (`None` when it does not exist).
-pub(crate) async fn read_managed_policy(
-    iam: &aws_sdk_iam::Client,
-    arn: &str,
-) -> Result<Option<PolicyDocument>, EngineError> {
-    let policy = match iam.get_policy().policy_arn(arn).send().await {
-        Ok(out) => out.policy,
-        Err(e) => {
-            let err = WorkerError::from_sdk("iam:GetPolicy", &e);
-            if err.is_not_found() {
-                return Ok(None);
-            }
-            return Err(hub_worker(arn)(err));
-        }
-    };
-    let Some(version) = policy.as_ref().and_then(|p| p.default_version_id()) else {
-        return Ok(None);
-    };
-    let out = iam
-        .get_policy_version()
-        .policy_arn(arn)
-        .version_id(version)
-        .send()
-        .await
-        .map_err(hub_sdk("iam:GetPolicyVersion", arn))?;
-    out.policy_version
-        .as_ref()
-        .and_then(|v| v.document())
-        .map(|t| parse_policy(arn, "iam:GetPolicyVersion", t))
-        .transpose()
-}
-
 /// Read-merge-write of a shared policy document.
 ///
 /// `read` fetches the live document (`None`: no policy yet), `plan` merges the product's

@@ -11,19 +11,15 @@ use policy_model::planner::{
 use policy_model::{Arn, PolicyDocument};
 
 use super::EngineError;
-use super::common::{
-    HubLog, changed_status, ensure_policy, hub_sdk, hub_worker, plan_err, read_managed_policy,
-};
+use super::common::{HubLog, changed_status, ensure_policy, hub_sdk, hub_worker, plan_err};
 use super::hub::HubFacts;
 use super::resources::Place;
 use super::resources::bucket::{Bucket, BucketPolicy};
 use super::resources::key::KeyPolicy;
+use super::resources::managed_policy::ManagedPolicy;
 use crate::aws::AccountClients;
 use crate::config::Config;
 use crate::outcome::{Change, ChangeAction, ResourceStatus};
-
-/// IAM keeps at most this many versions of a managed policy.
-const MAX_POLICY_VERSIONS: usize = 5;
 
 /// Name of the `index`-th (0-based) managed policy of the hub role.
 pub(crate) fn hub_policy_name(role_name: &str, index: usize) -> String {
@@ -426,13 +422,19 @@ impl Patcher<'_> {
         }
     }
 
+    fn managed<'b>(&'b self, arn: &'b str) -> ManagedPolicy<'b> {
+        ManagedPolicy {
+            place: self.place(),
+            arn,
+        }
+    }
+
     /// The default version's document of a managed policy (`None` when it does not exist).
     pub(crate) async fn read_managed(
         &self,
         arn: &str,
     ) -> Result<Option<PolicyDocument>, EngineError> {
-        let iam = self.hub.iam(self.facts.region.as_str());
-        read_managed_policy(&iam, arn).await
+        self.managed(arn).read().await
     }
 
     async fn create_managed(
@@ -441,62 +443,12 @@ impl Patcher<'_> {
         arn: &str,
         doc: &PolicyDocument,
     ) -> Result<(), EngineError> {
-        let iam = self.hub.iam(self.facts.region.as_str());
-        let tag = aws_sdk_iam::types::Tag::builder()
-            .key(account_worker::MANAGED_TAG_KEY)
-            .value(account_worker::MANAGED_TAG_VALUE)
-            .build()
-            .map_err(|e| {
-                hub_worker(arn)(WorkerError::new(
-                    account_worker::ErrorKind::Other,
-                    "iam:CreatePolicy",
-                    "BuildError",
-                    e.to_string(),
-                ))
-            })?;
-        iam.create_policy()
-            .policy_name(name)
-            .policy_document(doc.to_json_minified())
-            .description("Radiant Security access (managed by radiant-onboard)")
-            .tags(tag)
-            .send()
-            .await
-            .map_err(hub_sdk("iam:CreatePolicy", arn))?;
-        Ok(())
+        self.managed(arn).create(name, doc).await
     }
 
     /// A new default version; at the 5-version limit the oldest non-default version goes first.
     async fn new_version(&self, arn: &str, doc: &PolicyDocument) -> Result<(), EngineError> {
-        let iam = self.hub.iam(self.facts.region.as_str());
-        let versions = iam
-            .list_policy_versions()
-            .policy_arn(arn)
-            .send()
-            .await
-            .map_err(hub_sdk("iam:ListPolicyVersions", arn))?;
-        let all = versions.versions();
-        if all.len() >= MAX_POLICY_VERSIONS {
-            let oldest = all
-                .iter()
-                .filter(|v| !v.is_default_version())
-                .min_by_key(|v| v.create_date().map(|d| (d.secs(), d.subsec_nanos())));
-            if let Some(id) = oldest.and_then(|v| v.version_id()) {
-                iam.delete_policy_version()
-                    .policy_arn(arn)
-                    .version_id(id)
-                    .send()
-                    .await
-                    .map_err(hub_sdk("iam:DeletePolicyVersion", arn))?;
-            }
-        }
-        iam.create_policy_version()
-            .policy_arn(arn)
-            .policy_document(doc.to_json_minified())
-            .set_as_default(true)
-            .send()
-            .await
-            .map_err(hub_sdk("iam:CreatePolicyVersion", arn))?;
-        Ok(())
+        self.managed(arn).update(doc).await
     }
 
     /// Detaches and deletes one of the product's managed policies (all versions).
@@ -505,49 +457,7 @@ impl Patcher<'_> {
         role_name: &str,
         arn: &str,
     ) -> Result<(), EngineError> {
-        let iam = self.hub.iam(self.facts.region.as_str());
-        if let Err(e) = iam
-            .detach_role_policy()
-            .role_name(role_name)
-            .policy_arn(arn)
-            .send()
-            .await
-        {
-            let err = WorkerError::from_sdk("iam:DetachRolePolicy", &e);
-            if !err.is_not_found() {
-                return Err(hub_worker(arn)(err));
-            }
-        }
-        let versions = match iam.list_policy_versions().policy_arn(arn).send().await {
-            Ok(v) => v,
-            Err(e) => {
-                let err = WorkerError::from_sdk("iam:ListPolicyVersions", &e);
-                if err.is_not_found() {
-                    return Ok(());
-                }
-                return Err(hub_worker(arn)(err));
-            }
-        };
-        for v in versions
-            .versions()
-            .iter()
-            .filter(|v| !v.is_default_version())
-        {
-            if let Some(id) = v.version_id() {
-                iam.delete_policy_version()
-                    .policy_arn(arn)
-                    .version_id(id)
-                    .send()
-                    .await
-                    .map_err(hub_sdk("iam:DeletePolicyVersion", arn))?;
-            }
-        }
-        iam.delete_policy()
-            .policy_arn(arn)
-            .send()
-            .await
-            .map_err(hub_sdk("iam:DeletePolicy", arn))?;
-        Ok(())
+        self.managed(arn).remove(role_name).await
     }
 }
 

@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 use policy_model::builders::sid;
 use policy_model::{Arn, PolicyDocument};
 
-use super::common::{parse_policy, read_managed_policy};
 use super::discovery;
 use super::resources::Place;
 use super::resources::bucket::{Bucket, BucketPolicy};
 use super::resources::key::{Key, KeyPolicy};
-use super::resources::role::HubRole;
+use super::resources::managed_policy::ManagedPolicy;
+use super::resources::role::{HubRole, trust_policy};
 use super::run::Run;
 use super::{DiscoveredAccount, EngineError, RunContext, Topology, VerifyOptions, is_exporter};
 use crate::config::Config;
@@ -63,8 +63,7 @@ async fn account_checks(run: &Run<'_>, topology: &Topology, a: DiscoveredAccount
             .as_ref()
             .ok()
             .and_then(|r| r.role.as_ref())
-            .and_then(|r| r.assume_role_policy_document())
-            .and_then(|t| parse_policy("", "iam:GetRole", t).ok())
+            .and_then(|r| trust_policy(r).ok())
             .is_some_and(|d| d.statement(sid::TRUST_HUB_ROLE).is_some());
         out.push(check(
             &a.id,
@@ -199,7 +198,7 @@ async fn shared_documents(cfg: &Config, place: Place<'_>) -> Vec<PolicyDocument>
             continue;
         }
         // Unreadable: skipped (the checks above report what is missing).
-        let doc = read_managed_policy(&iam, arn).await.ok().flatten();
+        let doc = ManagedPolicy { place, arn }.read().await.ok().flatten();
         docs.extend(doc);
     }
     docs
@@ -270,8 +269,7 @@ pub(crate) async fn run(
         .as_ref()
         .ok()
         .and_then(Option::as_ref)
-        .and_then(|r| r.assume_role_policy_document())
-        .and_then(|t| parse_policy("", "iam:GetRole", t).ok());
+        .and_then(|r| trust_policy(r).ok());
     let ok = trusted
         .as_ref()
         .and_then(|d| d.statement(sid::TRUST_RADIANT))

@@ -1,6 +1,6 @@
 //! One module per kind of AWS resource the hub holds: bucket (with its policy and the prefix
 //! marker), KMS key (with alias and key policy), SNS topic (with its policy), bucket notification,
-//! organization trail, and the hub role. (The member role, the detectors and the publishing
+//! organization trail, the hub role and its managed policies. (The member role, the detectors and the publishing
 //! destinations live in `account-worker`, which works inside member accounts, with the same
 //! operations.)
 //!
@@ -13,6 +13,7 @@
 
 pub(crate) mod bucket;
 pub(crate) mod key;
+pub(crate) mod managed_policy;
 pub(crate) mod notification;
 pub(crate) mod role;
 pub(crate) mod topic;

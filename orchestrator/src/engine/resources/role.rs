@@ -6,12 +6,22 @@
 
 use policy_model::{Arn, PolicyDocument};
 
+use super::managed_policy::ManagedPolicy;
 use super::{Place, build_err, tagged};
 use crate::engine::EngineError;
 use crate::engine::common::{HubLog, changed_status, hub_sdk, hub_worker, parse_policy};
 use crate::engine::patch::is_hub_policy_name;
 use crate::outcome::{Change, ChangeAction, ResourceStatus};
 use account_worker::{MANAGED_TAG_KEY, MANAGED_TAG_VALUE};
+
+/// The trust policy of `role` as IAM returned it (URL-encoded or not); an empty document when it
+/// has none.
+pub(crate) fn trust_policy(role: &aws_sdk_iam::types::Role) -> Result<PolicyDocument, EngineError> {
+    match role.assume_role_policy_document() {
+        Some(t) => parse_policy(&role.arn, "iam:GetRole", t),
+        None => Ok(PolicyDocument::new()),
+    }
+}
 
 /// The hub role.
 #[derive(Debug, Clone, Copy)]
@@ -81,10 +91,7 @@ impl HubRole<'_> {
                 );
             }
             Some(role) => {
-                let current = match role.assume_role_policy_document() {
-                    Some(t) => parse_policy(&resource, "iam:GetRole", t)?,
-                    None => PolicyDocument::new(),
-                };
+                let current = trust_policy(&role)?;
                 let merged = account_worker::merge_owned(&current, trust);
                 if merged.semantically_equal(&current) {
                     log.record(&resource, "iam-role", ResourceStatus::Unchanged, None);
@@ -150,38 +157,9 @@ impl HubRole<'_> {
                 place.status(ResourceStatus::Deleted),
                 None,
             );
-            if !place.apply() {
-                continue;
+            if place.apply() {
+                ManagedPolicy { place, arn: parn }.remove(name).await?;
             }
-            iam.detach_role_policy()
-                .role_name(name)
-                .policy_arn(parn)
-                .send()
-                .await
-                .map_err(hub_sdk("iam:DetachRolePolicy", parn))?;
-            let versions = iam
-                .list_policy_versions()
-                .policy_arn(parn)
-                .send()
-                .await
-                .map_err(hub_sdk("iam:ListPolicyVersions", parn))?;
-            for v in versions
-                .versions()
-                .iter()
-                .filter(|v| !v.is_default_version())
-            {
-                iam.delete_policy_version()
-                    .policy_arn(parn)
-                    .version_id(v.version_id().unwrap_or_default())
-                    .send()
-                    .await
-                    .map_err(hub_sdk("iam:DeletePolicyVersion", parn))?;
-            }
-            iam.delete_policy()
-                .policy_arn(parn)
-                .send()
-                .await
-                .map_err(hub_sdk("iam:DeletePolicy", parn))?;
         }
         if tagged(
             role.tags()
@@ -208,8 +186,8 @@ impl HubRole<'_> {
                 place.status(ResourceStatus::Deleted),
                 None,
             );
-        } else if let Some(text) = role.assume_role_policy_document() {
-            let before: PolicyDocument = parse_policy(&role.arn, "iam:GetRole", text)?;
+        } else if role.assume_role_policy_document().is_some() {
+            let before = trust_policy(&role)?;
             let mut doc = before.clone();
             if !doc.remove_owned_statements().is_empty() && !doc.statements().is_empty() {
                 if place.apply() {
