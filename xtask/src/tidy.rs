@@ -9,6 +9,10 @@
 //!   no clap, indicatif, miette or printing in library modules (only the binary knows the
 //!   terminal); no `arn:aws:` literal in orchestrator or account-worker (every ARN carries the
 //!   home Region's partition); every source file starts with a `//!` module doc.
+//!
+//! Not here: what `cargo xtask test` (which `ci` runs too) already enforces, such as the
+//! permissions list matching the calls the tool makes in both directions
+//! (`tests/tests/it/cli_permissions.rs`).
 
 use std::path::Path;
 
