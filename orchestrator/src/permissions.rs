@@ -1,10 +1,14 @@
 //! The permissions the tool itself needs, and the seeds' permissions table for Radiant's roles.
 //!
 //! [`OPERATIONS`] lists every AWS API operation the product calls, with the IAM action that
-//! authorizes it and where it runs. It is *derived from the calls the tool makes*: an integration
-//! test runs apply, verify and offboard against the emulator and checks that every
-//! (service, operation) the emulator saw is listed here (`tests/tests/it/cli_permissions.rs`).
-//! `radiant-onboard permissions` prints the least-privilege policies built from this list.
+//! authorizes it and where it runs; [`DEPENDENT_ACTIONS`] the few actions AWS checks for a
+//! parameter of one of those operations without a call of their own (tags on create, a
+//! service-linked role created on the caller's behalf). The list is *derived from the calls the
+//! tool makes* and checked both ways by `tests/tests/it/cli_permissions.rs`: every command that
+//! calls AWS runs against the emulator over scenarios that reach the code paths that matter, and
+//! every (service, operation) seen must be listed here with the scope it was called in, and every
+//! operation listed here must have been called. `radiant-onboard permissions` prints the
+//! least-privilege policies built from both lists.
 
 use serde_json::{Value, json};
 
@@ -49,14 +53,15 @@ const fn op(
     }
 }
 
-use Scope::{Both, Caller};
+use Scope::{Both, Caller, Member};
 
-/// Every API operation the product calls (kept in sync with the engine by the permissions test).
+/// Every API operation the product calls, and nothing else (kept in sync with the engine, both
+/// ways, by the permissions test).
 pub const OPERATIONS: &[Operation] = &[
     // STS
-    op("sts", "GetCallerIdentity", "sts:GetCallerIdentity", Both),
+    op("sts", "GetCallerIdentity", "sts:GetCallerIdentity", Caller),
     op("sts", "AssumeRole", "sts:AssumeRole", Caller),
-    // Organizations (discovery, trusted access for the organization trail)
+    // Organizations (preflight and discovery)
     op(
         "organizations",
         "DescribeOrganization",
@@ -71,26 +76,8 @@ pub const OPERATIONS: &[Operation] = &[
     ),
     op(
         "organizations",
-        "DescribeAccount",
-        "organizations:DescribeAccount",
-        Caller,
-    ),
-    op(
-        "organizations",
         "ListRoots",
         "organizations:ListRoots",
-        Caller,
-    ),
-    op(
-        "organizations",
-        "ListParents",
-        "organizations:ListParents",
-        Caller,
-    ),
-    op(
-        "organizations",
-        "ListChildren",
-        "organizations:ListChildren",
         Caller,
     ),
     op(
@@ -107,12 +94,6 @@ pub const OPERATIONS: &[Operation] = &[
     ),
     op(
         "organizations",
-        "DescribeOrganizationalUnit",
-        "organizations:DescribeOrganizationalUnit",
-        Caller,
-    ),
-    op(
-        "organizations",
         "ListDelegatedAdministrators",
         "organizations:ListDelegatedAdministrators",
         Caller,
@@ -123,17 +104,10 @@ pub const OPERATIONS: &[Operation] = &[
         "organizations:ListAWSServiceAccessForOrganization",
         Caller,
     ),
-    op(
-        "organizations",
-        "EnableAWSServiceAccess",
-        "organizations:EnableAWSServiceAccess",
-        Caller,
-    ),
-    // IAM (hub role, member roles, service-linked roles)
-    op("iam", "GetAccountSummary", "iam:GetAccountSummary", Both),
+    // IAM (hub role and its managed policies, member roles)
+    op("iam", "GetAccountSummary", "iam:GetAccountSummary", Caller),
     op("iam", "GetRole", "iam:GetRole", Both),
     op("iam", "CreateRole", "iam:CreateRole", Both),
-    op("iam", "UpdateRole", "iam:UpdateRole", Both),
     op(
         "iam",
         "UpdateAssumeRolePolicy",
@@ -141,49 +115,43 @@ pub const OPERATIONS: &[Operation] = &[
         Both,
     ),
     op("iam", "DeleteRole", "iam:DeleteRole", Both),
-    op("iam", "TagRole", "iam:TagRole", Both),
-    op("iam", "ListRoleTags", "iam:ListRoleTags", Both),
-    op("iam", "PutRolePolicy", "iam:PutRolePolicy", Both),
-    op("iam", "GetRolePolicy", "iam:GetRolePolicy", Both),
-    op("iam", "ListRolePolicies", "iam:ListRolePolicies", Both),
-    op("iam", "DeleteRolePolicy", "iam:DeleteRolePolicy", Both),
-    op("iam", "CreatePolicy", "iam:CreatePolicy", Both),
-    op("iam", "GetPolicy", "iam:GetPolicy", Both),
-    op("iam", "GetPolicyVersion", "iam:GetPolicyVersion", Both),
+    op("iam", "PutRolePolicy", "iam:PutRolePolicy", Member),
+    op("iam", "GetRolePolicy", "iam:GetRolePolicy", Member),
+    op("iam", "DeleteRolePolicy", "iam:DeleteRolePolicy", Member),
+    op("iam", "CreatePolicy", "iam:CreatePolicy", Caller),
+    op("iam", "GetPolicy", "iam:GetPolicy", Caller),
+    op("iam", "GetPolicyVersion", "iam:GetPolicyVersion", Caller),
     op(
         "iam",
         "CreatePolicyVersion",
         "iam:CreatePolicyVersion",
-        Both,
+        Caller,
     ),
     op(
         "iam",
         "DeletePolicyVersion",
         "iam:DeletePolicyVersion",
-        Both,
+        Caller,
     ),
-    op("iam", "ListPolicyVersions", "iam:ListPolicyVersions", Both),
-    op("iam", "DeletePolicy", "iam:DeletePolicy", Both),
-    op("iam", "AttachRolePolicy", "iam:AttachRolePolicy", Both),
-    op("iam", "DetachRolePolicy", "iam:DetachRolePolicy", Both),
+    op(
+        "iam",
+        "ListPolicyVersions",
+        "iam:ListPolicyVersions",
+        Caller,
+    ),
+    op("iam", "DeletePolicy", "iam:DeletePolicy", Caller),
+    op("iam", "AttachRolePolicy", "iam:AttachRolePolicy", Caller),
+    op("iam", "DetachRolePolicy", "iam:DetachRolePolicy", Caller),
     op(
         "iam",
         "ListAttachedRolePolicies",
         "iam:ListAttachedRolePolicies",
-        Both,
-    ),
-    op(
-        "iam",
-        "CreateServiceLinkedRole",
-        "iam:CreateServiceLinkedRole",
-        Both,
+        Caller,
     ),
     // S3 (hub buckets)
-    op("s3", "ListBuckets", "s3:ListAllMyBuckets", Caller),
     op("s3", "HeadBucket", "s3:ListBucket", Caller),
     op("s3", "CreateBucket", "s3:CreateBucket", Caller),
     op("s3", "DeleteBucket", "s3:DeleteBucket", Caller),
-    op("s3", "GetBucketLocation", "s3:GetBucketLocation", Caller),
     op("s3", "GetBucketPolicy", "s3:GetBucketPolicy", Caller),
     op("s3", "PutBucketPolicy", "s3:PutBucketPolicy", Caller),
     op("s3", "DeleteBucketPolicy", "s3:DeleteBucketPolicy", Caller),
@@ -199,80 +167,20 @@ pub const OPERATIONS: &[Operation] = &[
         "s3:PutBucketNotification",
         Caller,
     ),
-    op(
-        "s3",
-        "GetBucketEncryption",
-        "s3:GetEncryptionConfiguration",
-        Caller,
-    ),
-    op(
-        "s3",
-        "PutBucketEncryption",
-        "s3:PutEncryptionConfiguration",
-        Caller,
-    ),
-    op(
-        "s3",
-        "GetPublicAccessBlock",
-        "s3:GetBucketPublicAccessBlock",
-        Caller,
-    ),
-    op(
-        "s3",
-        "PutPublicAccessBlock",
-        "s3:PutBucketPublicAccessBlock",
-        Caller,
-    ),
-    op(
-        "s3",
-        "GetBucketVersioning",
-        "s3:GetBucketVersioning",
-        Caller,
-    ),
-    op(
-        "s3",
-        "PutBucketVersioning",
-        "s3:PutBucketVersioning",
-        Caller,
-    ),
     op("s3", "GetBucketTagging", "s3:GetBucketTagging", Caller),
     op("s3", "PutBucketTagging", "s3:PutBucketTagging", Caller),
-    op(
-        "s3",
-        "GetBucketOwnershipControls",
-        "s3:GetBucketOwnershipControls",
-        Caller,
-    ),
-    op(
-        "s3",
-        "PutBucketOwnershipControls",
-        "s3:PutBucketOwnershipControls",
-        Caller,
-    ),
-    op("s3", "ListObjects", "s3:ListBucket", Caller),
     op("s3", "ListObjectsV2", "s3:ListBucket", Caller),
     op("s3", "ListObjectVersions", "s3:ListBucketVersions", Caller),
     op("s3", "HeadObject", "s3:GetObject", Caller),
-    op("s3", "GetObject", "s3:GetObject", Caller),
     op("s3", "PutObject", "s3:PutObject", Caller),
     op("s3", "DeleteObject", "s3:DeleteObject", Caller),
-    op("s3", "DeleteObjects", "s3:DeleteObject", Caller),
     // KMS (hub keys)
     op("kms", "CreateKey", "kms:CreateKey", Caller),
     op("kms", "DescribeKey", "kms:DescribeKey", Caller),
-    op("kms", "ListAliases", "kms:ListAliases", Caller),
     op("kms", "CreateAlias", "kms:CreateAlias", Caller),
     op("kms", "DeleteAlias", "kms:DeleteAlias", Caller),
     op("kms", "GetKeyPolicy", "kms:GetKeyPolicy", Caller),
     op("kms", "PutKeyPolicy", "kms:PutKeyPolicy", Caller),
-    op("kms", "EnableKeyRotation", "kms:EnableKeyRotation", Caller),
-    op(
-        "kms",
-        "GetKeyRotationStatus",
-        "kms:GetKeyRotationStatus",
-        Caller,
-    ),
-    op("kms", "TagResource", "kms:TagResource", Caller),
     op("kms", "ListResourceTags", "kms:ListResourceTags", Caller),
     op(
         "kms",
@@ -282,7 +190,6 @@ pub const OPERATIONS: &[Operation] = &[
     ),
     // SNS (hub topics)
     op("sns", "CreateTopic", "sns:CreateTopic", Caller),
-    op("sns", "ListTopics", "sns:ListTopics", Caller),
     op(
         "sns",
         "GetTopicAttributes",
@@ -295,27 +202,14 @@ pub const OPERATIONS: &[Operation] = &[
         "sns:SetTopicAttributes",
         Caller,
     ),
-    op("sns", "TagResource", "sns:TagResource", Caller),
     op(
         "sns",
         "ListTagsForResource",
         "sns:ListTagsForResource",
         Caller,
     ),
-    op(
-        "sns",
-        "ListSubscriptionsByTopic",
-        "sns:ListSubscriptionsByTopic",
-        Caller,
-    ),
     op("sns", "DeleteTopic", "sns:DeleteTopic", Caller),
     // CloudTrail (organization trail)
-    op(
-        "cloudtrail",
-        "DescribeTrails",
-        "cloudtrail:DescribeTrails",
-        Caller,
-    ),
     op("cloudtrail", "GetTrail", "cloudtrail:GetTrail", Caller),
     op(
         "cloudtrail",
@@ -349,12 +243,6 @@ pub const OPERATIONS: &[Operation] = &[
     ),
     op(
         "cloudtrail",
-        "StopLogging",
-        "cloudtrail:StopLogging",
-        Caller,
-    ),
-    op(
-        "cloudtrail",
         "GetEventSelectors",
         "cloudtrail:GetEventSelectors",
         Caller,
@@ -365,7 +253,6 @@ pub const OPERATIONS: &[Operation] = &[
         "cloudtrail:PutEventSelectors",
         Caller,
     ),
-    op("cloudtrail", "AddTags", "cloudtrail:AddTags", Caller),
     op("cloudtrail", "ListTags", "cloudtrail:ListTags", Caller),
     // GuardDuty (every covered account and Region)
     op(
@@ -427,24 +314,112 @@ pub const OPERATIONS: &[Operation] = &[
         "guardduty",
         "CreateSampleFindings",
         "guardduty:CreateSampleFindings",
-        Both,
+        Caller,
     ),
-    op("guardduty", "ListFindings", "guardduty:ListFindings", Both),
     op(
         "guardduty",
         "ListOrganizationAdminAccounts",
         "guardduty:ListOrganizationAdminAccounts",
         Caller,
     ),
+    op("guardduty", "TagResource", "guardduty:TagResource", Both),
     op(
         "guardduty",
-        "GetAdministratorAccount",
-        "guardduty:GetAdministratorAccount",
+        "UntagResource",
+        "guardduty:UntagResource",
         Both,
     ),
-    op("guardduty", "ListMembers", "guardduty:ListMembers", Both),
-    op("guardduty", "TagResource", "guardduty:TagResource", Both),
 ];
+
+/// An IAM action that AWS authorizes as part of another operation the tool calls, which has no
+/// call of its own for the emulator to count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct DependentAction {
+    /// The IAM action (`iam:TagRole`).
+    pub action: &'static str,
+    /// SDK service name of the operation that needs it (an entry of [`OPERATIONS`], whose scope
+    /// is this action's scope).
+    pub service: &'static str,
+    /// That operation (`CreateRole`).
+    pub operation: &'static str,
+    /// Why AWS checks it.
+    pub reason: &'static str,
+}
+
+const fn dep(
+    action: &'static str,
+    service: &'static str,
+    operation: &'static str,
+    reason: &'static str,
+) -> DependentAction {
+    DependentAction {
+        action,
+        service,
+        operation,
+        reason,
+    }
+}
+
+/// The actions AWS checks for a parameter of an operation in [`OPERATIONS`] (tag-on-create, a
+/// service-linked role created for the caller), in the scope of that operation.
+pub const DEPENDENT_ACTIONS: &[DependentAction] = &[
+    dep(
+        "iam:TagRole",
+        "iam",
+        "CreateRole",
+        "the hub and member roles are created with the managed-by tag",
+    ),
+    dep(
+        "iam:TagPolicy",
+        "iam",
+        "CreatePolicy",
+        "the hub role's managed policies are created with the managed-by tag",
+    ),
+    dep(
+        "kms:TagResource",
+        "kms",
+        "CreateKey",
+        "the keys are created with the managed-by tag",
+    ),
+    dep(
+        "sns:TagResource",
+        "sns",
+        "CreateTopic",
+        "the topics are created with the managed-by tag",
+    ),
+    dep(
+        "cloudtrail:AddTags",
+        "cloudtrail",
+        "CreateTrail",
+        "the trail is created with the managed-by tag",
+    ),
+    dep(
+        "iam:CreateServiceLinkedRole",
+        "cloudtrail",
+        "CreateTrail",
+        "an organization trail needs CloudTrail's service-linked role, created on first use",
+    ),
+    dep(
+        "organizations:EnableAWSServiceAccess",
+        "cloudtrail",
+        "CreateTrail",
+        "part of CloudTrail's documented minimum for creating an organization trail",
+    ),
+    dep(
+        "iam:CreateServiceLinkedRole",
+        "guardduty",
+        "CreateDetector",
+        "a detector needs GuardDuty's service-linked role, created with the first detector",
+    ),
+];
+
+/// The scope of the operation `service`'s `operation` in [`OPERATIONS`].
+pub fn scope_of(service: &str, operation: &str) -> Option<Scope> {
+    OPERATIONS
+        .iter()
+        .find(|o| o.service == service && o.operation == operation)
+        .map(|o| o.scope)
+}
 
 /// The IAM action that authorizes `service`'s `operation`, if the tool calls it.
 pub fn action_for(service: &str, operation: &str) -> Option<&'static str> {
@@ -454,12 +429,20 @@ pub fn action_for(service: &str, operation: &str) -> Option<&'static str> {
         .map(|o| o.action)
 }
 
-/// The sorted, de-duplicated actions needed in `scope` ([`Scope::Both`] operations count for both).
+/// The sorted, de-duplicated actions needed in `scope` ([`Scope::Both`] operations count for
+/// both), the dependent actions of those operations included.
 pub fn actions(scope: Scope) -> Vec<&'static str> {
+    let wanted = |s: Scope| s == scope || s == Both || scope == Both;
     let mut out: Vec<&'static str> = OPERATIONS
         .iter()
-        .filter(|o| o.scope == scope || o.scope == Both || scope == Both)
+        .filter(|o| wanted(o.scope))
         .map(|o| o.action)
+        .chain(
+            DEPENDENT_ACTIONS
+                .iter()
+                .filter(|d| scope_of(d.service, d.operation).is_some_and(wanted))
+                .map(|d| d.action),
+        )
         .collect();
     out.sort_unstable();
     out.dedup();
@@ -636,6 +619,50 @@ mod tests {
             assert!(o.action.contains(':'), "{o:?}");
             assert!(seen.insert((o.service, o.operation)), "duplicate {o:?}");
         }
+    }
+
+    #[test]
+    fn every_dependent_action_belongs_to_a_listed_operation_and_is_not_granted_otherwise() {
+        for d in DEPENDENT_ACTIONS {
+            assert!(d.action.contains(':'), "{d:?}");
+            let scope = scope_of(d.service, d.operation)
+                .unwrap_or_else(|| panic!("{d:?} depends on an operation not in OPERATIONS"));
+            assert!(
+                !OPERATIONS
+                    .iter()
+                    .any(|o| o.action == d.action && (o.scope == scope || o.scope == Both)),
+                "{d:?} is already granted by an operation of OPERATIONS"
+            );
+        }
+    }
+
+    #[test]
+    fn member_policy_has_only_what_member_accounts_call() {
+        let member = actions(Scope::Member);
+        // The access role creates the member role (tagged) and the detectors.
+        for a in [
+            "iam:CreateRole",
+            "iam:TagRole",
+            "iam:PutRolePolicy",
+            "guardduty:CreateDetector",
+            "iam:CreateServiceLinkedRole",
+        ] {
+            assert!(member.contains(&a), "{a} missing from {member:?}");
+        }
+        // The hub's resources and the shared policies are the caller's alone.
+        for a in [
+            "iam:CreatePolicy",
+            "iam:TagPolicy",
+            "s3:PutBucketPolicy",
+            "kms:CreateKey",
+            "sts:GetCallerIdentity",
+            "guardduty:CreateSampleFindings",
+        ] {
+            assert!(!member.contains(&a), "{a} in {member:?}");
+        }
+        let caller = actions(Scope::Caller);
+        assert!(caller.contains(&"iam:TagPolicy") && caller.contains(&"cloudtrail:AddTags"));
+        assert!(!caller.contains(&"iam:PutRolePolicy"), "{caller:?}");
     }
 
     #[test]

@@ -461,6 +461,10 @@ pub struct SeedSpec {
     pub existing_detectors: usize,
     /// Active members whose detector already exports to a bucket of their own.
     pub foreign_destinations: usize,
+    /// The management account (the default hub) too has a detector in every Region (as
+    /// `existing_detectors`) exporting in the home Region to a bucket of its own (as
+    /// `foreign_destinations`); it comes first in both lists of the answer.
+    pub management_detector: bool,
     /// Buckets in the management account (home Region) whose policy already holds customer
     /// statements (`CustomerDenyInsecureTransport`, `CustomerAuditRead`).
     pub hub_customer_buckets: Vec<String>,
@@ -481,6 +485,7 @@ impl Default for SeedSpec {
             suspended: 0,
             existing_detectors: 0,
             foreign_destinations: 0,
+            management_detector: false,
             hub_customer_buckets: Vec::new(),
             hub_customer_key_alias: None,
             existing_notification_bucket: None,

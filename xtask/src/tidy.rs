@@ -10,6 +10,10 @@
 //!   terminal); no `arn:aws:` literal in orchestrator or account-worker (every ARN carries the
 //!   home Region's partition); `render` does not import `cli`, `aws` does not import `engine`;
 //!   every source file starts with a `//!` module doc.
+//!
+//! Not here: what `cargo xtask test` (which `ci` runs too) already enforces, such as the
+//! permissions list matching the calls the tool makes in both directions
+//! (`tests/tests/it/cli_permissions.rs`).
 
 use std::path::Path;
 

@@ -413,6 +413,7 @@ pub fn permissions_json(
         "caller_policy": permissions::caller_policy(partition, access_role, hub_role, member_role),
         "member_access_role_policy": permissions::member_policy(),
         "operations": permissions::OPERATIONS,
+        "dependent_actions": permissions::DEPENDENT_ACTIONS,
         "radiant_role_permissions": permissions::RADIANT_PERMISSIONS,
     })
 }

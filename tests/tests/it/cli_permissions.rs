@@ -1,11 +1,25 @@
-//! The tool's permission list is derived from the calls it makes: every (service, operation)
-//! that the emulator saw during plan, apply, accounts and policies maps to an action in
-//! `orchestrator::permissions::OPERATIONS`.
+//! The tool's permission list is derived from the calls it makes, and checked both ways.
+//!
+//! The first test: every (service, operation) that the emulator saw during plan, apply, accounts
+//! and policies maps to an action in `orchestrator::permissions::OPERATIONS`. The second runs
+//! every command that calls AWS (plan, policies, apply, accounts, verify with and without sample
+//! findings, plan --offboard and offboard, with and without --keep-data) over scenarios that reach
+//! the code paths that matter (adopted detectors and foreign destinations, the hub's own too;
+//! customer buckets, key and notification; two Regions; changed trusts, trail and shared
+//! policies; a caller that is not the management account) and checks that every call seen is
+//! listed with exactly the scope it was made in (the caller's account: `Caller`; a member's,
+//! through the access role: `Member`; both: `Both`), that every listed operation was called, and
+//! that every dependent action belongs to an operation that was. An operation the emulator cannot
+//! reach goes into `UNREACHABLE`, with the reason; `cargo xtask tidy` does not repeat this check.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
-use crate::cli_support::{TempDir, enable_trusted_access, run, write_config};
-use integration_tests::{SeedSpec, emulator};
+use crate::cli_support::{Run, TempDir, enable_trusted_access, run, run_with_env, write_config};
+use integration_tests::{
+    ACCESS_KEY_ID, Counters, DEFAULT_REGION, EmulatorGuard, MANAGEMENT_ACCOUNT_ID,
+    SECRET_ACCESS_KEY, SeedInfo, SeedSpec, emulator,
+};
 use orchestrator::permissions::{self, Scope};
 
 #[test]
@@ -81,4 +95,456 @@ fn every_call_of_plan_apply_accounts_policies_is_covered_by_the_permissions_list
         "calls without a permission entry: {missing:?}"
     );
     assert!(seen.len() > 10, "too few operations seen: {seen:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Both directions, over every command that calls AWS: every call seen has an entry with the scope
+// it was called in, and every entry was called by some scenario below.
+
+/// Entries of `OPERATIONS` (or one side of a `Both` entry) that the product calls on a path no
+/// scenario of the emulator can reach: (service, operation, side, why). Keep it empty if you can:
+/// a scenario that reaches the call is worth more than a line here.
+const UNREACHABLE: &[(&str, &str, Side, &str)] = &[];
+
+/// Who made a call: the identity that runs the tool (the hub), or the access role in a member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Side {
+    Caller,
+    Member,
+}
+
+impl Side {
+    fn scope(sides: &BTreeSet<Side>) -> Option<Scope> {
+        match (sides.contains(&Side::Caller), sides.contains(&Side::Member)) {
+            (true, true) => Some(Scope::Both),
+            (true, false) => Some(Scope::Caller),
+            (false, true) => Some(Scope::Member),
+            (false, false) => None,
+        }
+    }
+}
+
+/// The emulator names some REST routes by their path (GuardDuty's tagging routes with an
+/// encoded ARN): the operation they are.
+fn operation_name(service: &str, operation: &str) -> String {
+    match (service, operation) {
+        ("guardduty", o) if o.starts_with("POST /tags/") => "TagResource".to_owned(),
+        ("guardduty", o) if o.starts_with("DELETE /tags/") => "UntagResource".to_owned(),
+        (_, o) => o.to_owned(),
+    }
+}
+
+/// The calls seen: (service, operation) -> side -> the scenario steps that made it.
+#[derive(Default)]
+struct Coverage {
+    seen: BTreeMap<(String, String), BTreeMap<Side, BTreeSet<String>>>,
+}
+
+impl Coverage {
+    /// Adds the counters of one step; `hub` is the caller's account.
+    fn record(&mut self, counters: &Counters, seed: &SeedInfo, hub: &str, step: &str) {
+        for call in &counters.calls {
+            let side = if call.account == hub {
+                Side::Caller
+            } else {
+                assert!(
+                    call.account == MANAGEMENT_ACCOUNT_ID
+                        || seed.accounts.iter().any(|a| a.id == call.account),
+                    "{step}: {}:{} made by `{}`, outside the organization",
+                    call.service,
+                    call.operation,
+                    call.account
+                );
+                Side::Member
+            };
+            self.seen
+                .entry((
+                    call.service.clone(),
+                    operation_name(&call.service, &call.operation),
+                ))
+                .or_default()
+                .entry(side)
+                .or_default()
+                .insert(step.to_owned());
+        }
+    }
+
+    fn sides(&self, service: &str, operation: &str) -> BTreeSet<Side> {
+        self.seen
+            .get(&(service.to_owned(), operation.to_owned()))
+            .map(|s| s.keys().copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// Everything that does not hold, one line each.
+    fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        for ((service, operation), by_side) in &self.seen {
+            let steps = |side: Side| {
+                by_side
+                    .get(&side)
+                    .and_then(|s| s.iter().next())
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            let Some(op) = permissions::OPERATIONS
+                .iter()
+                .find(|o| o.service == service && o.operation == operation)
+            else {
+                let side = *by_side.keys().next().unwrap_or(&Side::Caller);
+                problems.push(format!(
+                    "{service}:{operation} is called ({side:?}, e.g. `{}`) but has no entry in OPERATIONS",
+                    steps(side)
+                ));
+                continue;
+            };
+            let mut sides: BTreeSet<Side> = by_side.keys().copied().collect();
+            sides.extend(
+                UNREACHABLE
+                    .iter()
+                    .filter(|u| u.0 == service && u.1 == operation)
+                    .map(|u| u.2),
+            );
+            let observed = Side::scope(&sides);
+            if observed != Some(op.scope) {
+                problems.push(format!(
+                    "{service}:{operation} is listed as {:?} but called as {observed:?} (caller e.g. `{}`, member e.g. `{}`)",
+                    op.scope,
+                    steps(Side::Caller),
+                    steps(Side::Member)
+                ));
+            }
+        }
+        for op in permissions::OPERATIONS {
+            if self.sides(op.service, op.operation).is_empty()
+                && !UNREACHABLE
+                    .iter()
+                    .any(|u| u.0 == op.service && u.1 == op.operation)
+            {
+                problems.push(format!(
+                    "{}:{} ({:?}) is listed but no scenario calls it",
+                    op.service, op.operation, op.scope
+                ));
+            }
+        }
+        for d in permissions::DEPENDENT_ACTIONS {
+            if self.sides(d.service, d.operation).is_empty() {
+                problems.push(format!(
+                    "{} is listed for {}:{}, which no scenario calls",
+                    d.action, d.service, d.operation
+                ));
+            }
+        }
+        for (service, operation, side, _) in UNREACHABLE {
+            if self.sides(service, operation).contains(side) {
+                problems.push(format!(
+                    "{service}:{operation} ({side:?}) is allow-listed as unreachable but a scenario calls it: remove it from UNREACHABLE"
+                ));
+            }
+        }
+        problems
+    }
+}
+
+/// The configuration of one step: the CLI tests' organization, with what a scenario varies.
+struct Settings<'a> {
+    regions: &'a [&'a str],
+    external_id: &'a str,
+    cloudtrail_key: &'a str,
+    /// Extra lines of the `[organization]` and `[guardduty]` tables.
+    organization: &'a str,
+    guardduty: &'a str,
+}
+
+impl Default for Settings<'_> {
+    fn default() -> Self {
+        Settings {
+            regions: &REGIONS,
+            external_id: "rs-test-credential-0001",
+            cloudtrail_key: "alias/cloudtrail-log-encryption",
+            organization: "",
+            guardduty: "",
+        }
+    }
+}
+
+/// One organization in an emulator of its own, and the commands run against it.
+struct Scenario {
+    name: &'static str,
+    emu: EmulatorGuard,
+    seed: SeedInfo,
+    dir: TempDir,
+    /// The caller's environment (the management account's unless the scenario says otherwise).
+    env: Vec<(String, String)>,
+    /// The caller's account.
+    hub: String,
+}
+
+impl Scenario {
+    fn new(name: &'static str, spec: &SeedSpec) -> Self {
+        let emu = emulator();
+        let seed = emu.seed(spec);
+        enable_trusted_access(&emu);
+        let env = emu.env();
+        Self {
+            name,
+            emu,
+            seed,
+            dir: TempDir::new(name),
+            env,
+            hub: MANAGEMENT_ACCOUNT_ID.to_owned(),
+        }
+    }
+
+    /// Writes the configuration `file` and returns its path.
+    #[expect(
+        clippy::unwrap_used,
+        reason = "test helper: a failed set-up must fail the test loudly"
+    )]
+    fn config(&self, file: &str, s: &Settings) -> String {
+        let regions = s
+            .regions
+            .iter()
+            .map(|r| format!("\"{r}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let text = format!(
+            r#"[organization]
+home_region = "us-east-1"
+regions = [{regions}]
+{organization}
+
+[radiant]
+external_id = "{external_id}"
+
+[cloudtrail]
+bucket = "{CT_BUCKET}"
+sns_topic = "acme-cloudtrail-delivery"
+kms_alias = "{cloudtrail_key}"
+
+[guardduty]
+bucket = "{GD_BUCKET}"
+sns_topic = "acme-guardduty-findings"
+kms_alias = "{GD_KEY_ALIAS}"
+{guardduty}
+
+[run]
+concurrency = 8
+"#,
+            organization = s.organization,
+            external_id = s.external_id,
+            cloudtrail_key = s.cloudtrail_key,
+            guardduty = s.guardduty,
+        );
+        let path = self.dir.path().join(file);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_owned()
+    }
+
+    /// Runs one command from a clean slate of counters, checks its exit code and records its
+    /// calls.
+    fn step(&self, cov: &mut Coverage, args: &[&str], code: i32) -> Run {
+        self.emu.reset_counters();
+        let r = run_with_env(args, &self.env, None);
+        let label: Vec<&str> = args
+            .iter()
+            .copied()
+            .filter(|a| !Path::new(a).is_absolute())
+            .collect();
+        let label = format!("{}: {}", self.name, label.join(" "));
+        assert_eq!(r.code, code, "{label}: {r:?}");
+        cov.record(&self.emu.counters(), &self.seed, &self.hub, &label);
+        r
+    }
+}
+
+const CT_BUCKET: &str = "acme-cloudtrail-logs";
+const GD_BUCKET: &str = "acme-guardduty-findings";
+const GD_KEY_ALIAS: &str = "alias/guardduty-findings";
+const REGIONS: [&str; 2] = ["us-east-1", "eu-west-1"];
+
+/// Adopted detectors (the hub's too), foreign destinations taken over (the hub's too), a
+/// customer CloudTrail bucket, a customer findings key and a findings bucket that already
+/// notifies a customer topic; every command, then offboarding.
+#[expect(
+    clippy::unwrap_used,
+    reason = "test helper: a failed set-up must fail the test loudly"
+)]
+fn adopt_everything(cov: &mut Coverage) {
+    let s = Scenario::new(
+        "adopt",
+        &SeedSpec {
+            accounts: 3,
+            ous: 1,
+            regions: REGIONS.iter().map(|r| (*r).to_owned()).collect(),
+            existing_detectors: 2,
+            foreign_destinations: 1,
+            management_detector: true,
+            hub_customer_buckets: vec![CT_BUCKET.to_owned()],
+            hub_customer_key_alias: Some(GD_KEY_ALIAS.to_owned()),
+            existing_notification_bucket: Some(GD_BUCKET.to_owned()),
+            seed: 31,
+            ..SeedSpec::default()
+        },
+    );
+    let c = s.config(
+        "onboard.toml",
+        &Settings {
+            guardduty: "take_over_destinations = true",
+            ..Settings::default()
+        },
+    );
+    let policies = s.dir.path().join("policies");
+    let policies = policies.to_str().unwrap();
+    s.step(cov, &["plan", "-c", &c], 0);
+    s.step(cov, &["policies", "-c", &c, "--out", policies], 0);
+    s.step(cov, &["apply", "--yes", "-c", &c], 0);
+    s.step(cov, &["accounts", "-c", &c], 0);
+    s.step(cov, &["verify", "-c", &c], 0);
+    s.step(
+        cov,
+        &["verify", "-c", &c, "--sample-findings", "--wait", "20"],
+        0,
+    );
+    s.step(cov, &["plan", "--offboard", "-c", &c], 0);
+    s.step(cov, &["offboard", "--yes", "-c", &c], 0);
+}
+
+/// Everything created by the tool (findings under a prefix); applied again with another
+/// ExternalId, another CloudTrail key and one account excluded, and back (the trusts, the trail
+/// and the shared policies change); offboarded keeping the data, onboarded again over what was
+/// kept, then offboarded for good with findings in the bucket.
+fn create_change_keep_and_delete(cov: &mut Coverage) {
+    let s = Scenario::new(
+        "create",
+        &SeedSpec {
+            accounts: 2,
+            ous: 1,
+            regions: REGIONS.iter().map(|r| (*r).to_owned()).collect(),
+            seed: 32,
+            ..SeedSpec::default()
+        },
+    );
+    let prefix = Settings {
+        guardduty: "prefix = \"radiant/findings\"",
+        ..Settings::default()
+    };
+    let c = s.config("onboard.toml", &prefix);
+    let excluded = format!("exclude_accounts = [\"{}\"]", s.seed.accounts[1].id);
+    let changed = s.config(
+        "changed.toml",
+        &Settings {
+            external_id: "rs-test-credential-0002",
+            cloudtrail_key: "alias/cloudtrail-log-encryption-2",
+            organization: &excluded,
+            ..prefix
+        },
+    );
+    s.step(cov, &["apply", "--yes", "-c", &c], 0);
+    s.step(cov, &["apply", "--yes", "-c", &changed], 0);
+    s.step(cov, &["apply", "--yes", "-c", &c], 0);
+    s.step(cov, &["plan", "--offboard", "--keep-data", "-c", &c], 0);
+    s.step(cov, &["offboard", "--yes", "--keep-data", "-c", &c], 0);
+    s.step(cov, &["apply", "--yes", "-c", &c], 0);
+    s.step(
+        cov,
+        &["verify", "-c", &c, "--sample-findings", "--wait", "20"],
+        0,
+    );
+    s.step(cov, &["offboard", "--yes", "-c", &c], 0);
+}
+
+/// Returns the environment of a session of `account`'s access role: a caller that is neither
+/// the management account nor a delegated administrator.
+#[expect(
+    clippy::unwrap_used,
+    reason = "test helper: a failed set-up must fail the test loudly"
+)]
+fn member_env(emu: &EmulatorGuard, account: &str) -> Vec<(String, String)> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let creds = rt.block_on(async {
+        let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(emu.endpoint())
+            .region(aws_config::Region::new(DEFAULT_REGION))
+            .credentials_provider(aws_sdk_sts::config::Credentials::new(
+                ACCESS_KEY_ID,
+                SECRET_ACCESS_KEY,
+                None,
+                None,
+                "emulator",
+            ))
+            .load()
+            .await;
+        aws_sdk_sts::Client::new(&conf)
+            .assume_role()
+            .role_arn(format!(
+                "arn:aws:iam::{account}:role/OrganizationAccountAccessRole"
+            ))
+            .role_session_name("not-the-management-account")
+            .send()
+            .await
+            .unwrap()
+            .credentials
+            .unwrap()
+    });
+    let mut env: Vec<(String, String)> = emu
+        .env()
+        .into_iter()
+        .filter(|(k, _)| k != "AWS_ACCESS_KEY_ID" && k != "AWS_SECRET_ACCESS_KEY")
+        .collect();
+    env.push(("AWS_ACCESS_KEY_ID".into(), creds.access_key_id));
+    env.push(("AWS_SECRET_ACCESS_KEY".into(), creds.secret_access_key));
+    env.push(("AWS_SESSION_TOKEN".into(), creds.session_token));
+    env
+}
+
+/// A caller that is not the management account: preflight asks whether it is CloudTrail's
+/// delegated administrator. (moto knows no delegated administrator for CloudTrail, so the run
+/// stops at preflight, exit 3, nothing written; the call is what this step measures.)
+fn caller_outside_the_management_account(cov: &mut Coverage) {
+    let mut s = Scenario::new(
+        "member-caller",
+        &SeedSpec {
+            accounts: 2,
+            ous: 0,
+            seed: 33,
+            ..SeedSpec::default()
+        },
+    );
+    let caller = s.seed.accounts[0].id.clone();
+    s.env = member_env(&s.emu, &caller);
+    s.hub = caller;
+    let c = s.config(
+        "onboard.toml",
+        &Settings {
+            regions: &["us-east-1"],
+            ..Settings::default()
+        },
+    );
+    let r = s.step(cov, &["plan", "-c", &c], 3);
+    assert!(r.stderr.contains("preflight"), "{r:?}");
+    assert!(
+        s.emu
+            .counters()
+            .calls("organizations", "ListDelegatedAdministrators")
+            > 0,
+        "{r:?}"
+    );
+}
+
+#[test]
+fn every_call_is_listed_with_its_scope_and_every_listed_operation_is_called() {
+    let mut cov = Coverage::default();
+    adopt_everything(&mut cov);
+    create_change_keep_and_delete(&mut cov);
+    caller_outside_the_management_account(&mut cov);
+    let problems = cov.problems();
+    assert!(
+        problems.is_empty(),
+        "the permissions list and the calls differ:\n  {}",
+        problems.join("\n  ")
+    );
 }

@@ -24,6 +24,7 @@ SPEC_FIELDS = {
     "suspended": 0,
     "existing_detectors": 0,
     "foreign_destinations": 0,
+    "management_detector": False,
     "hub_customer_buckets": [],
     "hub_customer_key_alias": None,
     "existing_notification_bucket": None,
@@ -191,8 +192,11 @@ def seed_organization(body: dict[str, Any], state: Any) -> dict[str, Any]:
         org_utils.make_random_account_id = original  # type: ignore[assignment]
 
     active = [a["id"] for a in accounts if a["status"] == "ACTIVE"]
+    # With `management_detector`, the management account (the default hub) comes first: a
+    # detector in every Region, exporting in the home Region to a bucket of its own.
+    hub_first = [MANAGEMENT_ACCOUNT] if spec["management_detector"] else []
     detectors = []
-    for account_id in active[: spec["existing_detectors"]]:
+    for account_id in hub_first + active[: spec["existing_detectors"]]:
         for region in regions:
             detector_id = guardduty_backends[account_id][region].create_detector(
                 enable=True,
@@ -204,7 +208,7 @@ def seed_organization(body: dict[str, Any], state: Any) -> dict[str, Any]:
             detectors.append({"account": account_id, "region": region, "detector_id": detector_id})
 
     foreign = []
-    for account_id in active[: spec["foreign_destinations"]]:
+    for account_id in hub_first + active[: spec["foreign_destinations"]]:
         gd = guardduty_backends[account_id][home]
         detector_id = next(iter(gd.detectors), None) or gd.create_detector(
             enable=True, finding_publishing_frequency="ONE_HOUR", data_sources={}, tags={}, features=[]

@@ -108,6 +108,22 @@ def test_counters_count_per_account_service_operation(emu):
     assert emu.counters()["total"] == 0
 
 
+def test_management_detector_seeds_the_hub_like_an_adopted_member(emu):
+    info = emu.seed(accounts=2, ous=0, regions=["us-east-1", "eu-west-1"], management_detector=True, seed=7)
+    assert [(d["account"], d["region"]) for d in info["existing_detectors"]] == [
+        (MGMT, "us-east-1"), (MGMT, "eu-west-1")]
+    foreign = info["foreign_destinations"]
+    assert [(f["account"], f["region"], f["bucket"]) for f in foreign] == [
+        (MGMT, "us-east-1", f"foreign-findings-{MGMT}")]
+    gd = emu.client("guardduty")
+    assert gd.get_detector(DetectorId=foreign[0]["detector_id"])["FindingPublishingFrequency"] == "ONE_HOUR"
+    dests = gd.list_publishing_destinations(DetectorId=foreign[0]["detector_id"])["Destinations"]
+    assert [(d["DestinationId"], d["Status"]) for d in dests] == [(foreign[0]["destination_id"], "PUBLISHING")]
+    # Members are untouched unless asked for.
+    member = info["accounts"][0]["id"]
+    assert emu.as_member(member)("guardduty").list_detectors()["DetectorIds"] == []
+
+
 def test_seeding_is_deterministic_and_complete(emu):
     spec = dict(accounts=12, ous=3, regions=["us-east-1", "eu-west-1"], suspended=2, existing_detectors=3,
                 foreign_destinations=1, hub_customer_buckets=["hub-cloudtrail"], hub_customer_key_alias="customer-key",
