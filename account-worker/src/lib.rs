@@ -21,7 +21,7 @@ pub use guardduty::{
     PREVIOUS_SETTINGS_TAG, ensure_destination, ensure_detector, is_ours, read_destinations,
     remove_guardduty,
 };
-pub use record::{ActionRecord, Change, ChangeAction, Journal, ResourceStatus};
+pub use record::{ActionRecord, Change, ChangeAction, ErrorRecord, Journal, ResourceStatus};
 pub use role::{MemberRoleSpec, RoleReport, ensure_member_role, remove_member_role};
 
 use policy_model::PolicyDocument;

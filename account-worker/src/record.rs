@@ -93,21 +93,26 @@ impl Change {
     }
 }
 
-/// What was done (or intended) to one resource of an account.
+/// What was done (or intended) to one resource, in a member account or in the hub: the one
+/// record of "what happened" the reports carry (the report's `action` and `hub_resource`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ActionRecord {
     /// ARN or name.
     pub resource: String,
-    /// The Region, for regional resources.
+    /// The kind of resource (`s3-bucket`, `kms-key-policy`, ...), for hub resources.
+    pub kind: Option<String>,
+    /// The Region, for regional resources of an account.
     pub region: Option<String>,
     /// What happened.
     pub status: ResourceStatus,
     /// Extra facts.
     pub detail: Option<String>,
+    /// The failure, when `status` is `failed`.
+    pub error: Option<ErrorRecord>,
 }
 
 impl ActionRecord {
-    /// A record.
+    /// A record of a resource in an account.
     pub fn new(
         resource: impl Into<String>,
         region: Option<&str>,
@@ -116,9 +121,52 @@ impl ActionRecord {
     ) -> Self {
         Self {
             resource: resource.into(),
+            kind: None,
             region: region.map(str::to_owned),
             status,
             detail,
+            error: None,
+        }
+    }
+
+    /// A record of a hub resource of `kind`.
+    pub fn hub(
+        resource: impl Into<String>,
+        kind: &str,
+        status: ResourceStatus,
+        detail: Option<String>,
+    ) -> Self {
+        Self {
+            resource: resource.into(),
+            kind: Some(kind.to_owned()),
+            region: None,
+            status,
+            detail,
+            error: None,
+        }
+    }
+}
+
+/// A classified failure with AWS's own message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorRecord {
+    /// The classification.
+    pub kind: crate::ErrorKind,
+    /// The failed operation, e.g. `iam:CreateRole`.
+    pub operation: String,
+    /// AWS's error code.
+    pub code: String,
+    /// AWS's message.
+    pub message: String,
+}
+
+impl From<&crate::WorkerError> for ErrorRecord {
+    fn from(e: &crate::WorkerError) -> Self {
+        Self {
+            kind: e.kind,
+            operation: e.operation.clone(),
+            code: e.code.clone(),
+            message: e.message.clone(),
         }
     }
 }

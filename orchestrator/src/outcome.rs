@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-pub use account_worker::{ActionRecord, Change, ChangeAction, ErrorKind, ResourceStatus};
+pub use account_worker::{
+    ActionRecord, Change, ChangeAction, ErrorKind, ErrorRecord, ResourceStatus,
+};
 
 /// What a run was asked to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
@@ -34,7 +36,7 @@ pub struct RunOutcome {
     /// The hub account.
     pub hub_account_id: String,
     /// Hub resources (buckets, keys, topics, trail, hub role) and what happened to each.
-    pub hub: Vec<ResourceResult>,
+    pub hub: Vec<ActionRecord>,
     /// Every account of the organization (including skipped ones and the hub).
     pub accounts: Vec<AccountResult>,
     /// Every change made (apply, offboard) or intended (plan), with its diff.
@@ -66,21 +68,6 @@ impl RunOutcome {
     pub fn has_changes(&self) -> bool {
         !self.changes.is_empty()
     }
-}
-
-/// One hub resource.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ResourceResult {
-    /// ARN (or name when no ARN exists yet).
-    pub resource: String,
-    /// e.g. `s3-bucket`, `s3-bucket-policy`, `kms-key-policy`, `sns-topic`, `cloudtrail-trail`.
-    pub kind: String,
-    /// What happened.
-    pub status: ResourceStatus,
-    /// Why, for skipped resources, or extra facts.
-    pub detail: Option<String>,
-    /// The failure, when `status` is `failed`.
-    pub error: Option<ErrorRecord>,
 }
 
 /// How the size planner fit one shared document.
@@ -166,30 +153,6 @@ pub struct RegionResult {
     pub destination_note: Option<String>,
     /// The failure of this Region.
     pub error: Option<ErrorRecord>,
-}
-
-/// A classified failure with AWS's own message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ErrorRecord {
-    /// The classification.
-    pub kind: ErrorKind,
-    /// The failed operation, e.g. `iam:CreateRole`.
-    pub operation: String,
-    /// AWS's error code.
-    pub code: String,
-    /// AWS's message.
-    pub message: String,
-}
-
-impl From<&account_worker::WorkerError> for ErrorRecord {
-    fn from(e: &account_worker::WorkerError) -> Self {
-        Self {
-            kind: e.kind,
-            operation: e.operation.clone(),
-            code: e.code.clone(),
-            message: e.message.clone(),
-        }
-    }
 }
 
 /// The values the user types into Radiant.

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::outcome::{
-    AccountResult, AccountStatus, Check, Handoff, ResourceResult, RunOutcome, SizeDecision,
+    AccountResult, AccountStatus, ActionRecord, Check, Handoff, RunOutcome, SizeDecision,
     VerifyOutcome,
 };
 
@@ -97,7 +97,7 @@ pub struct Report {
     /// The hub account, when known.
     pub hub_account_id: Option<String>,
     /// Hub resources and their state.
-    pub hub: Vec<ResourceResult>,
+    pub hub: Vec<ActionRecord>,
     /// Every account.
     pub accounts: Vec<AccountResult>,
     /// Counts.

@@ -8,7 +8,7 @@ use policy_model::{Partition, PolicyDocument};
 
 use super::EngineError;
 use crate::config::Config;
-use crate::outcome::{Change, ResourceResult, ResourceStatus, SizeDecision};
+use crate::outcome::{ActionRecord, Change, ResourceStatus, SizeDecision};
 
 /// The partition of the configured home Region: every ARN the engine builds carries it.
 pub(crate) fn partition(cfg: &Config) -> Partition {
@@ -36,7 +36,7 @@ const MERGE_ATTEMPTS: usize = 3;
 /// Hub-level records of a run.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct HubLog {
-    pub(crate) hub: Vec<ResourceResult>,
+    pub(crate) hub: Vec<ActionRecord>,
     pub(crate) changes: Vec<Change>,
     pub(crate) size_decisions: Vec<SizeDecision>,
 }
@@ -49,13 +49,8 @@ impl HubLog {
         status: ResourceStatus,
         detail: Option<String>,
     ) {
-        self.hub.push(ResourceResult {
-            resource: resource.to_owned(),
-            kind: kind.to_owned(),
-            status,
-            detail,
-            error: None,
-        });
+        self.hub
+            .push(ActionRecord::hub(resource, kind, status, detail));
     }
 
     /// Appends `other`'s records after this log's (parts that ran concurrently are merged in a

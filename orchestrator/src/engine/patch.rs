@@ -95,7 +95,7 @@ impl Patcher<'_> {
     pub(crate) fn findings_bucket_exists(&self, log: &HubLog) -> bool {
         let gd = &self.cfg.guardduty;
         !log.hub.iter().any(|r| {
-            r.kind == "s3-bucket"
+            r.kind.as_deref() == Some("s3-bucket")
                 && r.resource.ends_with(&format!(":::{}", gd.bucket))
                 && r.status == ResourceStatus::Planned
         })
