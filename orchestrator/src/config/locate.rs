@@ -3,37 +3,38 @@
 
 use super::ConfigIssue;
 
-/// Finds the line of `key` inside `[table]` in the source text.
+/// Finds the line of `key` inside `[table]` in the source text, from the spans of toml's own
+/// parse (`toml::de::DeTable`): headers, dotted keys, quoted keys and inline tables are located
+/// as TOML reads them, not by scanning lines.
 pub(super) struct Locator {
-    /// (table, key, 1-based line) for every `key = ...` line; table headers have an empty key.
+    /// (table, key, 1-based line) for every key; a table's own entry has an empty key.
     entries: Vec<(String, String, usize)>,
 }
 
 impl Locator {
     pub(super) fn new(text: &str) -> Self {
+        // Best effort on a file with a syntax error: the keys before it still have their lines.
+        let (root, _errors) = toml::de::DeTable::parse_recoverable(text);
+        let line_of = |offset: usize| {
+            text.get(..offset)
+                .map_or(0, |head| head.bytes().filter(|b| *b == b'\n').count())
+                + 1
+        };
         let mut entries = Vec::new();
-        let mut table = String::new();
-        for (i, raw) in text.lines().enumerate() {
-            let line = raw.trim();
-            if let Some(rest) = line.strip_prefix('[') {
-                let name = rest
-                    .split(']')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .trim_matches('"');
-                table = name.to_owned();
-                entries.push((table.clone(), String::new(), i + 1));
-            } else if let Some((key, _)) = line.split_once('=') {
-                let key = key.trim().trim_matches('"');
-                if !key.is_empty() && !key.starts_with('#') {
-                    // Dotted keys at top level (`organization.regions = ...`) are split.
-                    let (t, k) = match (table.is_empty(), key.rsplit_once('.')) {
-                        (true, Some((t, k))) => (t.trim().to_owned(), k.trim().to_owned()),
-                        _ => (table.clone(), key.to_owned()),
-                    };
-                    entries.push((t, k, i + 1));
+        for (name, value) in root.get_ref() {
+            let table = name.get_ref().to_string();
+            match value.get_ref() {
+                toml::de::DeValue::Table(keys) => {
+                    entries.push((table.clone(), String::new(), line_of(name.span().start)));
+                    for (key, _) in keys {
+                        entries.push((
+                            table.clone(),
+                            key.get_ref().to_string(),
+                            line_of(key.span().start),
+                        ));
+                    }
                 }
+                _ => entries.push((String::new(), table, line_of(name.span().start))),
             }
         }
         Self { entries }
@@ -54,7 +55,8 @@ impl Locator {
     fn table_at(&self, line: usize) -> String {
         self.entries
             .iter()
-            .rfind(|(_, k, l)| k.is_empty() && *l <= line)
+            .filter(|(_, k, l)| k.is_empty() && *l <= line)
+            .max_by_key(|(_, _, l)| *l)
             .map(|(t, _, _)| t.clone())
             .unwrap_or_default()
     }

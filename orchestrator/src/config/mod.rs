@@ -424,6 +424,20 @@ kms_alias = "alias/guardduty-findings"
     }
 
     #[test]
+    fn keys_of_inline_tables_are_located_as_toml_reads_them() {
+        // The old line scanner saw only `radiant = {...}` here and gave no line at all.
+        let without = GOOD.replace("[radiant]\nexternal_id = \"rs-cred-0001\"\n", "");
+        assert_ne!(without, GOOD);
+        let text = format!(
+            "# radiant first, as an inline table\nradiant = {{ external_id = \"rs-cred-0001\", role_name = \"bad role\" }}\n{without}"
+        );
+        let err = Config::from_toml_str_with_env(&text, None).unwrap_err();
+        let issue = &err.issues()[0];
+        assert_eq!(issue.key, "radiant.role_name");
+        assert_eq!(issue.line, Some(2));
+    }
+
+    #[test]
     fn bad_value_names_key_line_and_value() {
         let text = GOOD.replace("\"eu-west-1\"", "\"eu-west\"");
         let err = Config::from_toml_str_with_env(&text, None).unwrap_err();
