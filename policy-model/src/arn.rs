@@ -257,6 +257,68 @@ impl FromStr for Region {
     }
 }
 
+/// An S3 bucket name (3 to 63 lowercase letters, digits, dots or hyphens, starting and ending
+/// with a letter or digit).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BucketName(String);
+string_newtype!(BucketName);
+
+impl BucketName {
+    /// Validates a bucket name.
+    pub fn new(value: &str) -> Result<Self, ArnError> {
+        value.parse()
+    }
+}
+
+impl FromStr for BucketName {
+    type Err = ArnError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        check_bucket(s)?;
+        Ok(Self(s.to_owned()))
+    }
+}
+
+/// A KMS alias, `alias/NAME` (1 to 250 letters, digits or `/_-`; `alias/aws/...` is reserved
+/// for AWS managed keys).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KmsAlias(String);
+string_newtype!(KmsAlias);
+
+impl KmsAlias {
+    /// Validates an alias.
+    pub fn new(value: &str) -> Result<Self, ArnError> {
+        value.parse()
+    }
+}
+
+impl FromStr for KmsAlias {
+    type Err = ArnError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let Some(name) = s.strip_prefix("alias/") else {
+            return Err(name_error(
+                "KMS alias",
+                s,
+                "`alias/NAME`, e.g. `alias/cloudtrail-log-encryption`",
+            ));
+        };
+        check_chars(
+            "KMS alias",
+            name,
+            250,
+            "1 to 250 letters, digits or `/_-`, e.g. `alias/cloudtrail-log-encryption`",
+            |c| c.is_ascii_alphanumeric() || "/_-".contains(c),
+        )?;
+        if name.starts_with("aws/") {
+            return Err(name_error(
+                "KMS alias",
+                s,
+                "`alias/aws/...` is reserved for AWS managed keys; choose another alias",
+            ));
+        }
+        Ok(Self(s.to_owned()))
+    }
+}
+
 /// A GuardDuty detector ID (`[a-z0-9]{1,300}`, in practice 32 hex digits).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct DetectorId(String);
@@ -708,6 +770,17 @@ mod tests {
 
     fn account() -> AccountId {
         AccountId::new("111122223333").unwrap()
+    }
+
+    #[test]
+    fn bucket_names_and_kms_aliases_are_parsed_once() {
+        assert_eq!(BucketName::new("acme-logs").unwrap(), "acme-logs");
+        assert!(BucketName::new("Acme").is_err() && BucketName::new("").is_err());
+        let alias = KmsAlias::new("alias/cloudtrail-log-encryption").unwrap();
+        assert_eq!(&*alias, "alias/cloudtrail-log-encryption");
+        for bad in ["cloudtrail", "alias/", "alias/aws/s3", "alias/bad name"] {
+            assert!(KmsAlias::new(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

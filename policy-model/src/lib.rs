@@ -18,7 +18,10 @@ pub mod planner;
 pub mod size;
 mod statement;
 
-pub use arn::{AccountId, Arn, ArnError, DetectorId, ExternalId, OrgId, Partition, Region};
+pub use arn::{
+    AccountId, Arn, ArnError, BucketName, DetectorId, ExternalId, KmsAlias, OrgId, Partition,
+    Region,
+};
 pub use diff::{FieldValues, PolicyDiff, StatementChange, diff};
 pub use document::{POLICY_VERSION, PolicyDocument, REDACTED};
 pub use error::{ParseError, PatchError};

@@ -82,13 +82,18 @@ mod example_tests {
             DEFAULT_RADIANT_PRINCIPAL
         );
         assert_eq!(c.run, RunConfig::default());
+        // Every default, as written in the file.
+        let raw: RawConfig = toml::from_str(EXAMPLE_CONFIG).unwrap();
         let g = GuardDutyConfig {
-            bucket: c.guardduty.bucket.clone(),
-            sns_topic: c.guardduty.sns_topic.clone(),
-            kms_alias: c.guardduty.kms_alias.clone(),
+            bucket: raw.guardduty.bucket.clone(),
+            sns_topic: raw.guardduty.sns_topic.clone(),
+            kms_alias: raw.guardduty.kms_alias.clone(),
             ..Default::default()
         };
-        assert_eq!(c.guardduty, g);
-        assert_eq!(c.cloudtrail.trail_name, default_trail_name());
+        assert_eq!(raw.guardduty, g);
+        assert_eq!(
+            c.cloudtrail.map(|ct| ct.trail_name),
+            Some(default_trail_name())
+        );
     }
 }

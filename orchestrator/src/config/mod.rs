@@ -7,7 +7,7 @@
 //! The schema and loading are here; `validate.rs` checks the values, `locate.rs` finds the line
 //! of each key for the messages, `example.rs` holds the example `init` writes.
 
-use policy_model::{AccountId, Arn, ExternalId, Region};
+use policy_model::{AccountId, Arn, BucketName, ExternalId, KmsAlias, Region};
 use serde::{Deserialize, Serialize};
 
 mod schema;
@@ -33,8 +33,10 @@ pub const DEFAULT_RADIANT_PRINCIPAL: &str = policy_model::RADIANT_PRINCIPAL;
 pub struct Config {
     pub organization: OrganizationConfig,
     pub radiant: RadiantConfig,
-    pub cloudtrail: CloudTrailConfig,
-    pub guardduty: GuardDutyConfig,
+    /// `None` when `[cloudtrail] enabled = false`.
+    pub cloudtrail: Option<CloudTrail>,
+    /// `None` when `[guardduty] enabled = false`.
+    pub guardduty: Option<GuardDuty>,
     pub run: RunConfig,
 }
 
@@ -54,6 +56,38 @@ pub struct OrganizationConfig {
     pub exclude_accounts: Vec<AccountId>,
 }
 
+/// `[cloudtrail]` of an enabled CloudTrail part, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloudTrail {
+    /// A valid trail name.
+    pub trail_name: String,
+    pub bucket: BucketName,
+    /// A valid Standard SNS topic name.
+    pub sns_topic: String,
+    /// `None` means SSE-S3.
+    pub kms_alias: Option<KmsAlias>,
+    pub data_events: bool,
+}
+
+/// `[guardduty]` of an enabled GuardDuty part, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuardDuty {
+    pub bucket: BucketName,
+    /// Object key prefix without leading or trailing `/`; empty for none.
+    pub prefix: String,
+    /// GuardDuty export requires a key.
+    pub kms_alias: KmsAlias,
+    /// A valid Standard SNS topic name.
+    pub sns_topic: String,
+    pub publishing_frequency: PublishingFrequency,
+    pub s3_protection: bool,
+    pub export: ExportMode,
+    /// Opt-in: take over a publishing destination that points to another bucket.
+    pub take_over_destinations: bool,
+    /// Opt-in: allow the `aws:SourceOrgID` compact form (unconfirmed for GuardDuty).
+    pub allow_source_org_id: bool,
+}
+
 /// `[radiant]`, parsed. `Debug` redacts the external ID ([`ExternalId`] does).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RadiantConfig {
@@ -68,7 +102,7 @@ pub struct RadiantConfig {
     pub least_privilege_s3: bool,
 }
 
-/// `[cloudtrail]`
+/// `[cloudtrail]` as written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CloudTrailConfig {
@@ -89,7 +123,7 @@ pub struct CloudTrailConfig {
     pub data_events: bool,
 }
 
-/// `[guardduty]`
+/// `[guardduty]` as written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GuardDutyConfig {
@@ -389,9 +423,21 @@ kms_alias = "alias/guardduty-findings"
         assert_eq!(c.radiant.role_name, "radiant-aws-access-role");
         assert_eq!(c.run.concurrency, 32);
         assert_eq!(
-            c.guardduty.publishing_frequency,
-            PublishingFrequency::FifteenMinutes
+            c.guardduty.map(|g| g.publishing_frequency),
+            Some(PublishingFrequency::FifteenMinutes)
         );
+    }
+
+    #[test]
+    fn a_disabled_part_is_absent_and_an_enabled_one_is_typed() {
+        let c = Config::from_toml_str_with_env(GOOD, None).unwrap();
+        let ct = c.cloudtrail.unwrap();
+        assert_eq!(ct.bucket, "acme-cloudtrail-logs");
+        assert_eq!(ct.kms_alias, None);
+        let off = GOOD.replace("[cloudtrail]", "[cloudtrail]\nenabled = false");
+        let c = Config::from_toml_str_with_env(&off, None).unwrap();
+        assert!(c.cloudtrail.is_none());
+        assert_eq!(c.guardduty.unwrap().kms_alias, "alias/guardduty-findings");
     }
 
     #[test]

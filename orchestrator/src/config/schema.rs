@@ -3,14 +3,14 @@
 //! (`validate.rs`) reports every problem at once; [`RawConfig::parse`] then builds the typed
 //! configuration, so a value is checked once, at load time.
 
-use policy_model::{AccountId, Arn, ExternalId, Region};
+use policy_model::{AccountId, Arn, BucketName, ExternalId, KmsAlias, Region};
 use serde::{Deserialize, Serialize};
 
 use super::locate::Locator;
 use super::{
-    CloudTrailConfig, Config, ConfigIssue, GuardDutyConfig, OrganizationConfig, RadiantConfig,
-    RunConfig, default_access_role_name, default_member_role_name, default_principal_arn,
-    default_role_name,
+    CloudTrail, CloudTrailConfig, Config, ConfigIssue, GuardDuty, GuardDutyConfig,
+    OrganizationConfig, RadiantConfig, RunConfig, default_access_role_name,
+    default_member_role_name, default_principal_arn, default_role_name,
 };
 
 /// The whole configuration file as written (strings), before it is checked and parsed.
@@ -168,6 +168,63 @@ impl RawConfig {
                 )
             })
             .ok();
+        let c = self.cloudtrail;
+        let cloudtrail = if c.enabled {
+            let bucket = BucketName::new(&c.bucket)
+                .map_err(|e| issue("cloudtrail.bucket", None, Some(&c.bucket), e.to_string()))
+                .ok();
+            let kms_alias = match c.kms_alias.as_deref().map(KmsAlias::new) {
+                None => Some(None),
+                Some(Ok(a)) => Some(Some(a)),
+                Some(Err(e)) => {
+                    issue(
+                        "cloudtrail.kms_alias",
+                        None,
+                        c.kms_alias.as_deref(),
+                        e.to_string(),
+                    );
+                    None
+                }
+            };
+            match (bucket, kms_alias) {
+                (Some(bucket), Some(kms_alias)) => Some(CloudTrail {
+                    trail_name: c.trail_name,
+                    bucket,
+                    sns_topic: c.sns_topic,
+                    kms_alias,
+                    data_events: c.data_events,
+                }),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        let g = self.guardduty;
+        let guardduty = if g.enabled {
+            let bucket = BucketName::new(&g.bucket)
+                .map_err(|e| issue("guardduty.bucket", None, Some(&g.bucket), e.to_string()))
+                .ok();
+            let alias = g.kms_alias.as_deref().unwrap_or_default();
+            let kms_alias = KmsAlias::new(alias)
+                .map_err(|e| issue("guardduty.kms_alias", None, Some(alias), e.to_string()))
+                .ok();
+            match (bucket, kms_alias) {
+                (Some(bucket), Some(kms_alias)) => Some(GuardDuty {
+                    bucket,
+                    prefix: g.prefix,
+                    kms_alias,
+                    sns_topic: g.sns_topic,
+                    publishing_frequency: g.publishing_frequency,
+                    s3_protection: g.s3_protection,
+                    export: g.export,
+                    take_over_destinations: g.take_over_destinations,
+                    allow_source_org_id: g.allow_source_org_id,
+                }),
+                _ => None,
+            }
+        } else {
+            None
+        };
         let (Some(home_region), Some(external_id), Some(principal_arn), true) =
             (home_region, external_id, principal_arn, issues.is_empty())
         else {
@@ -189,8 +246,8 @@ impl RawConfig {
                 member_role_name: r.member_role_name,
                 least_privilege_s3: r.least_privilege_s3,
             },
-            cloudtrail: self.cloudtrail,
-            guardduty: self.guardduty,
+            cloudtrail,
+            guardduty,
             run: self.run,
         })
     }

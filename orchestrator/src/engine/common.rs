@@ -7,7 +7,7 @@ use policy_model::planner::{PlanError, PlannedDocument};
 use policy_model::{Partition, PolicyDocument};
 
 use super::EngineError;
-use crate::config::Config;
+use crate::config::{Config, GuardDuty};
 use crate::outcome::{ActionRecord, Change, ResourceStatus, SizeDecision};
 
 /// The partition of the configured home Region: every ARN the engine builds carries it.
@@ -16,8 +16,7 @@ pub(crate) fn partition(cfg: &Config) -> Partition {
 }
 
 /// The publishing destination of the findings: `arn:PARTITION:s3:::BUCKET[/PREFIX]`.
-pub(crate) fn findings_destination(cfg: &Config) -> String {
-    let gd = &cfg.guardduty;
+pub(crate) fn findings_destination(cfg: &Config, gd: &GuardDuty) -> String {
     policy_model::Arn::findings_destination(partition(cfg), &gd.bucket, &gd.prefix).map_or_else(
         // Configuration validation checked both names; keep the shape for the report.
         |_| format!("arn:{}:s3:::{}/{}", partition(cfg), gd.bucket, gd.prefix),

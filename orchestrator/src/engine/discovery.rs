@@ -86,7 +86,7 @@ pub(crate) async fn preflight(
             "organization `{org_id}` does not have all features enabled; enable all features in AWS Organizations first"
         )));
     }
-    if caller_id != management && cfg.cloudtrail.enabled {
+    if caller_id != management && cfg.cloudtrail.is_some() {
         let admins = org
             .list_delegated_administrators()
             .service_principal(CLOUDTRAIL_PRINCIPAL)
@@ -107,7 +107,7 @@ pub(crate) async fn preflight(
             )));
         }
     }
-    if cfg.cloudtrail.enabled {
+    if cfg.cloudtrail.is_some() {
         let access = org
             .list_aws_service_access_for_organization()
             .send()
@@ -404,7 +404,10 @@ pub(crate) async fn choose_topology(
     caller: &AccountClients,
     pf: &Preflight,
 ) -> Result<Topology, EngineError> {
-    if cfg.guardduty.export == ExportMode::PerAccount || !cfg.guardduty.enabled {
+    let Some(export) = cfg.guardduty.as_ref().map(|g| g.export) else {
+        return Ok(Topology::PerAccount);
+    };
+    if export == ExportMode::PerAccount {
         return Ok(Topology::PerAccount);
     }
     let gd = caller.guardduty(pf.home_region.as_str());
@@ -420,7 +423,7 @@ pub(crate) async fn choose_topology(
             .find(|a| a.admin_status().is_some_and(|s| s.as_str() == "ENABLED"))
             .and_then(|a| a.admin_account_id().map(str::to_owned)),
         // Only the management account may list them; a delegated-admin hub falls back.
-        Err(e) if cfg.guardduty.export == ExportMode::Auto => {
+        Err(e) if export == ExportMode::Auto => {
             tracing::debug!(code = %e.code, "cannot list GuardDuty administrators; exporting per account");
             None
         }
@@ -431,7 +434,7 @@ pub(crate) async fn choose_topology(
             )(e));
         }
     };
-    topology_for(cfg.guardduty.export, admin)
+    topology_for(export, admin)
 }
 
 /// The topology for a configured export mode and the GuardDuty administrator found, if any.

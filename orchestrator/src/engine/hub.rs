@@ -19,7 +19,7 @@ use super::resources::topic::Topic;
 use super::resources::trail::{Trail, TrailSettings};
 use super::resources::{Place, invalid};
 use crate::aws::AccountClients;
-use crate::config::Config;
+use crate::config::{CloudTrail, Config, GuardDuty};
 
 /// What the hub step established, for the later steps.
 #[derive(Debug, Clone)]
@@ -86,19 +86,18 @@ impl Hub<'_> {
         .shared();
         let role_ready = role.clone().map(|r| r.map(drop));
         let cloudtrail = Box::pin(async {
-            if self.cfg.cloudtrail.enabled {
-                self.ensure_cloudtrail(&hub_role_arn, role_ready)
+            match &self.cfg.cloudtrail {
+                Some(ct) => self
+                    .ensure_cloudtrail(ct, &hub_role_arn, role_ready)
                     .await
-                    .map(Some)
-            } else {
-                Ok(None)
+                    .map(Some),
+                None => Ok(None),
             }
         });
         let guardduty = Box::pin(async {
-            if self.cfg.guardduty.enabled {
-                self.ensure_guardduty_store().await.map(Some)
-            } else {
-                Ok(None)
+            match &self.cfg.guardduty {
+                Some(gd) => self.ensure_guardduty_store(gd).await.map(Some),
+                None => Ok(None),
             }
         });
         let (role, cloudtrail, guardduty) = futures::join!(role, cloudtrail, guardduty);
@@ -162,16 +161,16 @@ impl Hub<'_> {
 
     async fn ensure_cloudtrail(
         &self,
+        ct: &CloudTrail,
         hub_role_arn: &Arn,
         role_ready: impl Future<Output = Result<(), EngineError>>,
     ) -> Result<CloudTrailPart, EngineError> {
-        let ct = &self.cfg.cloudtrail;
         let trail = OrgTrail {
             region: self.region.clone(),
             management_account: self.management.clone(),
             trail_name: ct.trail_name.clone(),
             org_id: self.org_id.clone(),
-            bucket: ct.bucket.clone(),
+            bucket: ct.bucket.to_string(),
             prefix: String::new(),
         };
         let trail_arn = trail
@@ -248,8 +247,7 @@ impl Hub<'_> {
 
     // -- GuardDuty findings store -----------------------------------------------------------
 
-    async fn ensure_guardduty_store(&self) -> Result<GuardDutyPart, EngineError> {
-        let gd = &self.cfg.guardduty;
+    async fn ensure_guardduty_store(&self, gd: &GuardDuty) -> Result<GuardDutyPart, EngineError> {
         let bucket = Box::pin(async {
             let mut part = HubLog::default();
             let bucket = self.bucket(&gd.bucket);
@@ -266,10 +264,9 @@ impl Hub<'_> {
         });
         let key = Box::pin(async {
             let mut part = HubLog::default();
-            let alias = gd.kms_alias.clone().unwrap_or_default();
             let (key, _exists) = Key {
                 place: self.place(),
-                alias: &alias,
+                alias: &gd.kms_alias,
             }
             .ensure(&mut part, "GuardDuty findings encryption (radiant-onboard)")
             .await?;
@@ -299,7 +296,7 @@ impl Hub<'_> {
         }
         .ensure(&mut log, &topic, bucket_exists)
         .await?;
-        let destination = super::common::findings_destination(self.cfg);
+        let destination = super::common::findings_destination(self.cfg, gd);
         Ok(GuardDutyPart {
             log,
             topic,

@@ -293,14 +293,17 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
         consistency: consistency.clone(),
         partition: facts.partition,
     };
-    let detector_spec = account_worker::DetectorSpec {
-        frequency: cfg.guardduty.publishing_frequency.as_str().to_owned(),
-        s3_protection: cfg.guardduty.s3_protection,
-    };
+    let detector_spec = cfg
+        .guardduty
+        .as_ref()
+        .map(|gd| account_worker::DetectorSpec {
+            frequency: gd.publishing_frequency.as_str().to_owned(),
+            s3_protection: gd.s3_protection,
+        });
     let env = fanout::FanoutEnv {
         run: &run,
         member_role: Some(&member_spec),
-        detector: cfg.guardduty.enabled.then_some(&detector_spec),
+        detector: detector_spec.as_ref(),
         mode,
     };
     let included: Vec<DiscoveredAccount> = disc
@@ -350,7 +353,7 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
         facts: &facts,
         mode,
     };
-    let detectors = if cfg.guardduty.enabled {
+    let detectors = if cfg.guardduty.is_some() {
         let mut detectors = Vec::new();
         for w in works
             .iter()
@@ -384,13 +387,16 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
         .collect();
     // Each shared document has one writer; different documents are patched concurrently and
     // their records merged in a fixed order (findings bucket, findings key, hub role).
-    let bucket_exists = patcher.findings_bucket_exists(&log);
+    let bucket_exists = cfg
+        .guardduty
+        .as_ref()
+        .is_some_and(|gd| patcher.findings_bucket_exists(gd, &log));
     let role_exists = patcher.hub_role_exists(&log);
     let findings_part = Box::pin(async {
         let mut part = HubLog::default();
-        if cfg.guardduty.enabled {
+        if let Some(gd) = &cfg.guardduty {
             patcher
-                .admit_detectors(&mut part, bucket_exists, &detectors, &failed_accounts)
+                .admit_detectors(gd, &mut part, bucket_exists, &detectors, &failed_accounts)
                 .await?;
         }
         Ok::<_, EngineError>(part)
@@ -410,15 +416,15 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
     progress.finish();
 
     // Fan-out 2.
-    if let (true, Some(dest), Some(key)) = (
-        cfg.guardduty.enabled,
+    if let (Some(gd), Some(dest), Some(key)) = (
+        &cfg.guardduty,
         &facts.findings_destination,
         &facts.guardduty_key,
     ) {
         let spec = account_worker::DestinationSpec {
             destination_arn: dest.clone(),
             kms_key_arn: key.to_string(),
-            take_over: cfg.guardduty.take_over_destinations,
+            take_over: gd.take_over_destinations,
             consistency: consistency.clone(),
             policies_written: std::time::Instant::now(),
         };
@@ -463,14 +469,8 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
         changes,
         size_decisions: log.size_decisions,
         handoff: Handoff {
-            cloudtrail_sns_topic: cfg
-                .cloudtrail
-                .enabled
-                .then(|| cfg.cloudtrail.sns_topic.clone()),
-            guardduty_sns_topic: cfg
-                .guardduty
-                .enabled
-                .then(|| cfg.guardduty.sns_topic.clone()),
+            cloudtrail_sns_topic: cfg.cloudtrail.as_ref().map(|ct| ct.sns_topic.clone()),
+            guardduty_sns_topic: cfg.guardduty.as_ref().map(|gd| gd.sns_topic.clone()),
             role_arn: facts.hub_role_arn.to_string(),
             external_id: external.as_str().to_owned(),
         },

@@ -86,9 +86,13 @@ pub(crate) async fn run(
         consistency: consistency.clone(),
         partition,
     };
-    let gd = &cfg.guardduty;
     let dest = DestinationSpec {
-        destination_arn: super::common::findings_destination(cfg),
+        // Without a findings bucket, no destination is the product's.
+        destination_arn: cfg
+            .guardduty
+            .as_ref()
+            .map(|gd| super::common::findings_destination(cfg, gd))
+            .unwrap_or_default(),
         kms_key_arn: String::new(),
         take_over: false,
         consistency: consistency.clone(),
@@ -127,15 +131,13 @@ pub(crate) async fn run(
     }
     .remove(&mut log)
     .await?;
-    if gd.enabled {
+    if let Some(gd) = &cfg.guardduty {
         BucketPolicy {
             bucket: bucket(&gd.bucket),
         }
         .remove(&mut log)
         .await?;
-        if let Some(alias) = &gd.kms_alias {
-            key(alias).remove(&mut log, keep).await?;
-        }
+        key(&gd.kms_alias).remove(&mut log, keep).await?;
         Notification {
             bucket: bucket(&gd.bucket),
         }
@@ -143,31 +145,29 @@ pub(crate) async fn run(
         .await?;
         topic(&gd.sns_topic).remove(&mut log, keep).await?;
     }
-    if cfg.cloudtrail.enabled {
+    if let Some(ct) = &cfg.cloudtrail {
         Trail {
             place,
-            name: &cfg.cloudtrail.trail_name,
+            name: &ct.trail_name,
         }
         .remove(&mut log)
         .await?;
         BucketPolicy {
-            bucket: bucket(&cfg.cloudtrail.bucket),
+            bucket: bucket(&ct.bucket),
         }
         .remove(&mut log)
         .await?;
-        if let Some(alias) = &cfg.cloudtrail.kms_alias {
+        if let Some(alias) = &ct.kms_alias {
             key(alias).remove(&mut log, keep).await?;
         }
-        topic(&cfg.cloudtrail.sns_topic)
-            .remove(&mut log, keep)
-            .await?;
+        topic(&ct.sns_topic).remove(&mut log, keep).await?;
     }
     if !keep {
-        if gd.enabled {
+        if let Some(gd) = &cfg.guardduty {
             bucket(&gd.bucket).remove(&mut log).await?;
         }
-        if cfg.cloudtrail.enabled {
-            bucket(&cfg.cloudtrail.bucket).remove(&mut log).await?;
+        if let Some(ct) = &cfg.cloudtrail {
+            bucket(&ct.bucket).remove(&mut log).await?;
         }
     }
 

@@ -18,7 +18,7 @@ use super::resources::bucket::{Bucket, BucketPolicy};
 use super::resources::key::KeyPolicy;
 use super::resources::managed_policy::ManagedPolicy;
 use crate::aws::AccountClients;
-use crate::config::Config;
+use crate::config::{Config, GuardDuty};
 use crate::outcome::{Change, ChangeAction, ResourceStatus};
 
 /// Name of the `index`-th (0-based) managed policy of the hub role.
@@ -92,8 +92,7 @@ impl Patcher<'_> {
     }
 
     /// False when the hub step only planned the findings bucket (plan mode, bucket missing).
-    pub(crate) fn findings_bucket_exists(&self, log: &HubLog) -> bool {
-        let gd = &self.cfg.guardduty;
+    pub(crate) fn findings_bucket_exists(&self, gd: &GuardDuty, log: &HubLog) -> bool {
         !log.hub.iter().any(|r| {
             r.kind.as_deref() == Some("s3-bucket")
                 && r.resource.ends_with(&format!(":::{}", gd.bucket))
@@ -106,12 +105,12 @@ impl Patcher<'_> {
     /// (one writer each); the log lists the bucket policy first.
     pub(crate) async fn admit_detectors(
         &self,
+        gd: &GuardDuty,
         log: &mut HubLog,
         bucket_exists: bool,
         detectors: &[Arn],
         keep_accounts: &[String],
     ) -> Result<(), EngineError> {
-        let gd = &self.cfg.guardduty;
         let sources = |doc: &PolicyDocument, statement_sid: &str| GuardDutySources {
             detectors: merge_arns(
                 detectors,
@@ -129,7 +128,7 @@ impl Patcher<'_> {
         };
         let bucket = FindingsBucket {
             partition: self.facts.partition,
-            bucket: gd.bucket.clone(),
+            bucket: gd.bucket.to_string(),
             prefix: gd.prefix.clone(),
         };
         let resource = findings_policy.resource();
@@ -291,11 +290,11 @@ impl Patcher<'_> {
         keys.extend(self.facts.guardduty_key.clone());
         let s3_scope = if self.cfg.radiant.least_privilege_s3 {
             let mut buckets = Vec::new();
-            if self.cfg.cloudtrail.enabled {
-                buckets.push(self.cfg.cloudtrail.bucket.clone());
+            if let Some(ct) = &self.cfg.cloudtrail {
+                buckets.push(ct.bucket.to_string());
             }
-            if self.cfg.guardduty.enabled {
-                buckets.push(self.cfg.guardduty.bucket.clone());
+            if let Some(gd) = &self.cfg.guardduty {
+                buckets.push(gd.bucket.to_string());
             }
             S3ReadScope::Buckets(buckets)
         } else {

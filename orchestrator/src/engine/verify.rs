@@ -77,10 +77,10 @@ async fn account_checks(run: &Run<'_>, topology: &Topology, a: DiscoveredAccount
             },
         ));
     }
-    if !cfg.guardduty.enabled {
+    let Some(gd) = &cfg.guardduty else {
         return out;
-    }
-    let dest = super::common::findings_destination(cfg);
+    };
+    let dest = super::common::findings_destination(cfg, gd);
     for region in &cfg.organization.regions {
         let gd = clients.guardduty(region);
         let ids = gd
@@ -169,15 +169,14 @@ async fn shared_documents(cfg: &Config, place: Place<'_>) -> Vec<PolicyDocument>
     let home = place.region.as_str();
     let mut docs = Vec::new();
     // Unreadable documents are skipped: the checks report what is missing.
-    if cfg.guardduty.enabled {
+    if let Some(gd) = &cfg.guardduty {
         let bucket = Bucket {
             place,
-            name: &cfg.guardduty.bucket,
+            name: &gd.bucket,
         };
         docs.extend(BucketPolicy { bucket }.read().await.ok().flatten());
-        if let Some(alias) = &cfg.guardduty.kms_alias
-            && let Ok(Some((key, _))) = (Key { place, alias }).read().await
-        {
+        let alias = &gd.kms_alias;
+        if let Ok(Some((key, _))) = (Key { place, alias }).read().await {
             docs.extend(KeyPolicy { place, key: &key }.read().await.ok().flatten());
         }
     }
@@ -230,11 +229,11 @@ pub(crate) async fn run(
     let home = pf.home_region.as_str().to_owned();
     let mut checks = Vec::new();
 
-    if cfg.cloudtrail.enabled {
+    if let Some(ct) = &cfg.cloudtrail {
         let status = hub
             .cloudtrail(&home)
             .get_trail_status()
-            .name(&cfg.cloudtrail.trail_name)
+            .name(&ct.trail_name)
             .send()
             .await;
         let (ok, detail) = match status {
@@ -326,7 +325,7 @@ pub(crate) async fn run(
         .await;
     checks.extend(per_account.into_iter().flatten());
 
-    if opts.sample_findings && cfg.guardduty.enabled {
+    if let (true, Some(findings)) = (opts.sample_findings, &cfg.guardduty) {
         let gd = hub.guardduty(&home);
         let ids = gd
             .list_detectors()
@@ -346,10 +345,10 @@ pub(crate) async fn run(
                         .to_string(),
                 ),
                 Ok(_) => {
-                    let prefix = if cfg.guardduty.prefix.is_empty() {
+                    let prefix = if findings.prefix.is_empty() {
                         format!("AWSLogs/{}/GuardDuty/", pf.caller)
                     } else {
-                        format!("{}/AWSLogs/{}/GuardDuty/", cfg.guardduty.prefix, pf.caller)
+                        format!("{}/AWSLogs/{}/GuardDuty/", findings.prefix, pf.caller)
                     };
                     let s3 = hub.s3(&home);
                     let start = Instant::now();
@@ -357,7 +356,7 @@ pub(crate) async fn run(
                     loop {
                         let listed = s3
                             .list_objects_v2()
-                            .bucket(&cfg.guardduty.bucket)
+                            .bucket(findings.bucket.as_str())
                             .prefix(&prefix)
                             .max_keys(1)
                             .send()
