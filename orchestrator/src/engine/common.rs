@@ -1,6 +1,6 @@
 //! Shared plumbing of the engine: the run's journal, error conversion, policy read-merge-write.
 
-use account_worker::{ErrorKind, Mode, WorkerError};
+use account_worker::{ErrorKind, Journal, Mode, WorkerError};
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use policy_model::planner::{PlanError, PlannedDocument};
@@ -32,11 +32,11 @@ pub(crate) const KNOWN_AFTER_APPLY_KEY: &str = "known-after-apply";
 /// Attempts of the read-merge-write loop when a concurrent writer keeps changing a document.
 const MERGE_ATTEMPTS: usize = 3;
 
-/// Hub-level records of a run.
+/// Hub-level records of a run: the same [`Journal`] of actions and changes as an account's,
+/// plus how the size planner fit each shared document.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct HubLog {
-    pub(crate) hub: Vec<ActionRecord>,
-    pub(crate) changes: Vec<Change>,
+    pub(crate) journal: Journal,
     pub(crate) size_decisions: Vec<SizeDecision>,
 }
 
@@ -48,15 +48,15 @@ impl HubLog {
         status: ResourceStatus,
         detail: Option<String>,
     ) {
-        self.hub
+        self.journal
+            .actions
             .push(ActionRecord::hub(resource, kind, status, detail));
     }
 
     /// Appends `other`'s records after this log's (parts that ran concurrently are merged in a
     /// fixed order, so reports and plans read the same on every run).
     pub(crate) fn extend(&mut self, other: HubLog) {
-        self.hub.extend(other.hub);
-        self.changes.extend(other.changes);
+        self.journal.extend(other.journal);
         self.size_decisions.extend(other.size_decisions);
     }
 
@@ -192,7 +192,7 @@ pub(crate) async fn ensure_policy(
     if current.is_some() {
         change.action = crate::outcome::ChangeAction::Update;
     }
-    log.changes.push(change);
+    log.journal.changes.push(change);
     if mode == Mode::Plan {
         log.record(resource, kind, ResourceStatus::Planned, None);
         return Ok(ResourceStatus::Planned);

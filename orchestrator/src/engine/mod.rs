@@ -441,7 +441,7 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
 
     // Results as data.
     let mut accounts = Vec::new();
-    let mut changes = log.changes;
+    let mut changes = log.journal.changes;
     for a in &disc.accounts {
         match works.iter().find(|w| w.account.id == a.id) {
             Some(w) => {
@@ -464,7 +464,7 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
         },
         organization_id: disc.organization_id.clone(),
         hub_account_id: disc.hub_account_id.clone(),
-        hub: log.hub,
+        hub: log.journal.actions,
         accounts,
         changes,
         size_decisions: log.size_decisions,

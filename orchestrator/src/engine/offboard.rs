@@ -172,7 +172,7 @@ pub(crate) async fn run(
     }
 
     let mut accounts = Vec::new();
-    let mut changes = log.changes;
+    let mut changes = log.journal.changes;
     for a in &disc.accounts {
         match works.iter().find(|w| w.account.id == a.id) {
             Some(w) => {
@@ -190,7 +190,7 @@ pub(crate) async fn run(
         },
         organization_id: disc.organization_id.clone(),
         hub_account_id: disc.hub_account_id.clone(),
-        hub: log.hub,
+        hub: log.journal.actions,
         accounts,
         changes,
         size_decisions: Vec::new(),

@@ -93,7 +93,7 @@ impl Patcher<'_> {
 
     /// False when the hub step only planned the findings bucket (plan mode, bucket missing).
     pub(crate) fn findings_bucket_exists(&self, gd: &GuardDuty, log: &HubLog) -> bool {
-        !log.hub.iter().any(|r| {
+        !log.journal.actions.iter().any(|r| {
             r.kind.as_deref() == Some("s3-bucket")
                 && r.resource.ends_with(&format!(":::{}", gd.bucket))
                 && r.status == ResourceStatus::Planned
@@ -195,7 +195,8 @@ impl Patcher<'_> {
         let role_resource = self.facts.hub_role_arn.to_string();
         self.mode == Mode::Apply
             || !log
-                .hub
+                .journal
+                .actions
                 .iter()
                 .any(|r| r.resource == role_resource && r.status == ResourceStatus::Planned)
     }
@@ -345,7 +346,7 @@ impl Patcher<'_> {
             if current.is_some() {
                 change.action = ChangeAction::Update;
             }
-            log.changes.push(change);
+            log.journal.changes.push(change);
             if self.mode == Mode::Apply {
                 match &current {
                     None => self.create_managed(&name, &arn, doc).await?,
@@ -375,7 +376,7 @@ impl Patcher<'_> {
             if index.is_some_and(|i| i < planned.documents.len()) {
                 continue;
             }
-            log.changes.push(Change::new(
+            log.journal.changes.push(Change::new(
                 arn,
                 ChangeAction::Delete,
                 None,

@@ -55,7 +55,7 @@ impl Bucket<'_> {
             log.record(&resource, "s3-bucket", ResourceStatus::Unchanged, None);
             return Ok(true);
         }
-        log.changes.push(Change::new(
+        log.journal.changes.push(Change::new(
             &resource,
             ChangeAction::Create,
             None,
@@ -152,7 +152,7 @@ impl Bucket<'_> {
                 .await
                 .map_err(hub_sdk("s3:DeleteBucket", &resource))?;
         }
-        log.changes.push(Change::new(
+        log.journal.changes.push(Change::new(
             &resource,
             ChangeAction::Delete,
             None,
@@ -266,7 +266,7 @@ impl BucketPolicy<'_> {
         if doc.remove_owned_statements().is_empty() {
             return Ok(());
         }
-        log.changes.push(Change::policy(
+        log.journal.changes.push(Change::policy(
             &resource,
             Some(&before),
             &doc,
@@ -324,7 +324,7 @@ impl PrefixMarker<'_> {
             );
             return Ok(());
         }
-        log.changes.push(Change::new(
+        log.journal.changes.push(Change::new(
             &resource,
             ChangeAction::Create,
             None,

@@ -86,7 +86,7 @@ impl Key<'_> {
             return Ok((arn, true));
         }
         let policy = builders::new_key_policy(place.partition(), place.account);
-        log.changes.push(Change::policy(
+        log.journal.changes.push(Change::policy(
             &alias_arn,
             None,
             &policy,
@@ -176,7 +176,7 @@ impl Key<'_> {
                     .await
                     .map_err(hub_sdk("kms:ScheduleKeyDeletion", &key.to_string()))?;
             }
-            log.changes.push(Change::new(
+            log.journal.changes.push(Change::new(
                 key.to_string(),
                 ChangeAction::Delete,
                 None,
@@ -297,7 +297,7 @@ impl KeyPolicy<'_> {
         if doc.semantically_equal(&before) {
             return Ok(());
         }
-        log.changes.push(Change::policy(
+        log.journal.changes.push(Change::policy(
             &resource,
             Some(&before),
             &doc,

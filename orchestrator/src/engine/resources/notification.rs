@@ -132,7 +132,7 @@ impl Notification<'_> {
                     .collect::<Vec<_>>()
             )
         };
-        log.changes.push(Change::new(
+        log.journal.changes.push(Change::new(
             &resource,
             if topics.is_empty() {
                 ChangeAction::Create
@@ -173,7 +173,7 @@ impl Notification<'_> {
         if place.apply() {
             self.write(kept, Some(&cur)).await?;
         }
-        log.changes.push(Change::new(
+        log.journal.changes.push(Change::new(
             &resource,
             ChangeAction::Delete,
             None,

@@ -62,7 +62,7 @@ impl HubRole<'_> {
         let resource = arn.to_string();
         match self.read(&resource).await? {
             None => {
-                log.changes.push(Change::policy(
+                log.journal.changes.push(Change::policy(
                     format!("{resource}#trust"),
                     None,
                     trust,
@@ -96,7 +96,7 @@ impl HubRole<'_> {
                 if merged.semantically_equal(&current) {
                     log.record(&resource, "iam-role", ResourceStatus::Unchanged, None);
                 } else {
-                    log.changes.push(Change::policy(
+                    log.journal.changes.push(Change::policy(
                         format!("{resource}#trust"),
                         Some(&current),
                         &merged,
@@ -144,7 +144,7 @@ impl HubRole<'_> {
             if !is_hub_policy_name(name, pname) {
                 continue;
             }
-            log.changes.push(Change::new(
+            log.journal.changes.push(Change::new(
                 parn,
                 ChangeAction::Delete,
                 None,
@@ -173,7 +173,7 @@ impl HubRole<'_> {
                     .await
                     .map_err(hub_sdk("iam:DeleteRole", &role.arn))?;
             }
-            log.changes.push(Change::new(
+            log.journal.changes.push(Change::new(
                 &role.arn,
                 ChangeAction::Delete,
                 None,
@@ -198,7 +198,7 @@ impl HubRole<'_> {
                         .await
                         .map_err(hub_sdk("iam:UpdateAssumeRolePolicy", &role.arn))?;
                 }
-                log.changes.push(Change::policy(
+                log.journal.changes.push(Change::policy(
                     format!("{}#trust", role.arn),
                     Some(&before),
                     &doc,

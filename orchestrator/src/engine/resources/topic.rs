@@ -68,7 +68,7 @@ impl Topic<'_> {
         if exists {
             log.record(&resource, "sns-topic", ResourceStatus::Unchanged, None);
         } else {
-            log.changes.push(Change::new(
+            log.journal.changes.push(Change::new(
                 &resource,
                 ChangeAction::Create,
                 None,
@@ -180,7 +180,7 @@ impl Topic<'_> {
                     .await
                     .map_err(hub_sdk("sns:DeleteTopic", &arn))?;
             }
-            log.changes.push(Change::new(
+            log.journal.changes.push(Change::new(
                 &arn,
                 ChangeAction::Delete,
                 None,
@@ -207,7 +207,7 @@ impl Topic<'_> {
         if place.apply() {
             self.write_policy(doc.to_json_minified()).await?;
         }
-        log.changes.push(Change::policy(
+        log.journal.changes.push(Change::policy(
             &resource,
             Some(&before),
             &doc,

@@ -162,7 +162,7 @@ impl Trail<'_> {
         let client = place.clients.cloudtrail(place.region.as_str());
         let resource = arn.to_string();
         let Some(trail) = self.read(&resource).await? else {
-            log.changes.push(Change::new(
+            log.journal.changes.push(Change::new(
                 &resource,
                 ChangeAction::Create,
                 None,
@@ -210,7 +210,7 @@ impl Trail<'_> {
                 "LogFileValidationEnabled": trail.log_file_validation_enabled,
                 "KmsKeyId": trail.kms_key_id,
             });
-            log.changes.push(Change::new(
+            log.journal.changes.push(Change::new(
                 &resource,
                 ChangeAction::Update,
                 Some(before),
@@ -232,7 +232,7 @@ impl Trail<'_> {
             .map_err(hub_sdk("cloudtrail:GetEventSelectors", &resource))?;
         if !settings.covered_by(selectors.event_selectors(), partition) {
             changed = true;
-            log.changes.push(Change::new(
+            log.journal.changes.push(Change::new(
                 format!("{resource}#event-selectors"),
                 ChangeAction::Update,
                 Some(serde_json::json!(format!(
@@ -260,7 +260,7 @@ impl Trail<'_> {
             .map_err(hub_sdk("cloudtrail:GetTrailStatus", &resource))?;
         if status.is_logging != Some(true) {
             changed = true;
-            log.changes.push(Change::new(
+            log.journal.changes.push(Change::new(
                 &resource,
                 ChangeAction::Update,
                 Some(serde_json::json!({"IsLogging": false})),
@@ -318,7 +318,7 @@ impl Trail<'_> {
                 .await
                 .map_err(hub_sdk("cloudtrail:DeleteTrail", &arn))?;
         }
-        log.changes.push(Change::new(
+        log.journal.changes.push(Change::new(
             &arn,
             ChangeAction::Delete,
             None,
