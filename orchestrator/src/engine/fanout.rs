@@ -10,6 +10,7 @@ use account_worker::{
 use futures::future::join_all;
 
 use super::DiscoveredAccount;
+use super::resources::member::{Detector, Member, MemberRole};
 use super::run::Run;
 use crate::aws::AccountClients;
 use crate::outcome::{AccountResult, AccountRole, AccountStatus, ErrorRecord, RegionResult};
@@ -117,9 +118,14 @@ async fn first_pass(env: &FanoutEnv<'_>, account: DiscoveredAccount) -> AccountW
             return work;
         }
     };
+    let member = Member {
+        clients: &clients,
+        account: &id,
+        home: env.run.home(),
+        mode: env.mode,
+    };
     if let (false, Some(spec)) = (work.account.is_hub, env.member_role) {
-        let iam = clients.iam(env.run.home());
-        match account_worker::ensure_member_role(&iam, &id, spec, env.mode).await {
+        match (MemberRole { member, spec }).ensure().await {
             Ok(report) => {
                 work.member_role_arn = Some(report.arn);
                 work.journal.extend(report.journal);
@@ -133,8 +139,10 @@ async fn first_pass(env: &FanoutEnv<'_>, account: DiscoveredAccount) -> AccountW
     }
     if let Some(spec) = env.detector {
         let regions = env.run.cfg.organization.regions.iter().map(|region| {
-            let gd = clients.guardduty(region);
-            let id = id.clone();
+            let detector = Detector {
+                member,
+                region: region.as_str(),
+            };
             async move {
                 let mut rw = RegionWork {
                     region: region.to_string(),
@@ -147,7 +155,7 @@ async fn first_pass(env: &FanoutEnv<'_>, account: DiscoveredAccount) -> AccountW
                     error: None,
                 };
                 let mut journal = Journal::default();
-                match account_worker::ensure_detector(&gd, &id, region, spec, env.mode).await {
+                match detector.ensure(spec).await {
                     Ok(report) => {
                         rw.detector_id = report.detector_id;
                         rw.detector_created = report.created;
@@ -160,7 +168,7 @@ async fn first_pass(env: &FanoutEnv<'_>, account: DiscoveredAccount) -> AccountW
                 }
                 // A detector created a moment ago has no destinations: no read needed.
                 if let (false, Some(det)) = (rw.detector_created, rw.detector_id.as_deref()) {
-                    match account_worker::read_destinations(&gd, det).await {
+                    match detector.read_destinations(det).await {
                         Ok(found) => rw.destinations = found,
                         Err(e) => rw.error = Some(e),
                     }
@@ -196,36 +204,35 @@ async fn second_pass(env: &FanoutEnv<'_>, work: &mut AccountWork, spec: &Destina
         return;
     }
     let id = work.account.id.clone();
+    let member = Member {
+        clients: &clients,
+        account: &id,
+        home: env.run.home(),
+        mode: env.mode,
+    };
     let tasks = work
         .regions
         .iter_mut()
         .filter(|r| r.error.is_none())
-        .map(|rw| {
-            let gd = clients.guardduty(&rw.region);
-            let id = id.clone();
-            async move {
-                let region = rw.region.clone();
-                let res = account_worker::ensure_destination(
-                    &gd,
-                    &id,
-                    &region,
-                    rw.detector_id.as_deref(),
-                    &rw.destinations,
-                    spec,
-                    env.mode,
-                )
+        .map(|rw| async move {
+            let region = rw.region.clone();
+            let detector = Detector {
+                member,
+                region: &region,
+            };
+            let res = detector
+                .ensure_destination(rw.detector_id.as_deref(), &rw.destinations, spec)
                 .await;
-                match res {
-                    Ok(report) => {
-                        rw.destination_id = report.destination_id;
-                        rw.destination_status = report.status;
-                        rw.destination_note = report.note;
-                        Some(report.journal)
-                    }
-                    Err(e) => {
-                        rw.error = Some(e);
-                        None
-                    }
+            match res {
+                Ok(report) => {
+                    rw.destination_id = report.destination_id;
+                    rw.destination_status = report.status;
+                    rw.destination_note = report.note;
+                    Some(report.journal)
+                }
+                Err(e) => {
+                    rw.error = Some(e);
+                    None
                 }
             }
         });

@@ -12,6 +12,7 @@ use super::fanout::AccountWork;
 use super::resources::Place;
 use super::resources::bucket::{Bucket, BucketPolicy};
 use super::resources::key::Key;
+use super::resources::member::{Detector, Member, MemberRole};
 use super::resources::notification::Notification;
 use super::resources::role::HubRole;
 use super::resources::topic::Topic;
@@ -40,11 +41,15 @@ async fn offboard_account(
             return work;
         }
     };
+    let member = Member {
+        clients: &clients,
+        account: &id,
+        home,
+        mode,
+    };
     let mut journal = Journal::default();
     for region in &cfg.organization.regions {
-        match account_worker::remove_guardduty(&clients.guardduty(region), &id, region, dest, mode)
-            .await
-        {
+        match (Detector { member, region }).remove(dest).await {
             Ok(j) => journal.extend(j),
             Err(e) => {
                 work.error = Some(e);
@@ -54,7 +59,7 @@ async fn offboard_account(
         }
     }
     if !work.account.is_hub {
-        match account_worker::remove_member_role(&clients.iam(home), spec, mode).await {
+        match (MemberRole { member, spec }).remove().await {
             Ok(j) => journal.extend(j),
             Err(e) => work.error = Some(e),
         }

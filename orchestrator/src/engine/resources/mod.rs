@@ -1,8 +1,8 @@
 //! One module per kind of AWS resource the hub holds: bucket (with its policy and the prefix
 //! marker), KMS key (with alias and key policy), SNS topic (with its policy), bucket notification,
-//! organization trail, the hub role and its managed policies. (The member role, the detectors and the publishing
-//! destinations live in `account-worker`, which works inside member accounts, with the same
-//! operations.)
+//! organization trail, the hub role and its managed policies; and in each member account
+//! (`member.rs`) the member role, the detector of each Region and its publishing destination,
+//! whose work `account-worker` does.
 //!
 //! Every resource value knows its [`Place`] (the clients of its account, its Region, the run's
 //! mode) and offers the same operations: `read` (current state, or absent), `ensure` (plan or
@@ -14,6 +14,7 @@
 pub(crate) mod bucket;
 pub(crate) mod key;
 pub(crate) mod managed_policy;
+pub(crate) mod member;
 pub(crate) mod notification;
 pub(crate) mod role;
 pub(crate) mod topic;
