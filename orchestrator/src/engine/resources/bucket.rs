@@ -8,7 +8,7 @@ use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration, Tag
 use policy_model::planner::plan_fixed;
 use policy_model::{PolicyDocument, PolicyKind, Statement};
 
-use super::{Place, build_err, tagged};
+use super::{Place, build_err, found, tagged};
 use crate::engine::EngineError;
 use crate::engine::common::{
     HubLog, changed_status, ensure_policy, hub_sdk, hub_worker, parse_policy, plan_err,
@@ -186,21 +186,11 @@ impl BucketPolicy<'_> {
         let place = self.bucket.place;
         let s3 = place.clients.s3(place.region.as_str());
         let resource = self.resource();
-        match s3.get_bucket_policy().bucket(self.bucket.name).send().await {
-            Ok(out) => out
-                .policy
-                .as_deref()
-                .map(|t| parse_policy(&resource, "s3:GetBucketPolicy", t))
-                .transpose(),
-            Err(e) => {
-                let err = account_worker::WorkerError::from_sdk("s3:GetBucketPolicy", &e);
-                if err.is_not_found() {
-                    Ok(None)
-                } else {
-                    Err(hub_worker(&resource)(err))
-                }
-            }
-        }
+        let answer = s3.get_bucket_policy().bucket(self.bucket.name).send().await;
+        found("s3:GetBucketPolicy", &resource, answer)?
+            .and_then(|out| out.policy)
+            .map(|t| parse_policy(&resource, "s3:GetBucketPolicy", &t))
+            .transpose()
     }
 
     /// Writes the policy (minified), waiting while a principal it names is not visible yet.

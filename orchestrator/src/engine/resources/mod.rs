@@ -23,6 +23,9 @@ pub(crate) mod trail;
 use account_worker::{Consistency, MANAGED_TAG_KEY, MANAGED_TAG_VALUE, Mode};
 use policy_model::{AccountId, Partition, Region};
 
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
 use crate::aws::AccountClients;
 use crate::outcome::ResourceStatus;
 
@@ -66,6 +69,30 @@ impl Place<'_> {
 pub(crate) fn tagged(tags: impl IntoIterator<Item = (String, String)>) -> bool {
     tags.into_iter()
         .any(|(k, v)| k == MANAGED_TAG_KEY && v == MANAGED_TAG_VALUE)
+}
+
+/// The answer of a read for which AWS's "not found" means the resource is absent: `None` then,
+/// the answer otherwise; any other error stops the hub step (naming `resource`).
+pub(crate) fn found<T, E, R>(
+    op: &'static str,
+    resource: &str,
+    answer: Result<T, SdkError<E, R>>,
+) -> Result<Option<T>, super::EngineError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match answer {
+        Ok(out) => Ok(Some(out)),
+        Err(e) => {
+            let err = account_worker::WorkerError::from_sdk(op, &e);
+            if err.is_not_found() {
+                Ok(None)
+            } else {
+                Err(super::common::hub_worker(resource)(err))
+            }
+        }
+    }
 }
 
 /// A builder error of the SDK (a required field missing), as a worker error.

@@ -7,7 +7,7 @@
 use policy_model::{Arn, PolicyDocument};
 
 use super::managed_policy::ManagedPolicy;
-use super::{Place, build_err, tagged};
+use super::{Place, build_err, found, tagged};
 use crate::engine::EngineError;
 use crate::engine::common::{HubLog, changed_status, hub_sdk, hub_worker, parse_policy};
 use crate::engine::patch::is_hub_policy_name;
@@ -37,17 +37,8 @@ impl HubRole<'_> {
         resource: &str,
     ) -> Result<Option<aws_sdk_iam::types::Role>, EngineError> {
         let iam = self.place.clients.iam(self.place.region.as_str());
-        match iam.get_role().role_name(self.name).send().await {
-            Ok(out) => Ok(out.role),
-            Err(e) => {
-                let err = account_worker::WorkerError::from_sdk("iam:GetRole", &e);
-                if err.is_not_found() {
-                    Ok(None)
-                } else {
-                    Err(hub_worker(resource)(err))
-                }
-            }
-        }
+        let answer = iam.get_role().role_name(self.name).send().await;
+        Ok(found("iam:GetRole", resource, answer)?.and_then(|out| out.role))
     }
 
     /// Creates the role with `trust`, or merges `trust`'s statements into its trust policy.

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use policy_model::planner::plan_fixed;
 use policy_model::{Arn, PolicyDocument, PolicyKind, Statement};
 
-use super::{Place, build_err, invalid, tagged};
+use super::{Place, build_err, found, invalid, tagged};
 use crate::engine::EngineError;
 use crate::engine::common::{
     HubLog, changed_status, ensure_policy, hub_sdk, hub_worker, parse_policy, plan_err,
@@ -35,22 +35,15 @@ impl Topic<'_> {
     pub(crate) async fn read(&self) -> Result<TopicState, EngineError> {
         let sns = self.place.clients.sns(self.place.region.as_str());
         let resource = self.arn()?.to_string();
-        match sns.get_topic_attributes().topic_arn(&resource).send().await {
-            Ok(out) => Ok(Some(
+        let answer = sns.get_topic_attributes().topic_arn(&resource).send().await;
+        Ok(
+            found("sns:GetTopicAttributes", &resource, answer)?.map(|out| {
                 out.attributes
                     .as_ref()
                     .and_then(|a| a.get("Policy"))
-                    .cloned(),
-            )),
-            Err(e) => {
-                let err = account_worker::WorkerError::from_sdk("sns:GetTopicAttributes", &e);
-                if err.is_not_found() {
-                    Ok(None)
-                } else {
-                    Err(hub_worker(&resource)(err))
-                }
-            }
-        }
+                    .cloned()
+            }),
+        )
     }
 
     /// Ensures the topic exists and its policy holds `statement(topic_arn)`.

@@ -5,7 +5,7 @@
 use aws_sdk_cloudtrail::types::{DataResource, EventSelector, ReadWriteType};
 use policy_model::{Arn, Partition};
 
-use super::{Place, build_err, tagged};
+use super::{Place, build_err, found, tagged};
 use crate::engine::EngineError;
 use crate::engine::common::{HubLog, changed_status, hub_sdk, hub_worker};
 use crate::outcome::{Change, ChangeAction, ResourceStatus};
@@ -137,17 +137,8 @@ impl Trail<'_> {
         resource: &str,
     ) -> Result<Option<aws_sdk_cloudtrail::types::Trail>, EngineError> {
         let client = self.place.clients.cloudtrail(self.place.region.as_str());
-        match client.get_trail().name(self.name).send().await {
-            Ok(out) => Ok(out.trail),
-            Err(e) => {
-                let err = account_worker::WorkerError::from_sdk("cloudtrail:GetTrail", &e);
-                if err.is_not_found() {
-                    Ok(None)
-                } else {
-                    Err(hub_worker(resource)(err))
-                }
-            }
-        }
+        let answer = client.get_trail().name(self.name).send().await;
+        Ok(found("cloudtrail:GetTrail", resource, answer)?.and_then(|out| out.trail))
     }
 
     /// Creates the trail or brings it to `settings`; then its selectors and logging.
