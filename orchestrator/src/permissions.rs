@@ -211,6 +211,13 @@ pub const OPERATIONS: &[Operation] = &[
     op("sns", "DeleteTopic", "sns:DeleteTopic", Caller),
     // CloudTrail (organization trail)
     op("cloudtrail", "GetTrail", "cloudtrail:GetTrail", Caller),
+    // The organization's trails: the one `existing_trail` reuses, or a second trail refused.
+    op(
+        "cloudtrail",
+        "DescribeTrails",
+        "cloudtrail:DescribeTrails",
+        Caller,
+    ),
     op(
         "cloudtrail",
         "CreateTrail",

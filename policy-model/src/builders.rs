@@ -41,6 +41,10 @@ pub mod sid {
     pub const CLOUDTRAIL_DECRYPT: &str = "RadiantOnboardCloudTrailDecrypt";
     /// CloudTrail topic: SNS:Publish for the trail.
     pub const CLOUDTRAIL_PUBLISH: &str = "RadiantOnboardCloudTrailPublish";
+    /// Topic of an existing trail's bucket: SNS:Publish for S3 event notifications of it.
+    pub const CLOUDTRAIL_BUCKET_NOTIFICATIONS: &str = "RadiantOnboardCloudTrailBucketNotifications";
+    /// Bucket of an existing trail in another account than the hub: the hub role reads logs.
+    pub const CLOUDTRAIL_READ_LOGS: &str = "RadiantOnboardCloudTrailReadLogs";
     /// Key policy of a key the product creates: the owner account's root administers it.
     pub const KEY_ADMIN: &str = "RadiantOnboardKeyAdministration";
     /// GuardDuty topic: SNS:Publish for S3 event notifications of the findings bucket.
@@ -374,6 +378,62 @@ pub fn guardduty_topic_statement(
             [format!("arn:{partition}:s3:*:*:{bucket}")],
         )
         .condition("StringEquals", "aws:SourceAccount", [bucket_owner.as_str()]))
+}
+
+/// The topic statement of an existing trail's bucket: S3 may publish its event notifications
+/// (the same conditions as [`guardduty_topic_statement`], its own Sid).
+pub fn trail_bucket_topic_statement(
+    topic: &Arn,
+    bucket: &str,
+    bucket_owner: &AccountId,
+) -> Result<Statement, ArnError> {
+    let partition = topic.partition();
+    Arn::bucket(partition, bucket)?;
+    Ok(Statement::allow(sid::CLOUDTRAIL_BUCKET_NOTIFICATIONS)
+        .principal_service("s3.amazonaws.com")
+        .action("SNS:Publish")
+        .resource(topic.to_string())
+        .condition(
+            "ArnLike",
+            "aws:SourceArn",
+            [format!("arn:{partition}:s3:*:*:{bucket}")],
+        )
+        .condition("StringEquals", "aws:SourceAccount", [bucket_owner.as_str()]))
+}
+
+/// The statement of an existing trail's key that lets `readers` decrypt its log files: the
+/// form CloudTrail's key policy documentation gives for cross-account readers (`Null`
+/// `kms:EncryptionContext:aws:cloudtrail:arn` = false, so the key decrypts CloudTrail's files
+/// only).
+pub fn trail_reader_key_statement(readers: &[Arn]) -> Statement {
+    let mut decrypt = Statement::allow(sid::CLOUDTRAIL_DECRYPT);
+    for reader in dedup(readers.iter().map(Arn::to_string)) {
+        decrypt = decrypt.principal_aws(reader);
+    }
+    decrypt.action("kms:Decrypt").resource("*").condition(
+        "Null",
+        "kms:EncryptionContext:aws:cloudtrail:arn",
+        ["false"],
+    )
+}
+
+/// The statements of an existing trail's bucket, when it is in another account than the hub:
+/// `readers` may list the bucket and read the objects under `logs_prefix` (`PREFIX/AWSLogs/`).
+pub fn trail_reader_bucket_statements(
+    partition: Partition,
+    bucket: &str,
+    logs_prefix: &str,
+    readers: &[Arn],
+) -> Result<Vec<Statement>, ArnError> {
+    let bucket_arn = Arn::bucket(partition, bucket)?.to_string();
+    let mut read = Statement::allow(sid::CLOUDTRAIL_READ_LOGS);
+    for reader in dedup(readers.iter().map(Arn::to_string)) {
+        read = read.principal_aws(reader);
+    }
+    Ok(vec![
+        read.actions(["s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation"])
+            .resources([bucket_arn.clone(), format!("{bucket_arn}/{logs_prefix}*")]),
+    ])
 }
 
 /// Which GuardDuty detectors a findings bucket or key admits: the three forms of

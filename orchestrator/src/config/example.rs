@@ -7,13 +7,15 @@ pub const EXAMPLE_CONFIG: &str = r#"# radiant-onboard configuration (docs/config
 # Unknown keys are errors. Values shown are the defaults unless marked "example".
 
 [organization]
-# Account that centralizes the logs (the hub). Default: the caller's account.
+# Account that centralizes the logs (the hub), e.g. a landing zone's Log Archive account.
+# Default: the caller's account. When it is another account, run with the management account's
+# credentials: the hub's resources are created through access_role_name.
 # hub_account_id = "123456789012"
 # Region of the hub's buckets, keys, topics and trail (example).
 home_region = "us-east-1"
 # GuardDuty Regions, each enabled in every covered account (example).
 regions = ["us-east-1"]
-# Role the tool assumes in each member account.
+# Role the tool assumes in each member account (Control Tower: "AWSControlTowerExecution").
 access_role_name = "OrganizationAccountAccessRole"
 # OU IDs ("ou-...") or the root ID ("r-..."), recursive; empty means the whole organization.
 include_ous = []
@@ -34,6 +36,13 @@ least_privilege_s3 = false
 
 [cloudtrail]
 enabled = true
+# A landing zone (Control Tower, LZA) already has an organization trail: reuse it instead of
+# creating a second one (which bills every management event again). "auto" picks the
+# organization's only organization trail; or give its ARN. Then trail_name, bucket, kms_alias
+# and data_events are not set: the trail keeps its own, the tool never changes it.
+# existing_trail = "auto"
+# true: create this trail even when the organization already has another organization trail.
+# allow_second_trail = false
 trail_name = "management-events"
 # Required when enabled (example names).
 bucket = "acme-cloudtrail-logs"
@@ -92,7 +101,8 @@ mod example_tests {
         };
         assert_eq!(raw.guardduty, g);
         assert_eq!(
-            c.cloudtrail.map(|ct| ct.trail_name),
+            c.cloudtrail
+                .and_then(|ct| ct.new_trail().map(|t| t.trail_name.clone())),
             Some(default_trail_name())
         );
     }

@@ -59,14 +59,52 @@ pub struct OrganizationConfig {
 /// `[cloudtrail]` of an enabled CloudTrail part, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CloudTrail {
+    /// A valid Standard SNS topic name: the topic Radiant subscribes to.
+    pub sns_topic: String,
+    /// The trail the product creates, or the organization's own it reuses.
+    pub trail: TrailChoice,
+}
+
+/// Which organization trail Radiant reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrailChoice {
+    /// The product creates (and owns) the trail, its bucket and key.
+    Create(NewTrail),
+    /// `cloudtrail.existing_trail`: the organization's trail is reused, never modified.
+    Existing(ExistingTrail),
+}
+
+/// The trail the product creates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTrail {
     /// A valid trail name.
     pub trail_name: String,
     pub bucket: BucketName,
-    /// A valid Standard SNS topic name.
-    pub sns_topic: String,
     /// `None` means SSE-S3.
     pub kms_alias: Option<KmsAlias>,
     pub data_events: bool,
+    /// Opt-in: create the trail even when the organization already has another organization
+    /// trail (a second copy of every management event is billed).
+    pub allow_second_trail: bool,
+}
+
+/// `cloudtrail.existing_trail`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExistingTrail {
+    /// The organization's only organization trail.
+    Auto,
+    /// This trail.
+    Arn(Arn),
+}
+
+impl CloudTrail {
+    /// The trail the product creates, unless an existing one is reused.
+    pub fn new_trail(&self) -> Option<&NewTrail> {
+        match &self.trail {
+            TrailChoice::Create(t) => Some(t),
+            TrailChoice::Existing(_) => None,
+        }
+    }
 }
 
 /// `[guardduty]` of an enabled GuardDuty part, parsed.
@@ -108,8 +146,9 @@ pub struct RadiantConfig {
 pub struct CloudTrailConfig {
     #[serde(default = "yes")]
     pub enabled: bool,
-    #[serde(default = "default_trail_name")]
-    pub trail_name: String,
+    /// Default `management-events`; refused with `existing_trail`.
+    #[serde(default)]
+    pub trail_name: Option<String>,
     /// Required when enabled.
     #[serde(default)]
     pub bucket: String,
@@ -119,8 +158,15 @@ pub struct CloudTrailConfig {
     /// `alias/…`; `None` means SSE-S3.
     #[serde(default)]
     pub kms_alias: Option<String>,
-    #[serde(default = "yes")]
-    pub data_events: bool,
+    /// Default true; refused with `existing_trail`.
+    #[serde(default)]
+    pub data_events: Option<bool>,
+    /// `"auto"` or a trail ARN: reuse the organization's trail instead of creating one.
+    #[serde(default)]
+    pub existing_trail: Option<String>,
+    /// Opt-in: create a trail even when another organization trail exists.
+    #[serde(default)]
+    pub allow_second_trail: bool,
 }
 
 /// `[guardduty]` as written.
@@ -206,11 +252,13 @@ impl Default for CloudTrailConfig {
     fn default() -> Self {
         Self {
             enabled: true,
-            trail_name: default_trail_name(),
+            trail_name: None,
             bucket: String::new(),
             sns_topic: String::new(),
             kms_alias: None,
-            data_events: true,
+            data_events: None,
+            existing_trail: None,
+            allow_second_trail: false,
         }
     }
 }
@@ -256,7 +304,7 @@ pub(super) fn default_role_name() -> String {
 pub(super) fn default_member_role_name() -> String {
     "radiant-aws-member-role".to_owned()
 }
-fn default_trail_name() -> String {
+pub(super) fn default_trail_name() -> String {
     "management-events".to_owned()
 }
 fn default_concurrency() -> u32 {
@@ -432,12 +480,65 @@ kms_alias = "alias/guardduty-findings"
     fn a_disabled_part_is_absent_and_an_enabled_one_is_typed() {
         let c = Config::from_toml_str_with_env(GOOD, None).unwrap();
         let ct = c.cloudtrail.unwrap();
-        assert_eq!(ct.bucket, "acme-cloudtrail-logs");
-        assert_eq!(ct.kms_alias, None);
+        let nt = ct.new_trail().unwrap();
+        assert_eq!(nt.bucket, "acme-cloudtrail-logs");
+        assert_eq!(nt.kms_alias, None);
+        assert_eq!(nt.trail_name, "management-events");
+        assert!(nt.data_events && !nt.allow_second_trail);
         let off = GOOD.replace("[cloudtrail]", "[cloudtrail]\nenabled = false");
         let c = Config::from_toml_str_with_env(&off, None).unwrap();
         assert!(c.cloudtrail.is_none());
         assert_eq!(c.guardduty.unwrap().kms_alias, "alias/guardduty-findings");
+    }
+
+    #[test]
+    fn an_existing_trail_is_auto_or_an_arn_and_refuses_the_keys_of_a_created_one() {
+        let reuse = GOOD.replace(
+            "bucket = \"acme-cloudtrail-logs\"",
+            "existing_trail = \"auto\"",
+        );
+        let c = Config::from_toml_str_with_env(&reuse, None).unwrap();
+        let ct = c.cloudtrail.unwrap();
+        assert_eq!(ct.trail, TrailChoice::Existing(ExistingTrail::Auto));
+        assert!(ct.new_trail().is_none());
+        let arn =
+            "arn:aws:cloudtrail:us-east-1:123456789012:trail/aws-controltower-BaselineCloudTrail";
+        let by_arn = GOOD.replace(
+            "bucket = \"acme-cloudtrail-logs\"",
+            &format!("existing_trail = \"{arn}\""),
+        );
+        let c = Config::from_toml_str_with_env(&by_arn, None).unwrap();
+        assert_eq!(
+            c.cloudtrail.unwrap().trail,
+            TrailChoice::Existing(ExistingTrail::Arn(arn.parse().unwrap()))
+        );
+        // Each key of a created trail is refused by name.
+        for (key, line) in [
+            ("bucket", "bucket = \"x-logs\""),
+            ("trail_name", "trail_name = \"mine\""),
+            ("kms_alias", "kms_alias = \"alias/mine\""),
+            ("data_events", "data_events = false"),
+            ("allow_second_trail", "allow_second_trail = true"),
+        ] {
+            let text = reuse.replace(
+                "existing_trail = \"auto\"",
+                &format!("existing_trail = \"auto\"\n{line}"),
+            );
+            let Err(ConfigError::Invalid(issues)) = Config::from_toml_str_with_env(&text, None)
+            else {
+                panic!("{key} with existing_trail must be refused");
+            };
+            assert!(
+                issues.iter().any(|i| i.key == format!("cloudtrail.{key}")
+                    && i.message.contains("existing_trail")),
+                "{key}: {issues:?}"
+            );
+        }
+        let bad = reuse.replace("\"auto\"", "\"management-events\"");
+        let Err(ConfigError::Invalid(issues)) = Config::from_toml_str_with_env(&bad, None) else {
+            panic!("a trail name is not a trail ARN");
+        };
+        assert_eq!(issues[0].key, "cloudtrail.existing_trail");
     }
 
     #[test]

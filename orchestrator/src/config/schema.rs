@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use super::locate::Locator;
 use super::{
-    CloudTrail, CloudTrailConfig, Config, ConfigIssue, GuardDuty, GuardDutyConfig,
-    OrganizationConfig, RadiantConfig, RunConfig, default_access_role_name,
-    default_member_role_name, default_principal_arn, default_role_name,
+    CloudTrail, CloudTrailConfig, Config, ConfigIssue, ExistingTrail, GuardDuty, GuardDutyConfig,
+    NewTrail, OrganizationConfig, RadiantConfig, RunConfig, TrailChoice, default_access_role_name,
+    default_member_role_name, default_principal_arn, default_role_name, default_trail_name,
 };
 
 /// The whole configuration file as written (strings), before it is checked and parsed.
@@ -169,7 +169,30 @@ impl RawConfig {
             })
             .ok();
         let c = self.cloudtrail;
-        let cloudtrail = if c.enabled {
+        let cloudtrail = if !c.enabled {
+            None
+        } else if let Some(existing) = &c.existing_trail {
+            let trail = if existing == "auto" {
+                Some(ExistingTrail::Auto)
+            } else {
+                existing
+                    .parse::<Arn>()
+                    .map_err(|e| {
+                        issue(
+                            "cloudtrail.existing_trail",
+                            None,
+                            Some(existing),
+                            e.to_string(),
+                        )
+                    })
+                    .ok()
+                    .map(ExistingTrail::Arn)
+            };
+            trail.map(|t| CloudTrail {
+                sns_topic: c.sns_topic.clone(),
+                trail: TrailChoice::Existing(t),
+            })
+        } else {
             let bucket = BucketName::new(&c.bucket)
                 .map_err(|e| issue("cloudtrail.bucket", None, Some(&c.bucket), e.to_string()))
                 .ok();
@@ -188,16 +211,17 @@ impl RawConfig {
             };
             match (bucket, kms_alias) {
                 (Some(bucket), Some(kms_alias)) => Some(CloudTrail {
-                    trail_name: c.trail_name,
-                    bucket,
                     sns_topic: c.sns_topic,
-                    kms_alias,
-                    data_events: c.data_events,
+                    trail: TrailChoice::Create(NewTrail {
+                        trail_name: c.trail_name.unwrap_or_else(default_trail_name),
+                        bucket,
+                        kms_alias,
+                        data_events: c.data_events.unwrap_or(true),
+                        allow_second_trail: c.allow_second_trail,
+                    }),
                 }),
                 _ => None,
             }
-        } else {
-            None
         };
         let g = self.guardduty;
         let guardduty = if g.enabled {

@@ -144,12 +144,48 @@ impl RawConfig {
                 "both CloudTrail and GuardDuty are disabled, so there is nothing to onboard; enable at least one",
             );
         }
-        if c.enabled {
+        if c.enabled
+            && let Some(existing) = &c.existing_trail
+        {
+            v.check(
+                "cloudtrail",
+                "existing_trail",
+                existing,
+                existing == "auto" || is_trail_arn(existing),
+                "use \"auto\" (the organization's only organization trail) or the trail's ARN, e.g. \"arn:aws:cloudtrail:us-east-1:123456789012:trail/aws-controltower-BaselineCloudTrail\"",
+            );
+            v.required_topic("cloudtrail", &c.sns_topic);
+            let set = [
+                ("trail_name", c.trail_name.clone()),
+                ("bucket", (!c.bucket.is_empty()).then(|| c.bucket.clone())),
+                ("kms_alias", c.kms_alias.clone()),
+                ("data_events", c.data_events.map(|d| d.to_string())),
+                (
+                    "allow_second_trail",
+                    c.allow_second_trail.then(|| "true".to_owned()),
+                ),
+            ];
+            for (key, value) in set {
+                if let Some(value) = value {
+                    v.push(
+                        "cloudtrail",
+                        key,
+                        None,
+                        Some(&value),
+                        "`existing_trail` reuses that trail with its own bucket, key and settings, which the tool never changes; remove this key (or remove `existing_trail` to create a trail)",
+                    );
+                }
+            }
+        } else if c.enabled {
+            let name = c
+                .trail_name
+                .clone()
+                .unwrap_or_else(super::default_trail_name);
             v.check(
                 "cloudtrail",
                 "trail_name",
-                &c.trail_name,
-                is_trail_name(&c.trail_name),
+                &name,
+                is_trail_name(&name),
                 "a trail name has 3 to 128 letters, digits, '.', '_' or '-', starts and ends with a letter or digit",
             );
             v.required_bucket("cloudtrail", &c.bucket);
@@ -437,6 +473,20 @@ pub fn is_kms_alias(s: &str) -> bool {
 }
 
 /// A CloudTrail trail name.
+/// `arn:PARTITION:cloudtrail:REGION:ACCOUNT:trail/NAME`.
+pub fn is_trail_arn(s: &str) -> bool {
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    match parts.as_slice() {
+        ["arn", partition, "cloudtrail", region, account, resource] => {
+            partition.starts_with("aws")
+                && is_region(region)
+                && is_account_id(account)
+                && resource.strip_prefix("trail/").is_some_and(is_trail_name)
+        }
+        _ => false,
+    }
+}
+
 pub fn is_trail_name(s: &str) -> bool {
     let b = s.as_bytes();
     (3..=128).contains(&b.len())

@@ -26,6 +26,10 @@ fn pre_sdk(op: &'static str, what: &'static str) -> impl Fn(WorkerError) -> Engi
 #[derive(Debug, Clone)]
 pub(crate) struct Preflight {
     pub(crate) caller: AccountId,
+    /// The account that centralizes the logs (`organization.hub_account_id`, else the
+    /// caller's). When it is not the caller's, the caller is the management account and the hub's
+    /// resources are written through the access role.
+    pub(crate) hub: AccountId,
     pub(crate) management: AccountId,
     pub(crate) org_id: OrgId,
     pub(crate) home_region: Region,
@@ -54,13 +58,6 @@ pub(crate) async fn preflight(
             "sts:GetCallerIdentity returned an unusable account: {e}"
         ))
     })?;
-    if let Some(hub) = &cfg.organization.hub_account_id
-        && hub != caller_id.as_str()
-    {
-        return Err(pre(format!(
-            "the credentials belong to account `{caller_id}` but `organization.hub_account_id` is `{hub}`; run with credentials of the hub account"
-        )));
-    }
     let org = caller.organizations(home);
     let described = org
         .describe_organization()
@@ -84,6 +81,16 @@ pub(crate) async fn preflight(
     if o.feature_set().map(|f| f.as_str()) != Some("ALL") {
         return Err(pre(format!(
             "organization `{org_id}` does not have all features enabled; enable all features in AWS Organizations first"
+        )));
+    }
+    let hub = cfg
+        .organization
+        .hub_account_id
+        .clone()
+        .unwrap_or_else(|| caller_id.clone());
+    if hub != caller_id && caller_id != management {
+        return Err(pre(format!(
+            "`organization.hub_account_id` is `{hub}` but the credentials belong to account `{caller_id}`, which is neither the hub nor the management account `{management}`; run with credentials of the management account (it reaches the hub through `organization.access_role_name`) or of the hub itself"
         )));
     }
     if caller_id != management && cfg.cloudtrail.is_some() {
@@ -131,6 +138,7 @@ pub(crate) async fn preflight(
     }
     Ok(Preflight {
         caller: caller_id,
+        hub,
         management,
         org_id,
         home_region,
@@ -342,7 +350,7 @@ pub(crate) fn decide(
                 .status()
                 .map(|s| s.as_str().to_owned())
                 .unwrap_or_else(|| "UNKNOWN".into());
-            let is_hub = id == pf.caller.as_str();
+            let is_hub = id == pf.hub.as_str();
             let ou = parent_of.get(&id).cloned();
             let skip_reason = skip_reason(&id, &status, is_hub, &include, &exclude, parent_of);
             Some(DiscoveredAccount {
@@ -358,13 +366,13 @@ pub(crate) fn decide(
     Discovery {
         organization_id: pf.org_id.to_string(),
         management_account_id: pf.management.to_string(),
-        hub_account_id: pf.caller.to_string(),
+        hub_account_id: pf.hub.to_string(),
         accounts,
         topology,
     }
 }
 
-/// Why an account is left out, if it is. The hub is always covered (it is the caller).
+/// Why an account is left out, if it is. The hub is always covered.
 pub(crate) fn skip_reason(
     id: &str,
     status: &str,

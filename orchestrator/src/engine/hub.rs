@@ -5,21 +5,23 @@
 
 use futures::FutureExt;
 
-use account_worker::{Consistency, Mode};
+use account_worker::Mode;
 use policy_model::builders::{self, OrgTrail};
 use policy_model::{AccountId, Arn, OrgId, Partition, Region};
 
 use super::EngineError;
 use super::common::HubLog;
+use super::org_trail::FoundTrail;
 use super::resources::bucket::{Bucket, BucketPolicy, PrefixMarker};
 use super::resources::key::{Key, KeyPolicy};
-use super::resources::notification::Notification;
+use super::resources::notification::{Notification, Wiring, overlap_error};
 use super::resources::role::HubRole;
 use super::resources::topic::Topic;
 use super::resources::trail::{Trail, TrailSettings};
 use super::resources::{Place, invalid};
-use crate::aws::AccountClients;
-use crate::config::{CloudTrail, Config, GuardDuty};
+use super::run::Run;
+use crate::config::{CloudTrail, Config, GuardDuty, TrailChoice};
+use crate::outcome::ResourceStatus;
 
 /// What the hub step established, for the later steps.
 #[derive(Debug, Clone)]
@@ -35,6 +37,22 @@ pub(crate) struct HubFacts {
     pub(crate) guardduty_key: Option<Arn>,
     /// `arn:PARTITION:s3:::BUCKET[/PREFIX]`.
     pub(crate) findings_destination: Option<String>,
+    /// The bucket Radiant reads CloudTrail logs from (the product's or the reused trail's).
+    pub(crate) cloudtrail_bucket: Option<String>,
+    /// What the run should tell the user about the wiring (a reused topic or trail).
+    pub(crate) notices: Vec<String>,
+}
+
+/// What the hub step found before writing anything: the trail that is reused and how each
+/// bucket notification the product adds fits the bucket's existing rules.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct HubChecks {
+    /// `cloudtrail.existing_trail`, as CloudTrail describes it.
+    pub(crate) trail: Option<FoundTrail>,
+    /// The existing trail's bucket notification.
+    pub(crate) trail_wiring: Option<Wiring>,
+    /// The findings bucket notification.
+    pub(crate) findings_wiring: Option<Wiring>,
 }
 
 /// What the CloudTrail part of the hub step established.
@@ -42,6 +60,8 @@ struct CloudTrailPart {
     log: HubLog,
     topic: Arn,
     key: Option<Arn>,
+    bucket: String,
+    notices: Vec<String>,
 }
 
 /// What the GuardDuty part of the hub step established.
@@ -50,21 +70,75 @@ struct GuardDutyPart {
     topic: Arn,
     key: Arn,
     destination: String,
+    notices: Vec<String>,
 }
 
-/// Where and how the hub step runs.
+/// Where and how the hub step runs: the hub's resources in the hub account, the organization
+/// trail in the caller's (the management account, or a CloudTrail delegated administrator that
+/// is the hub itself).
 pub(crate) struct Hub<'a> {
-    pub(crate) cfg: &'a Config,
-    pub(crate) consistency: &'a Consistency,
-    pub(crate) clients: &'a AccountClients,
+    pub(crate) run: &'a Run<'a>,
     pub(crate) mode: Mode,
-    pub(crate) account: AccountId,
-    pub(crate) management: AccountId,
-    pub(crate) region: Region,
-    pub(crate) org_id: OrgId,
+    /// From [`Hub::check`].
+    pub(crate) checks: HubChecks,
 }
 
 impl Hub<'_> {
+    fn cfg(&self) -> &Config {
+        self.run.cfg
+    }
+
+    /// Reads, before anything is written, what could make a write of the hub step fail
+    /// halfway: the organization's trails (the one reused; a second trail refused) and the
+    /// rules of each bucket that gets a notification (a rule that overlaps and cannot be shared
+    /// stops the run here, naming it).
+    pub(crate) async fn check(run: &Run<'_>) -> Result<HubChecks, EngineError> {
+        let mut checks = HubChecks {
+            trail: super::org_trail::check(run).await?,
+            ..HubChecks::default()
+        };
+        if let (Some(ct), Some(found)) = (&run.cfg.cloudtrail, &checks.trail) {
+            let place = trail_bucket_place(run, found, Mode::Plan);
+            let topic = Topic {
+                place,
+                name: &ct.sns_topic,
+            }
+            .arn()?;
+            let prefix = found.logs_prefix();
+            let n = Notification::trail_logs(
+                Bucket {
+                    place,
+                    name: &found.bucket,
+                },
+                &prefix,
+            );
+            let wiring = n.check(&topic, true).await?;
+            if let Wiring::Refuse { rule } = &wiring {
+                return Err(overlap_error(&n.resource(), rule));
+            }
+            checks.trail_wiring = Some(wiring);
+        }
+        if let Some(gd) = &run.cfg.guardduty {
+            let place = run.hub_place(Mode::Plan);
+            let topic = Topic {
+                place,
+                name: &gd.sns_topic,
+            }
+            .arn()?;
+            let bucket = Bucket {
+                place,
+                name: &gd.bucket,
+            };
+            let n = Notification::findings(bucket);
+            let wiring = n.check(&topic, bucket.read().await?).await?;
+            if let Wiring::Refuse { rule } = &wiring {
+                return Err(overlap_error(&n.resource(), rule));
+            }
+            checks.findings_wiring = Some(wiring);
+        }
+        Ok(checks)
+    }
+
     /// Runs the whole hub step. Its three parts (the hub role, the CloudTrail resources, the
     /// GuardDuty findings store) run concurrently, and so do the bucket, key and topic within a
     /// part: each is a chain of dependent calls, and waiting for one another would only add
@@ -74,8 +148,9 @@ impl Hub<'_> {
     /// another failed (no write is abandoned halfway); the first failure in the fixed order
     /// role, CloudTrail, GuardDuty is the one reported.
     pub(crate) async fn ensure(&self, log: &mut HubLog) -> Result<HubFacts, EngineError> {
-        let partition = self.region.partition();
-        let hub_role_arn = Arn::role(partition, &self.account, &self.cfg.radiant.role_name)
+        let pf = &self.run.pf;
+        let partition = pf.home_region.partition();
+        let hub_role_arn = Arn::role(partition, &pf.hub, &self.cfg().radiant.role_name)
             .map_err(|e| invalid("`radiant.role_name`", e))?;
         // The parts are boxed: joined inline, their state machines would all live on the stack.
         let role = Box::pin(async {
@@ -86,7 +161,7 @@ impl Hub<'_> {
         .shared();
         let role_ready = role.clone().map(|r| r.map(drop));
         let cloudtrail = Box::pin(async {
-            match &self.cfg.cloudtrail {
+            match &self.cfg().cloudtrail {
                 Some(ct) => self
                     .ensure_cloudtrail(ct, &hub_role_arn, role_ready)
                     .await
@@ -95,7 +170,7 @@ impl Hub<'_> {
             }
         });
         let guardduty = Box::pin(async {
-            match &self.cfg.guardduty {
+            match &self.cfg().guardduty {
                 Some(gd) => self.ensure_guardduty_store(gd).await.map(Some),
                 None => Ok(None),
             }
@@ -104,39 +179,38 @@ impl Hub<'_> {
         log.extend(role?);
         let mut facts = HubFacts {
             partition,
-            account: self.account.clone(),
-            region: self.region.clone(),
-            org_id: self.org_id.clone(),
+            account: pf.hub.clone(),
+            region: pf.home_region.clone(),
+            org_id: pf.org_id.clone(),
             hub_role_arn,
             cloudtrail_topic: None,
             cloudtrail_key: None,
             guardduty_topic: None,
             guardduty_key: None,
             findings_destination: None,
+            cloudtrail_bucket: None,
+            notices: Vec::new(),
         };
         if let Some(ct) = cloudtrail? {
             log.extend(ct.log);
             facts.cloudtrail_topic = Some(ct.topic);
             facts.cloudtrail_key = ct.key;
+            facts.cloudtrail_bucket = Some(ct.bucket);
+            facts.notices.extend(ct.notices);
         }
         if let Some(gd) = guardduty? {
             log.extend(gd.log);
             facts.guardduty_topic = Some(gd.topic);
             facts.guardduty_key = Some(gd.key);
             facts.findings_destination = Some(gd.destination);
+            facts.notices.extend(gd.notices);
         }
         Ok(facts)
     }
 
-    /// Where the hub's resources live: the caller's account, the home Region.
+    /// Where the hub's resources live: the hub account, the home Region.
     fn place(&self) -> Place<'_> {
-        Place {
-            clients: self.clients,
-            account: &self.account,
-            region: &self.region,
-            mode: self.mode,
-            consistency: self.consistency,
-        }
+        self.run.hub_place(self.mode)
     }
 
     fn bucket<'b>(&'b self, name: &'b str) -> Bucket<'b> {
@@ -147,11 +221,11 @@ impl Hub<'_> {
     }
 
     async fn ensure_hub_role(&self, log: &mut HubLog, arn: &Arn) -> Result<(), EngineError> {
-        let r = &self.cfg.radiant;
+        let r = &self.cfg().radiant;
         let trust = builders::radiant_trust(&r.principal_arn, &r.external_id);
         HubRole {
             place: self.place(),
-            name: &self.cfg.radiant.role_name,
+            name: &self.cfg().radiant.role_name,
         }
         .ensure(log, arn, &trust)
         .await
@@ -165,12 +239,19 @@ impl Hub<'_> {
         hub_role_arn: &Arn,
         role_ready: impl Future<Output = Result<(), EngineError>>,
     ) -> Result<CloudTrailPart, EngineError> {
+        let nt = match &ct.trail {
+            TrailChoice::Create(nt) => nt,
+            TrailChoice::Existing(_) => {
+                return self.wire_existing_trail(ct, hub_role_arn, role_ready).await;
+            }
+        };
+        let pf = &self.run.pf;
         let trail = OrgTrail {
-            region: self.region.clone(),
-            management_account: self.management.clone(),
-            trail_name: ct.trail_name.clone(),
-            org_id: self.org_id.clone(),
-            bucket: ct.bucket.to_string(),
+            region: pf.home_region.clone(),
+            management_account: pf.management.clone(),
+            trail_name: nt.trail_name.clone(),
+            org_id: pf.org_id.clone(),
+            bucket: nt.bucket.to_string(),
             prefix: String::new(),
         };
         let trail_arn = trail
@@ -183,7 +264,7 @@ impl Hub<'_> {
                 .map_err(|e| invalid("the CloudTrail key", e))?;
         let bucket = Box::pin(async {
             let mut part = HubLog::default();
-            let bucket = self.bucket(&ct.bucket);
+            let bucket = self.bucket(&nt.bucket);
             let exists = bucket.ensure(&mut part).await?;
             BucketPolicy { bucket }
                 .ensure(&mut part, exists, bucket_statements)
@@ -192,7 +273,7 @@ impl Hub<'_> {
         });
         let key = Box::pin(async {
             let mut part = HubLog::default();
-            let Some(alias) = &ct.kms_alias else {
+            let Some(alias) = &nt.kms_alias else {
                 return Ok((part, None));
             };
             let (key, exists) = Key {
@@ -228,21 +309,150 @@ impl Hub<'_> {
         log.extend(key_log);
         let (topic_log, topic) = topic?;
         log.extend(topic_log);
+        // A topic of another account is named by its ARN (CreateTrail accepts either).
+        let topic_arn = topic.to_string();
+        let topic_name = if pf.hub == pf.caller {
+            ct.sns_topic.as_str()
+        } else {
+            topic_arn.as_str()
+        };
         let settings = TrailSettings {
-            name: &ct.trail_name,
-            bucket: &ct.bucket,
-            topic_name: &ct.sns_topic,
+            name: &nt.trail_name,
+            bucket: &nt.bucket,
+            topic_name,
             topic: &topic,
             key: key.as_ref(),
-            data_events: ct.data_events,
+            data_events: nt.data_events,
         };
         Trail {
-            place: self.place(),
-            name: &ct.trail_name,
+            place: self.run.caller_place(self.mode),
+            name: &nt.trail_name,
         }
         .ensure(&mut log, &trail_arn, &settings)
         .await?;
-        Ok(CloudTrailPart { log, topic, key })
+        Ok(CloudTrailPart {
+            log,
+            topic,
+            key,
+            bucket: nt.bucket.to_string(),
+            notices: Vec::new(),
+        })
+    }
+
+    /// `cloudtrail.existing_trail`: the trail, its bucket and key stay as they are; Radiant is
+    /// wired to them. A topic in the bucket's account and Region (S3 may publish from that
+    /// bucket only), the bucket's notification of new log files under `PREFIX/AWSLogs/` to it
+    /// (or the customer's topic that already gets them), the hub role's read access (a
+    /// bucket-policy statement only when the bucket is in another account than the hub) and a
+    /// decrypt statement in the trail key's policy, in the key's account.
+    async fn wire_existing_trail(
+        &self,
+        ct: &CloudTrail,
+        hub_role_arn: &Arn,
+        role_ready: impl Future<Output = Result<(), EngineError>>,
+    ) -> Result<CloudTrailPart, EngineError> {
+        let Some(found) = &self.checks.trail else {
+            return Err(EngineError::Preflight {
+                message: "`cloudtrail.existing_trail` is set but the trail was not read".to_owned(),
+            });
+        };
+        let run = self.run;
+        let place = trail_bucket_place(run, found, self.mode);
+        let bucket = Bucket {
+            place,
+            name: &found.bucket,
+        };
+        let mut log = HubLog::default();
+        let mut notices = vec![format!(
+            "CloudTrail: the organization trail `{}` is reused (bucket `{}`, prefix `{}`, key {}); no trail is created and it is not changed",
+            found.arn,
+            found.bucket,
+            found.prefix,
+            found
+                .key
+                .as_ref()
+                .map_or_else(|| "none (SSE-S3)".to_owned(), |k| format!("`{k}`"))
+        )];
+        let topic = match &self.checks.trail_wiring {
+            Some(Wiring::Reuse { rule, topic }) => {
+                notices.push(format!(
+                    "CloudTrail: the bucket's {rule} already sends new log files to `{topic}`: Radiant subscribes to that topic; nothing is added to the bucket's notifications"
+                ));
+                log.record(
+                    &format!("{}#notification", bucket.arn()),
+                    "s3-bucket-notification",
+                    ResourceStatus::Unchanged,
+                    Some(format!("the customer's rule `{}` is reused", rule.id)),
+                );
+                topic.clone()
+            }
+            _ => {
+                let topic = Topic {
+                    place,
+                    name: &ct.sns_topic,
+                }
+                .ensure(&mut log, |t| {
+                    builders::trail_bucket_topic_statement(t, &found.bucket, &found.bucket_account)
+                        .map_err(|e| invalid("the trail's bucket", e))
+                })
+                .await?;
+                let prefix = found.logs_prefix();
+                Notification::trail_logs(bucket, &prefix)
+                    .ensure(&mut log, &topic, true)
+                    .await?;
+                topic
+            }
+        };
+        if found.bucket_account != run.pf.hub {
+            let statements = builders::trail_reader_bucket_statements(
+                place.partition(),
+                &found.bucket,
+                &found.logs_prefix(),
+                std::slice::from_ref(hub_role_arn),
+            )
+            .map_err(|e| invalid("the trail's bucket", e))?;
+            role_ready.await?;
+            BucketPolicy { bucket }
+                .ensure(&mut log, true, statements)
+                .await?;
+            if let Some(key) = &found.key {
+                self.admit_reader(&mut log, key, hub_role_arn).await?;
+            }
+        } else if let Some(key) = &found.key {
+            role_ready.await?;
+            self.admit_reader(&mut log, key, hub_role_arn).await?;
+        }
+        Ok(CloudTrailPart {
+            log,
+            topic,
+            key: found.key.clone(),
+            bucket: found.bucket.clone(),
+            notices,
+        })
+    }
+
+    /// The hub role's decrypt statement in the policy of the trail's `key`, in its account.
+    async fn admit_reader(
+        &self,
+        log: &mut HubLog,
+        key: &Arn,
+        reader: &Arn,
+    ) -> Result<(), EngineError> {
+        let run = self.run;
+        let place = if key.account() == run.pf.hub.as_str() {
+            run.hub_place(self.mode)
+        } else {
+            run.caller_place(self.mode)
+        };
+        KeyPolicy { place, key }
+            .ensure(
+                log,
+                true,
+                vec![builders::trail_reader_key_statement(std::slice::from_ref(
+                    reader,
+                ))],
+            )
+            .await
     }
 
     // -- GuardDuty findings store -----------------------------------------------------------
@@ -272,14 +482,21 @@ impl Hub<'_> {
             .await?;
             Ok::<_, EngineError>((part, key))
         });
+        let reused = match &self.checks.findings_wiring {
+            Some(Wiring::Reuse { rule, topic }) => Some((rule, topic)),
+            _ => None,
+        };
         let topic = Box::pin(async {
             let mut part = HubLog::default();
+            if let Some((_, topic)) = reused {
+                return Ok::<_, EngineError>((part, topic.clone()));
+            }
             let topic = Topic {
                 place: self.place(),
                 name: &gd.sns_topic,
             }
             .ensure(&mut part, |t| {
-                builders::guardduty_topic_statement(t, &gd.bucket, &self.account)
+                builders::guardduty_topic_statement(t, &gd.bucket, &self.run.pf.hub)
                     .map_err(|e| invalid("`guardduty.bucket`", e))
             })
             .await?;
@@ -291,17 +508,37 @@ impl Hub<'_> {
         log.extend(key_log);
         let (topic_log, topic) = topic?;
         log.extend(topic_log);
-        Notification {
-            bucket: self.bucket(&gd.bucket),
+        let mut notices = Vec::new();
+        let notification = Notification::findings(self.bucket(&gd.bucket));
+        if let Some((rule, topic)) = reused {
+            notices.push(format!(
+                "GuardDuty: the findings bucket's {rule} already sends new objects to `{topic}`: Radiant subscribes to that topic; nothing is added to the bucket's notifications"
+            ));
+            log.record(
+                &notification.resource(),
+                "s3-bucket-notification",
+                ResourceStatus::Unchanged,
+                Some(format!("the customer's rule `{}` is reused", rule.id)),
+            );
+        } else {
+            notification.ensure(&mut log, &topic, bucket_exists).await?;
         }
-        .ensure(&mut log, &topic, bucket_exists)
-        .await?;
-        let destination = super::common::findings_destination(self.cfg, gd);
+        let destination = super::common::findings_destination(self.cfg(), gd);
         Ok(GuardDutyPart {
             log,
             topic,
             key,
             destination,
+            notices,
         })
+    }
+}
+
+/// Where an existing trail's bucket lives: its owner (the hub or the caller), the home Region.
+fn trail_bucket_place<'r>(run: &'r Run<'_>, found: &FoundTrail, mode: Mode) -> Place<'r> {
+    if found.bucket_account == run.pf.hub {
+        run.hub_place(mode)
+    } else {
+        run.caller_place(mode)
     }
 }

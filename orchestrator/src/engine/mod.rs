@@ -14,6 +14,7 @@ mod discovery;
 mod fanout;
 mod hub;
 mod offboard;
+mod org_trail;
 mod patch;
 mod resources;
 mod run;
@@ -252,15 +253,11 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
     // otherwise it only names each account's OU and runs alongside fan-out 1 instead.
     progress.phase("hub", 1);
     let mut log = HubLog::default();
+    let checks = hub::Hub::check(&run).await?;
     let hub = hub::Hub {
-        cfg,
-        consistency,
-        clients: caller,
+        run: &run,
         mode,
-        account: pf.caller.clone(),
-        management: pf.management.clone(),
-        region: pf.home_region.clone(),
-        org_id: pf.org_id.clone(),
+        checks,
     };
     let filter_by_ou = !cfg.organization.include_ous.is_empty();
     let (facts, raw, mut pending_walk, parent_of) = if filter_by_ou {
@@ -349,7 +346,7 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
     let patcher = patch::Patcher {
         cfg,
         consistency,
-        hub: caller,
+        hub: &run.hub,
         facts: &facts,
         mode,
     };
@@ -451,6 +448,7 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
             None => accounts.push(skipped_result(a)),
         }
     }
+    warnings.extend(facts.notices.iter().cloned());
     if let Topology::DelegatedAdmin { admin_account_id } = &disc.topology {
         warnings.push(format!(
             "GuardDuty delegated administrator `{admin_account_id}` exports for its members: member accounts get no destination of their own"
@@ -469,8 +467,14 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
         changes,
         size_decisions: log.size_decisions,
         handoff: Handoff {
-            cloudtrail_sns_topic: cfg.cloudtrail.as_ref().map(|ct| ct.sns_topic.clone()),
-            guardduty_sns_topic: cfg.guardduty.as_ref().map(|gd| gd.sns_topic.clone()),
+            cloudtrail_sns_topic: facts
+                .cloudtrail_topic
+                .as_ref()
+                .map(|t| handoff_topic(t, cfg.cloudtrail.as_ref().map(|c| c.sns_topic.as_str()))),
+            guardduty_sns_topic: facts
+                .guardduty_topic
+                .as_ref()
+                .map(|t| handoff_topic(t, cfg.guardduty.as_ref().map(|g| g.sns_topic.as_str()))),
             role_arn: facts.hub_role_arn.to_string(),
             external_id: external.as_str().to_owned(),
         },
@@ -479,6 +483,16 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
         throttles: totals.throttles,
         warnings,
     })
+}
+
+/// The hand-off's name of a topic: the configured name for the product's own topic (as today),
+/// the ARN of a customer's topic that is reused (its name alone would be ambiguous).
+fn handoff_topic(topic: &policy_model::Arn, configured: Option<&str>) -> String {
+    let name = topic.to_string();
+    match configured {
+        Some(c) if name.ends_with(&format!(":{c}")) => c.to_owned(),
+        _ => name,
+    }
 }
 
 /// Checks that everything is in place and working.

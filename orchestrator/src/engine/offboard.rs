@@ -9,7 +9,6 @@ use policy_model::PolicyDocument;
 use super::common::HubLog;
 use super::discovery;
 use super::fanout::AccountWork;
-use super::resources::Place;
 use super::resources::bucket::{Bucket, BucketPolicy};
 use super::resources::key::Key;
 use super::resources::member::{Detector, Member, MemberRole};
@@ -76,12 +75,12 @@ pub(crate) async fn run(
     mode: Mode,
 ) -> Result<RunOutcome, EngineError> {
     let run = Run::start(cfg, ctx).await?;
-    let (pf, caller, consistency) = (&run.pf, &run.caller, &run.consistency);
-    let disc = discovery::discover_accounts(cfg, caller, pf).await?;
+    let (pf, consistency) = (&run.pf, &run.consistency);
+    let disc = discovery::discover_accounts(cfg, &run.caller, pf).await?;
     let partition = super::common::partition(cfg);
     let hub_role_arn = format!(
         "arn:{partition}:iam::{}:role/{}",
-        pf.caller, cfg.radiant.role_name
+        pf.hub, cfg.radiant.role_name
     );
     let spec = MemberRoleSpec {
         role_name: cfg.radiant.member_role_name.clone(),
@@ -119,13 +118,7 @@ pub(crate) async fn run(
 
     // Then the hub, in reverse order of onboarding.
     let mut log = HubLog::default();
-    let place = Place {
-        clients: caller,
-        account: &pf.caller,
-        region: &pf.home_region,
-        mode,
-        consistency,
-    };
+    let place = run.hub_place(mode);
     let keep = opts.keep_data;
     let bucket = |name| Bucket { place, name };
     let key = |alias| Key { place, alias };
@@ -143,26 +136,28 @@ pub(crate) async fn run(
         .remove(&mut log)
         .await?;
         key(&gd.kms_alias).remove(&mut log, keep).await?;
-        Notification {
-            bucket: bucket(&gd.bucket),
-        }
-        .remove(&mut log)
-        .await?;
+        Notification::findings(bucket(&gd.bucket))
+            .remove(&mut log)
+            .await?;
         topic(&gd.sns_topic).remove(&mut log, keep).await?;
     }
-    if let Some(ct) = &cfg.cloudtrail {
+    if let Some((ct, nt)) = cfg
+        .cloudtrail
+        .as_ref()
+        .and_then(|ct| ct.new_trail().map(|nt| (ct, nt)))
+    {
         Trail {
-            place,
-            name: &ct.trail_name,
+            place: run.caller_place(mode),
+            name: &nt.trail_name,
         }
         .remove(&mut log)
         .await?;
         BucketPolicy {
-            bucket: bucket(&ct.bucket),
+            bucket: bucket(&nt.bucket),
         }
         .remove(&mut log)
         .await?;
-        if let Some(alias) = &ct.kms_alias {
+        if let Some(alias) = &nt.kms_alias {
             key(alias).remove(&mut log, keep).await?;
         }
         topic(&ct.sns_topic).remove(&mut log, keep).await?;
@@ -171,8 +166,8 @@ pub(crate) async fn run(
         if let Some(gd) = &cfg.guardduty {
             bucket(&gd.bucket).remove(&mut log).await?;
         }
-        if let Some(ct) = &cfg.cloudtrail {
-            bucket(&ct.bucket).remove(&mut log).await?;
+        if let Some(nt) = cfg.cloudtrail.as_ref().and_then(|ct| ct.new_trail()) {
+            bucket(&nt.bucket).remove(&mut log).await?;
         }
     }
 

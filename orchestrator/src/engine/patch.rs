@@ -291,8 +291,8 @@ impl Patcher<'_> {
         keys.extend(self.facts.guardduty_key.clone());
         let s3_scope = if self.cfg.radiant.least_privilege_s3 {
             let mut buckets = Vec::new();
-            if let Some(ct) = &self.cfg.cloudtrail {
-                buckets.push(ct.bucket.to_string());
+            if let Some(bucket) = &self.facts.cloudtrail_bucket {
+                buckets.push(bucket.clone());
             }
             if let Some(gd) = &self.cfg.guardduty {
                 buckets.push(gd.bucket.to_string());

@@ -12,6 +12,7 @@ use account_worker::{Consistency, WorkerError};
 use futures::StreamExt;
 
 use super::discovery::{self, Preflight};
+use super::resources::Place;
 use super::{DiscoveredAccount, EngineError, RunContext};
 use crate::aws::{AccountClients, AssumedRole, SESSION_NAME, credentials_from_sts};
 use crate::config::Config;
@@ -33,8 +34,12 @@ pub(crate) struct Run<'a> {
     pub(crate) ctx: &'a RunContext,
     /// What preflight established (caller, organization, home Region).
     pub(crate) pf: Preflight,
-    /// The caller's clients (the hub's, today).
+    /// The caller's clients: organization-level calls (listing, the trail, GuardDuty's
+    /// administrator) and, when the caller is covered, its own account's steps.
     pub(crate) caller: AccountClients,
+    /// The hub's clients: the caller's when the hub is the caller's account, else the access role
+    /// assumed in the hub (checked in preflight, before anything is written).
+    pub(crate) hub: AccountClients,
     /// How long steps wait for eventual consistency.
     pub(crate) consistency: Consistency,
     /// The caller's STS client in the home Region, built once: every member's credential
@@ -62,15 +67,62 @@ impl<'a> Run<'a> {
         let pf = discovery::preflight(cfg, &ctx.aws.caller("hub")).await?;
         let caller = ctx.aws.caller(pf.caller.as_str());
         let hub_sts = caller.sts(pf.home_region.as_str());
-        Ok(Self {
+        let mut run = Self {
             cfg,
             ctx,
             pf,
+            hub: caller.clone(),
             caller,
             consistency: ctx.consistency(cfg),
             hub_sts,
             start,
-        })
+        };
+        if run.pf.hub != run.pf.caller {
+            let hub = run.pf.hub.clone();
+            run.hub = run.assume(hub.as_str()).await.map_err(|e| {
+                EngineError::Preflight {
+                    message: format!(
+                        "the hub `{hub}` cannot be reached through `{}`: {} failed ({}): {}; `organization.access_role_name` must name a role of the hub that the management account may assume (Control Tower: `AWSControlTowerExecution`)",
+                        run.access_role_arn(hub.as_str()),
+                        e.operation,
+                        e.code,
+                        e.message
+                    ),
+                }
+            })?;
+        }
+        Ok(run)
+    }
+
+    /// Where a hub resource lives: the hub's account and clients, the home Region.
+    pub(crate) fn hub_place(&self, mode: account_worker::Mode) -> Place<'_> {
+        Place {
+            clients: &self.hub,
+            account: &self.pf.hub,
+            region: &self.pf.home_region,
+            mode,
+            consistency: &self.consistency,
+        }
+    }
+
+    /// Where an organization-level resource (the organization trail) lives: the caller's
+    /// account and clients, the home Region.
+    pub(crate) fn caller_place(&self, mode: account_worker::Mode) -> Place<'_> {
+        Place {
+            clients: &self.caller,
+            account: &self.pf.caller,
+            region: &self.pf.home_region,
+            mode,
+            consistency: &self.consistency,
+        }
+    }
+
+    fn access_role_arn(&self, account: &str) -> String {
+        let partition = self.pf.home_region.partition();
+        format!(
+            "arn:{partition}:iam::{account}:role/{}",
+            self.cfg.organization.access_role_name
+        )
     }
 
     /// The home Region.
@@ -78,23 +130,27 @@ impl<'a> Run<'a> {
         self.pf.home_region.as_str()
     }
 
-    /// The clients of `account`: the caller's own for the hub; for a member, the access role
-    /// assumed through the hub's STS (once per run; the provider refreshes the credentials
-    /// before they expire). When the hub's STS keeps throttling beyond the SDK's own attempts,
-    /// the account waits (capped backoff, within `run.consistency_timeout_s`) and asks again
-    /// rather than failing.
+    /// The clients of `account`: the caller's own for the caller's account, the hub's for the
+    /// hub; for a member, the access role assumed through the caller's STS (once per run; the
+    /// provider refreshes the credentials before they expire).
     pub(crate) async fn clients_of(
         &self,
         account: &DiscoveredAccount,
     ) -> Result<AccountClients, WorkerError> {
-        if account.is_hub {
+        if account.id == self.pf.caller.as_str() {
             return Ok(self.caller.clone());
         }
-        let partition = self.pf.home_region.partition();
-        let role_arn = format!(
-            "arn:{partition}:iam::{}:role/{}",
-            account.id, self.cfg.organization.access_role_name
-        );
+        if account.id == self.pf.hub.as_str() {
+            return Ok(self.hub.clone());
+        }
+        self.assume(&account.id).await
+    }
+
+    /// The access role of `account`, assumed through the caller's STS. When that STS keeps
+    /// throttling beyond the SDK's own attempts, the account waits (capped backoff, within
+    /// `run.consistency_timeout_s`) and asks again rather than failing.
+    async fn assume(&self, account: &str) -> Result<AccountClients, WorkerError> {
+        let role_arn = self.access_role_arn(account);
         let sts = self.hub_sts.clone();
         let out = account_worker::with_propagation_retries(
             &self.consistency,
@@ -125,7 +181,7 @@ impl<'a> Run<'a> {
             SESSION_NAME.to_owned(),
             credentials_from_sts(&creds),
         );
-        Ok(self.ctx.aws.for_account(&account.id, provider))
+        Ok(self.ctx.aws.for_account(account, provider))
     }
 
     /// Runs `work` on each item, `concurrency` at a time, as the progress phase `phase`; the

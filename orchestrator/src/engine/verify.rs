@@ -224,16 +224,17 @@ pub(crate) async fn run(
     opts: &VerifyOptions,
 ) -> Result<VerifyOutcome, EngineError> {
     let run = Run::start(cfg, ctx).await?;
-    let (pf, hub) = (&run.pf, &run.caller);
-    let disc = discovery::discover_accounts(cfg, hub, pf).await?;
+    let (pf, hub) = (&run.pf, &run.hub);
+    let disc = discovery::discover_accounts(cfg, &run.caller, pf).await?;
     let home = pf.home_region.as_str().to_owned();
     let mut checks = Vec::new();
 
-    if let Some(ct) = &cfg.cloudtrail {
-        let status = hub
+    if let Some(nt) = cfg.cloudtrail.as_ref().and_then(|ct| ct.new_trail()) {
+        let status = run
+            .caller
             .cloudtrail(&home)
             .get_trail_status()
-            .name(&ct.trail_name)
+            .name(&nt.trail_name)
             .send()
             .await;
         let (ok, detail) = match status {
@@ -251,13 +252,7 @@ pub(crate) async fn run(
         };
         checks.push(check("hub", Some(&home), "trail-logging", ok, detail));
     }
-    let place = Place {
-        clients: hub,
-        account: &pf.caller,
-        region: &pf.home_region,
-        mode: Mode::Plan,
-        consistency: &run.consistency,
-    };
+    let place = run.hub_place(Mode::Plan);
     let role = HubRole {
         place,
         name: &cfg.radiant.role_name,
@@ -346,9 +341,9 @@ pub(crate) async fn run(
                 ),
                 Ok(_) => {
                     let prefix = if findings.prefix.is_empty() {
-                        format!("AWSLogs/{}/GuardDuty/", pf.caller)
+                        format!("AWSLogs/{}/GuardDuty/", pf.hub)
                     } else {
-                        format!("{}/AWSLogs/{}/GuardDuty/", findings.prefix, pf.caller)
+                        format!("{}/AWSLogs/{}/GuardDuty/", findings.prefix, pf.hub)
                     };
                     let s3 = hub.s3(&home);
                     let start = Instant::now();

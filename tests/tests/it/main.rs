@@ -19,6 +19,8 @@ mod engine_concurrency;
 mod engine_consistency;
 mod engine_discovery;
 mod engine_hub_failure;
+mod engine_landing_zone;
+mod engine_notification_overlap;
 mod engine_offboard;
 mod engine_offboard_plan;
 mod engine_onboard;

@@ -47,6 +47,32 @@ impl Bucket<'_> {
         }
     }
 
+    /// True when the bucket belongs to this place's account: `HeadBucket` with
+    /// `ExpectedBucketOwner`, which S3 answers 403 when another account owns the bucket
+    /// (`aws-facts.md`, "CloudTrail across accounts"). A trail names its bucket, not its owner.
+    pub(crate) async fn owned_here(&self) -> Result<bool, EngineError> {
+        let s3 = self.place.clients.s3(self.place.region.as_str());
+        match s3
+            .head_bucket()
+            .bucket(self.name)
+            .expected_bucket_owner(self.place.account.as_str())
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) => {
+                let status = e.raw_response().map(|r| r.status().as_u16());
+                if status == Some(403) {
+                    Ok(false)
+                } else {
+                    Err(hub_worker(&self.arn())(
+                        account_worker::WorkerError::from_sdk("s3:HeadBucket", &e),
+                    ))
+                }
+            }
+        }
+    }
+
     /// Ensures the bucket exists (created and tagged when missing). Returns true when it exists
     /// (in plan mode, a bucket that only apply would create: false).
     pub(crate) async fn ensure(&self, log: &mut HubLog) -> Result<bool, EngineError> {

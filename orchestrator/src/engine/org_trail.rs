@@ -1,0 +1,206 @@
+//! The organization's trails, read in preflight (nothing is written before): the trail that
+//! `cloudtrail.existing_trail` reuses (its bucket, prefix and key, wherever they live), and the
+//! refusal to create a second organization trail next to one that exists.
+
+use account_worker::WorkerError;
+use policy_model::{AccountId, Arn};
+
+use super::EngineError;
+use super::resources::bucket::Bucket;
+use super::run::Run;
+use crate::config::{ExistingTrail, TrailChoice};
+
+/// The organization trail that is reused, as CloudTrail describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FoundTrail {
+    pub(crate) arn: Arn,
+    pub(crate) bucket: String,
+    /// `S3KeyPrefix`, `""` for none.
+    pub(crate) prefix: String,
+    /// The trail's KMS key, when it encrypts with one.
+    pub(crate) key: Option<Arn>,
+    /// The account that owns the bucket: the hub or the caller.
+    pub(crate) bucket_account: AccountId,
+}
+
+impl FoundTrail {
+    /// The prefix under which CloudTrail writes: `PREFIX/AWSLogs/` (or `AWSLogs/`).
+    pub(crate) fn logs_prefix(&self) -> String {
+        if self.prefix.is_empty() {
+            "AWSLogs/".to_owned()
+        } else {
+            format!("{}/AWSLogs/", self.prefix.trim_end_matches('/'))
+        }
+    }
+
+    /// True when the bucket is Control Tower's: its policy is guarded by an SCP.
+    pub(crate) fn guarded_bucket(&self) -> bool {
+        self.bucket.starts_with(CONTROL_TOWER_PREFIX)
+    }
+}
+
+/// Control Tower's resources (trail, bucket, topics) start with this; its mandatory guardrails
+/// deny changing them (`aws-facts.md`, "Landing zones").
+pub(crate) const CONTROL_TOWER_PREFIX: &str = "aws-controltower";
+
+fn pre(message: String) -> EngineError {
+    EngineError::Preflight { message }
+}
+
+/// Reads the organization's trails in the home Region and decides: the trail to reuse
+/// (`existing_trail`), or `None` (a trail is created; refused when another organization trail
+/// exists, unless `allow_second_trail`).
+pub(crate) async fn check(run: &Run<'_>) -> Result<Option<FoundTrail>, EngineError> {
+    let Some(ct) = &run.cfg.cloudtrail else {
+        return Ok(None);
+    };
+    let home = run.home();
+    let described = run
+        .caller
+        .cloudtrail(home)
+        .describe_trails()
+        .send()
+        .await
+        .map_err(|e| WorkerError::from_sdk("cloudtrail:DescribeTrails", &e))
+        .map_err(|e| {
+            pre(format!(
+                "the organization's trails cannot be read: cloudtrail:DescribeTrails failed ({}): {}",
+                e.code, e.message
+            ))
+        })?;
+    let org_trails: Vec<_> = described
+        .trail_list()
+        .iter()
+        .filter(|t| t.is_organization_trail() == Some(true))
+        .collect();
+    let existing = match &ct.trail {
+        TrailChoice::Create(nt) => {
+            let others: Vec<&str> = org_trails
+                .iter()
+                .filter(|t| t.name() != Some(nt.trail_name.as_str()))
+                .filter_map(|t| t.trail_arn())
+                .collect();
+            if !others.is_empty() && !nt.allow_second_trail {
+                return Err(pre(format!(
+                    "the organization already has the organization trail {}; creating `{}` beside it would bill a second copy of every management event ($2.00 per 100,000 events, each Region) and Radiant would read each event twice. Set `cloudtrail.existing_trail = \"auto\"` (or the trail's ARN) to connect Radiant to that trail, or, to create a second trail anyway, `cloudtrail.allow_second_trail = true`",
+                    others
+                        .iter()
+                        .map(|a| format!("`{a}`"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    nt.trail_name
+                )));
+            }
+            return Ok(None);
+        }
+        TrailChoice::Existing(e) => e,
+    };
+    let trail = match existing {
+        ExistingTrail::Auto => match org_trails.as_slice() {
+            [one] => *one,
+            [] => {
+                return Err(pre(
+                    "`cloudtrail.existing_trail = \"auto\"` but the organization has no organization trail; remove `existing_trail` to create one".to_owned(),
+                ));
+            }
+            many => {
+                return Err(pre(format!(
+                    "`cloudtrail.existing_trail = \"auto\"` but the organization has {} organization trails ({}); set `existing_trail` to the ARN of the one Radiant reads",
+                    many.len(),
+                    many.iter()
+                        .filter_map(|t| t.trail_arn())
+                        .map(|a| format!("`{a}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+        },
+        ExistingTrail::Arn(arn) => {
+            let wanted = arn.to_string();
+            let Some(t) = org_trails
+                .iter()
+                .find(|t| t.trail_arn() == Some(wanted.as_str()))
+            else {
+                return Err(pre(format!(
+                    "`cloudtrail.existing_trail` is `{wanted}`, which is not an organization trail of the organization in `{home}`; use one of: {}",
+                    org_trails
+                        .iter()
+                        .filter_map(|t| t.trail_arn())
+                        .map(|a| format!("`{a}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            };
+            *t
+        }
+    };
+    let arn_text = trail.trail_arn().unwrap_or_default();
+    let arn: Arn = arn_text.parse().map_err(|e| {
+        pre(format!(
+            "CloudTrail answered an unusable trail ARN `{arn_text}`: {e}"
+        ))
+    })?;
+    if trail.home_region() != Some(home) {
+        return Err(pre(format!(
+            "the trail `{arn}` lives in `{}`, not in the home Region `{home}`; set `organization.home_region` to the trail's Region (its bucket's notification topic must be in the bucket's Region)",
+            trail.home_region().unwrap_or("?")
+        )));
+    }
+    let bucket = trail.s3_bucket_name().unwrap_or_default().to_owned();
+    let key = match trail.kms_key_id() {
+        None => None,
+        Some(k) => Some(k.parse::<Arn>().map_err(|e| {
+            pre(format!(
+                "the trail `{arn}` names its key as `{k}`, which is not a key ARN: {e}"
+            ))
+        })?),
+    };
+    // The bucket's owner: the hub (the landing zone's Log Archive, usually) or the caller.
+    let hub_place = run.hub_place(account_worker::Mode::Plan);
+    let bucket_account = if (Bucket {
+        place: hub_place,
+        name: &bucket,
+    })
+    .owned_here()
+    .await?
+    {
+        run.pf.hub.clone()
+    } else if run.pf.hub != run.pf.caller
+        && (Bucket {
+            place: run.caller_place(account_worker::Mode::Plan),
+            name: &bucket,
+        })
+        .owned_here()
+        .await?
+    {
+        run.pf.caller.clone()
+    } else {
+        return Err(pre(format!(
+            "the bucket `{bucket}` of the trail `{arn}` belongs to neither the hub `{}` nor the caller's account; set `organization.hub_account_id` to the bucket's account (a landing zone's Log Archive account)",
+            run.pf.hub
+        )));
+    };
+    let found = FoundTrail {
+        arn,
+        bucket,
+        prefix: trail.s3_key_prefix().unwrap_or_default().to_owned(),
+        key,
+        bucket_account,
+    };
+    if found.bucket_account != run.pf.hub && found.guarded_bucket() {
+        return Err(pre(format!(
+            "the bucket `{}` of the trail `{}` is Control Tower's and belongs to `{}`, not to the hub `{}`: the hub role could read it only through a bucket-policy statement, and Control Tower's guardrails deny changing that policy. Set `organization.hub_account_id` to the bucket's account `{}`",
+            found.bucket, found.arn, found.bucket_account, run.pf.hub, found.bucket_account
+        )));
+    }
+    if let Some(k) = &found.key {
+        let account = k.account();
+        if account != run.pf.hub.as_str() && account != run.pf.caller.as_str() {
+            return Err(pre(format!(
+                "the key `{k}` of the trail `{}` belongs to `{account}`, neither the hub nor the caller's account: the tool cannot add the hub role's decrypt statement to its policy; run from that key's account or add the statement yourself",
+                found.arn
+            )));
+        }
+    }
+    Ok(Some(found))
+}

@@ -1,0 +1,188 @@
+//! Landing-zone organizations: the hub (the account that centralizes the logs, e.g. Log
+//! Archive) is not the caller (the management account). Every hub resource is written in the hub
+//! through the access role; the organization trail stays with the management account, which is
+//! then a member like any other (member role, detectors).
+
+use crate::engine_support::*;
+use integration_tests::{DEFAULT_REGION, MANAGEMENT_ACCOUNT_ID, SeedSpec, emulator};
+use orchestrator::engine::{self, OffboardOptions, VerifyOptions};
+use orchestrator::outcome::AccountRole;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hub_in_another_account_is_built_there_from_the_management_account() {
+    let emu = emulator();
+    let seeded = emu.seed(&SeedSpec {
+        accounts: 3,
+        regions: vec![DEFAULT_REGION.to_owned()],
+        ..SeedSpec::default()
+    });
+    let hub_id = seeded.accounts[0].id.clone();
+    let aws = factory(&emu).await;
+    enable_trusted_access(&aws).await;
+    let mut cfg = config(&[DEFAULT_REGION], "");
+    cfg.organization.hub_account_id = Some(hub_id.parse().expect("an account ID"));
+    let ctx = context(aws.clone(), 4);
+
+    let applied = engine::apply(&cfg, &ctx).await.expect("apply");
+    assert!(
+        !applied.has_failures(),
+        "{:#?} {:#?}",
+        applied.hub,
+        applied.accounts
+    );
+    assert_eq!(applied.hub_account_id, hub_id);
+    assert_eq!(
+        applied.handoff.role_arn,
+        format!("arn:aws:iam::{hub_id}:role/{}", cfg.radiant.role_name)
+    );
+
+    // The hub's resources are in the hub, none in the management account.
+    let hub_clients = member(&aws, &hub_id).await;
+    let s3 = hub_clients.s3(DEFAULT_REGION);
+    for bucket in [CT_BUCKET, GD_BUCKET] {
+        s3.head_bucket()
+            .bucket(bucket)
+            .expected_bucket_owner(&hub_id)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{bucket} is the hub's: {e:?}"));
+    }
+    hub_clients
+        .iam(DEFAULT_REGION)
+        .get_role()
+        .role_name(&cfg.radiant.role_name)
+        .send()
+        .await
+        .expect("the hub role is in the hub");
+    let mgmt = hub(&aws);
+    let mgmt_buckets = mgmt
+        .s3(DEFAULT_REGION)
+        .list_buckets()
+        .send()
+        .await
+        .expect("list");
+    assert!(
+        mgmt_buckets.buckets().is_empty(),
+        "nothing of the hub in the management account: {:?}",
+        mgmt_buckets.buckets()
+    );
+
+    // The organization trail is the management account's, writing to the hub's bucket.
+    let trail = mgmt
+        .cloudtrail(DEFAULT_REGION)
+        .get_trail()
+        .name("management-events")
+        .send()
+        .await
+        .expect("trail")
+        .trail
+        .expect("a trail");
+    assert_eq!(trail.s3_bucket_name(), Some(CT_BUCKET));
+    assert!(
+        trail
+            .trail_arn()
+            .is_some_and(|a| a.contains(&format!(":{MANAGEMENT_ACCOUNT_ID}:trail/"))),
+        "{trail:?}"
+    );
+    assert!(
+        trail
+            .sns_topic_arn()
+            .is_some_and(|a| a.contains(&format!(":{hub_id}:"))),
+        "the trail notifies the hub's topic: {trail:?}"
+    );
+
+    // The management account is a member (member role, detector); the hub has no member role.
+    let roles: Vec<(&str, AccountRole, Option<&str>)> = applied
+        .accounts
+        .iter()
+        .map(|a| (a.id.as_str(), a.role, a.member_role_arn.as_deref()))
+        .collect();
+    let management = roles
+        .iter()
+        .find(|(id, ..)| *id == MANAGEMENT_ACCOUNT_ID)
+        .expect("the management account is covered");
+    assert_eq!(management.1, AccountRole::Member);
+    assert_eq!(
+        management.2,
+        Some(
+            format!(
+                "arn:aws:iam::{MANAGEMENT_ACCOUNT_ID}:role/{}",
+                cfg.radiant.member_role_name
+            )
+            .as_str()
+        )
+    );
+    let hub_row = roles
+        .iter()
+        .find(|(id, ..)| *id == hub_id)
+        .expect("the hub is covered");
+    assert_eq!(hub_row.1, AccountRole::Hub);
+    assert_eq!(hub_row.2, None);
+
+    // A second run changes nothing; verify passes; offboard leaves nothing of ours.
+    emu.reset_counters();
+    let again = engine::apply(&cfg, &ctx).await.expect("re-run");
+    assert!(!again.has_changes(), "{:#?}", again.changes);
+    assert!(writes(&emu).is_empty(), "{:#?}", writes(&emu));
+    let verified = engine::verify(
+        &cfg,
+        &ctx,
+        &VerifyOptions {
+            sample_findings: false,
+            wait: std::time::Duration::ZERO,
+        },
+    )
+    .await
+    .expect("verify");
+    let failed: Vec<_> = verified.checks.iter().filter(|c| !c.ok).collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+
+    let opts = OffboardOptions { keep_data: false };
+    let off = engine::offboard(&cfg, &ctx, &opts).await.expect("offboard");
+    assert!(!off.has_failures(), "{:#?}", off.accounts);
+    let left = engine::plan_offboard(&cfg, &ctx, &opts)
+        .await
+        .expect("plan --offboard");
+    assert!(!left.has_changes(), "{:#?}", left.changes);
+    assert!(
+        s3.head_bucket().bucket(GD_BUCKET).send().await.is_err(),
+        "the hub's findings bucket is gone"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hub_elsewhere_needs_the_management_account() {
+    let emu = emulator();
+    let seeded = emu.seed(&SeedSpec {
+        accounts: 3,
+        regions: vec![DEFAULT_REGION.to_owned()],
+        ..SeedSpec::default()
+    });
+    let (caller, hub_id) = (seeded.accounts[1].id.clone(), seeded.accounts[0].id.clone());
+    let aws = factory(&emu).await;
+    enable_trusted_access(&aws).await;
+    // Credentials of a member account that is not the hub.
+    let (key, secret) = emu.credentials_for(&format!(
+        "arn:aws:iam::{caller}:role/OrganizationAccountAccessRole"
+    ));
+    let opts = orchestrator::aws::AwsOptions {
+        endpoint_url: Some(emu.endpoint().to_owned()),
+        profile: None,
+        region: Some(DEFAULT_REGION.to_owned()),
+    };
+    let aws = orchestrator::aws::SdkFactory::load_with_static_credentials(&opts, &key, &secret)
+        .await
+        .expect("factory");
+    let mut cfg = config(&[DEFAULT_REGION], "");
+    cfg.organization.hub_account_id = Some(hub_id.parse().expect("an account ID"));
+    emu.reset_counters();
+    let err = engine::plan(&cfg, &context(aws, 2))
+        .await
+        .expect_err("refused");
+    let text = err.to_string();
+    assert!(
+        text.contains("hub_account_id") && text.contains("management account"),
+        "{text}"
+    );
+    assert!(writes(&emu).is_empty(), "{:#?}", writes(&emu));
+}
