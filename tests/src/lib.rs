@@ -365,6 +365,16 @@ impl EmulatorGuard {
         clippy::panic,
         reason = "test harness: a broken emulator must fail the test loudly"
     )]
+    /// How many requests Control Tower's guardrails (seeded with the landing zone) denied.
+    pub fn guardrail_denials(&self) -> u64 {
+        let answer = self.control("GET", "guardrails", "");
+        let value: serde_json::Value = serde_json::from_str(&answer)
+            .unwrap_or_else(|err| panic!("cannot decode `{answer}`: {err}"));
+        value["denials"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("no `denials` in `{answer}`"))
+    }
+
     fn control(&self, method: &str, path: &str, body: &str) -> String {
         control(&self.endpoint, method, path, body).unwrap_or_else(|message| panic!("{message}"))
     }
@@ -472,6 +482,12 @@ pub struct SeedSpec {
     pub hub_customer_key_alias: Option<String>,
     /// A bucket (created if missing) that already notifies a customer topic on object removal.
     pub existing_notification_bucket: Option<String>,
+    /// A Control Tower-like landing zone on top: Log Archive and Audit accounts in a Security
+    /// OU, `aws-controltower-BaselineCloudTrail` owned by the management account writing to a
+    /// bucket of Log Archive with a key of the management account, and the mandatory guardrails
+    /// enforced as SCP denials.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub landing_zone: bool,
     /// Seed of account ids, names, emails and every other generated id.
     pub seed: u64,
 }
@@ -489,6 +505,7 @@ impl Default for SeedSpec {
             hub_customer_buckets: Vec::new(),
             hub_customer_key_alias: None,
             existing_notification_bucket: None,
+            landing_zone: false,
             seed: 0,
         }
     }
@@ -519,6 +536,34 @@ pub struct SeedInfo {
     pub hub_customer_key: Option<SeededKey>,
     /// The existing bucket notification, if asked for.
     pub existing_notification: Option<SeededNotification>,
+    /// The landing zone, if asked for.
+    #[serde(default)]
+    pub landing_zone: Option<SeededLandingZone>,
+}
+
+/// What the landing-zone seed created.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct SeededLandingZone {
+    /// The management account.
+    pub management: String,
+    /// The Log Archive account (holds the trail's bucket).
+    pub log_archive: String,
+    /// The Audit account.
+    pub audit: String,
+    /// The Security OU.
+    pub security_ou: String,
+    /// `arn:aws:cloudtrail:HOME:MGMT:trail/aws-controltower-BaselineCloudTrail`.
+    pub trail_arn: String,
+    /// The trail's name.
+    pub trail_name: String,
+    /// `aws-controltower-logs-LOGARCHIVE-HOME`.
+    pub trail_bucket: String,
+    /// The trail's S3 key prefix (the organization ID).
+    pub trail_prefix: String,
+    /// The trail's key, in the management account.
+    pub trail_key_arn: String,
+    /// `aws-controltower-AllConfigNotifications`, in Audit.
+    pub config_topic_arn: String,
 }
 
 impl SeedInfo {

@@ -5,6 +5,10 @@
 //! buckets and key that already hold customer statements and a bucket notification), then runs
 //! `plan`, `policies`, `apply --yes` (with the progress display), `verify --sample-findings` and
 //! `plan` again, and stops the emulator. Everything it writes is under `target/demo/`.
+//!
+//! `cargo xtask demo --landing-zone` runs plan / apply / verify on a Control Tower-like
+//! organization instead (hub in Log Archive, the organization trail reused), under
+//! `target/demo-landing-zone/`.
 
 use std::path::Path;
 use std::process::Command;
@@ -22,7 +26,12 @@ const GUARDDUTY_KEY_ALIAS: &str = "alias/guardduty-findings";
 /// A made-up Radiant credential ID for the simulated run.
 const DEMO_EXTERNAL_ID: &str = "demo-7f3c2a91-radiant-credential";
 
-pub fn demo(sh: &Shell) -> Result<()> {
+pub fn demo(sh: &Shell, args: &[String]) -> Result<()> {
+    match args {
+        [] => {}
+        [flag] if flag == "--landing-zone" => return landing_zone(sh),
+        other => bail!("unexpected arguments {other:?}: usage `cargo xtask demo [--landing-zone]`"),
+    }
     let root = crate::project_root();
     let python = crate::emulator::ensure_venv(sh)?;
     println!("demo: building the release binary");
@@ -139,6 +148,116 @@ pub fn demo(sh: &Shell) -> Result<()> {
     println!("demo: rendered policies  {}", policies.display());
     println!("demo: the emulator is stopped; nothing is left running");
     Ok(())
+}
+
+/// `cargo xtask demo --landing-zone`: a Control Tower-like organization (management, Log
+/// Archive and Audit accounts, `aws-controltower-BaselineCloudTrail` writing to Log Archive,
+/// the mandatory guardrails as SCP denials). The hub is Log Archive, reached from the management
+/// account's credentials; the organization trail is reused. Shows that no second trail is made
+/// and that no guardrail was hit.
+fn landing_zone(sh: &Shell) -> Result<()> {
+    let root = crate::project_root();
+    let python = crate::emulator::ensure_venv(sh)?;
+    println!("demo: building the release binary");
+    let binary = crate::release_binary(sh)?;
+    let out = root.join("target/demo-landing-zone");
+    if out.exists() {
+        std::fs::remove_dir_all(&out)?;
+    }
+    std::fs::create_dir_all(&out)?;
+    println!("demo: starting the AWS emulator");
+    let server = Server::start(&root, &python, &[])?;
+    let seeded = server.post(
+        "seed",
+        &json!({
+            "accounts": 30,
+            "ous": 2,
+            "regions": REGIONS,
+            "landing_zone": true,
+            "seed": 2026,
+        }),
+    )?;
+    let lz = &seeded["landing_zone"];
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or("?").to_owned();
+    let (log_archive, trail) = (text(&lz["log_archive"]), text(&lz["trail_arn"]));
+    println!(
+        "demo: landing zone: management {}, Log Archive {log_archive}, Audit {}, trail {trail} writing to {}",
+        text(&lz["management"]),
+        text(&lz["audit"]),
+        text(&lz["trail_bucket"])
+    );
+    let config = out.join("onboard.toml");
+    std::fs::write(&config, landing_zone_config(&log_archive))?;
+    let env = server.client_env(REGIONS[0]);
+    let run = |args: &[&str]| run_step(&binary, &config, &env, args);
+    step("plan: the hub in Log Archive, the organization trail reused");
+    run(&["plan"])?;
+    step("apply --yes");
+    let apply_report = out.join("apply-report.json");
+    run(&["apply", "--yes", "--report", path_str(&apply_report)?])?;
+    step("verify");
+    run(&["verify"])?;
+    step("plan again: nothing left to do");
+    run(&["plan", "--detailed-exitcode"])?;
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&apply_report)?)?;
+    let trails_made: Vec<&serde_json::Value> = report["changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| {
+            c["resource"]
+                .as_str()
+                .is_some_and(|r| r.contains(":trail/"))
+        })
+        .collect();
+    if !trails_made.is_empty() {
+        bail!("the run changed a trail: {trails_made:?}");
+    }
+    let guardrails = server.get("guardrails")?;
+    if guardrails["denials"] != json!(0) {
+        bail!("Control Tower's guardrails denied calls: {guardrails}");
+    }
+    drop(server);
+    println!();
+    println!("demo: no second trail was made; {trail} is reused as it is");
+    println!("demo: Control Tower's guardrails denied no call");
+    println!("demo: configuration      {}", config.display());
+    println!("demo: apply report       {}", apply_report.display());
+    println!("demo: the emulator is stopped; nothing is left running");
+    Ok(())
+}
+
+fn landing_zone_config(log_archive: &str) -> String {
+    format!(
+        r#"# radiant-onboard landing-zone demo configuration (written by `cargo xtask demo --landing-zone`)
+[organization]
+# Log Archive centralizes the logs; the run uses the management account's credentials.
+hub_account_id = "{log_archive}"
+home_region = "{home}"
+regions = ["{r0}", "{r1}"]
+access_role_name = "OrganizationAccountAccessRole"
+
+[radiant]
+# external_id comes from RADIANT_EXTERNAL_ID
+
+[cloudtrail]
+# Control Tower's organization trail is reused: no second trail.
+existing_trail = "auto"
+sns_topic = "acme-cloudtrail-delivery"
+
+[guardduty]
+bucket = "{GUARDDUTY_BUCKET}"
+kms_alias = "{GUARDDUTY_KEY_ALIAS}"
+sns_topic = "acme-guardduty-findings"
+export = "per-account"
+
+[run]
+concurrency = 16
+"#,
+        home = REGIONS[0],
+        r0 = REGIONS[0],
+        r1 = REGIONS[1],
+    )
 }
 
 fn step(title: &str) {

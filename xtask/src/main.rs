@@ -23,6 +23,7 @@ commands:
   ci          cargo fmt --check, cargo clippy -D warnings, then `test`
   emulator    start the AWS emulator (see `cargo xtask emulator --help`)
   demo        emulator + simulated organization + plan + apply + verify
+              (--landing-zone: a Control Tower-like organization, hub in Log Archive)
   bench       benchmark matrix (--quick: one small scenario; --only TEXT: matching scenarios),
               results in target/bench, and docs/benchmarks.md after a full run
   dist        stripped release build + tarball (binary, docs, completions, man page) + SHA256SUMS
@@ -40,7 +41,7 @@ fn main() -> Result<()> {
         "test" => test(&sh),
         "ci" => ci(&sh),
         "emulator" => emulator::run(&sh, &rest),
-        "demo" => demo::demo(&sh),
+        "demo" => demo::demo(&sh, &rest),
         "bench" => bench::bench(&sh, &rest),
         "dist" => {
             let allow_dirty = match rest.as_slice() {

@@ -94,7 +94,7 @@ impl Hub<'_> {
     /// stops the run here, naming it).
     pub(crate) async fn check(run: &Run<'_>) -> Result<HubChecks, EngineError> {
         let mut checks = HubChecks {
-            trail: super::org_trail::check(run).await?,
+            trail: super::org_trail::check(run, true).await?,
             ..HubChecks::default()
         };
         if let (Some(ct), Some(found)) = (&run.cfg.cloudtrail, &checks.trail) {

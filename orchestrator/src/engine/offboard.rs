@@ -10,7 +10,7 @@ use super::common::HubLog;
 use super::discovery;
 use super::fanout::AccountWork;
 use super::resources::bucket::{Bucket, BucketPolicy};
-use super::resources::key::Key;
+use super::resources::key::{Key, KeyPolicy};
 use super::resources::member::{Detector, Member, MemberRole};
 use super::resources::notification::Notification;
 use super::resources::role::HubRole;
@@ -161,6 +161,50 @@ pub(crate) async fn run(
             key(alias).remove(&mut log, keep).await?;
         }
         topic(&ct.sns_topic).remove(&mut log, keep).await?;
+    }
+    // A reused trail: only what the product added (its topic, its notification entry, its
+    // statements in the bucket's and the key's policies); the trail and the rest stay.
+    if let (Some(ct), Some(found)) = (&cfg.cloudtrail, super::org_trail::check(&run, false).await?)
+    {
+        let bucket_place = if found.bucket_account == pf.hub {
+            run.hub_place(mode)
+        } else {
+            run.caller_place(mode)
+        };
+        let trail_bucket = Bucket {
+            place: bucket_place,
+            name: &found.bucket,
+        };
+        let prefix = found.logs_prefix();
+        Notification::trail_logs(trail_bucket, &prefix)
+            .remove(&mut log)
+            .await?;
+        if found.bucket_account != pf.hub {
+            BucketPolicy {
+                bucket: trail_bucket,
+            }
+            .remove(&mut log)
+            .await?;
+        }
+        if let Some(key) = &found.key {
+            let key_place = if key.account() == pf.hub.as_str() {
+                run.hub_place(mode)
+            } else {
+                run.caller_place(mode)
+            };
+            KeyPolicy {
+                place: key_place,
+                key,
+            }
+            .remove(&mut log)
+            .await?;
+        }
+        Topic {
+            place: bucket_place,
+            name: &ct.sns_topic,
+        }
+        .remove(&mut log, false)
+        .await?;
     }
     if !keep {
         if let Some(gd) = &cfg.guardduty {

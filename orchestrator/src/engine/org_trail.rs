@@ -48,9 +48,12 @@ fn pre(message: String) -> EngineError {
 }
 
 /// Reads the organization's trails in the home Region and decides: the trail to reuse
-/// (`existing_trail`), or `None` (a trail is created; refused when another organization trail
-/// exists, unless `allow_second_trail`).
-pub(crate) async fn check(run: &Run<'_>) -> Result<Option<FoundTrail>, EngineError> {
+/// (`existing_trail`), or `None` (a trail is created; with `refuse_second`, as apply and plan
+/// ask, refused when another organization trail exists, unless `allow_second_trail`).
+pub(crate) async fn check(
+    run: &Run<'_>,
+    refuse_second: bool,
+) -> Result<Option<FoundTrail>, EngineError> {
     let Some(ct) = &run.cfg.cloudtrail else {
         return Ok(None);
     };
@@ -80,7 +83,7 @@ pub(crate) async fn check(run: &Run<'_>) -> Result<Option<FoundTrail>, EngineErr
                 .filter(|t| t.name() != Some(nt.trail_name.as_str()))
                 .filter_map(|t| t.trail_arn())
                 .collect();
-            if !others.is_empty() && !nt.allow_second_trail {
+            if refuse_second && !others.is_empty() && !nt.allow_second_trail {
                 return Err(pre(format!(
                     "the organization already has the organization trail {}; creating `{}` beside it would bill a second copy of every management event ($2.00 per 100,000 events, each Region) and Radiant would read each event twice. Set `cloudtrail.existing_trail = \"auto\"` (or the trail's ARN) to connect Radiant to that trail, or, to create a second trail anyway, `cloudtrail.allow_second_trail = true`",
                     others

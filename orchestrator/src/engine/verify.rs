@@ -217,6 +217,112 @@ fn named_accounts(doc: &PolicyDocument) -> Vec<String> {
     out
 }
 
+/// Checks of a reused trail: it logs, its bucket notifies Radiant's topic of new log files, and
+/// the trail's key lets the hub role decrypt them.
+async fn reused_trail_checks(
+    run: &Run<'_>,
+    ct: &crate::config::CloudTrail,
+    found: &super::org_trail::FoundTrail,
+) -> Vec<Check> {
+    let home = run.home().to_owned();
+    let mut out = Vec::new();
+    let status = run
+        .caller
+        .cloudtrail(&home)
+        .get_trail_status()
+        .name(found.arn.to_string())
+        .send()
+        .await;
+    let (ok, detail) = match status {
+        Ok(s) => (
+            s.is_logging == Some(true),
+            format!("`{}` logging: {:?}", found.arn, s.is_logging),
+        ),
+        Err(e) => (
+            false,
+            account_worker::WorkerError::from_sdk("cloudtrail:GetTrailStatus", &e).to_string(),
+        ),
+    };
+    out.push(check("hub", Some(&home), "trail-logging", ok, detail));
+    let place = if found.bucket_account == run.pf.hub {
+        run.hub_place(Mode::Plan)
+    } else {
+        run.caller_place(Mode::Plan)
+    };
+    let bucket = Bucket {
+        place,
+        name: &found.bucket,
+    };
+    let prefix = found.logs_prefix();
+    let notification = super::resources::notification::Notification::trail_logs(bucket, &prefix);
+    let topic = super::resources::topic::Topic {
+        place,
+        name: &ct.sns_topic,
+    }
+    .arn();
+    let wiring = match &topic {
+        Ok(t) => notification.check(t, true).await.map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    use super::resources::notification::Wiring;
+    let (ok, detail) = match wiring {
+        Ok(Wiring::Present) => (
+            true,
+            format!("new log files under `{prefix}` reach the topic"),
+        ),
+        Ok(Wiring::Reuse { rule, topic }) => {
+            (true, format!("the customer's {rule} reaches `{topic}`"))
+        }
+        Ok(other) => (
+            false,
+            format!("no notification of new log files under `{prefix}` ({other:?}): run apply"),
+        ),
+        Err(e) => (false, e),
+    };
+    out.push(check(
+        "hub",
+        Some(&home),
+        "trail-bucket-notification",
+        ok,
+        detail,
+    ));
+    if let Some(key) = &found.key {
+        let key_place = if key.account() == run.pf.hub.as_str() {
+            run.hub_place(Mode::Plan)
+        } else {
+            run.caller_place(Mode::Plan)
+        };
+        let role = format!(
+            "arn:{}:iam::{}:role/{}",
+            run.pf.home_region.partition(),
+            run.pf.hub,
+            run.cfg.radiant.role_name
+        );
+        let doc = KeyPolicy {
+            place: key_place,
+            key,
+        }
+        .read()
+        .await;
+        let ok = doc.as_ref().ok().and_then(Option::as_ref).is_some_and(|d| {
+            d.statement(sid::CLOUDTRAIL_DECRYPT)
+                .is_some_and(|s| s.principals("AWS").contains(&role.as_str()))
+        });
+        out.push(check(
+            "hub",
+            Some(&home),
+            "trail-key-decrypt",
+            ok,
+            if ok {
+                format!("the hub role may decrypt with `{key}`")
+            } else {
+                format!("the policy of `{key}` does not let the hub role decrypt: run apply")
+            },
+        ));
+    }
+    out
+}
+
 /// Runs every check.
 pub(crate) async fn run(
     cfg: &Config,
@@ -251,6 +357,10 @@ pub(crate) async fn run(
             ),
         };
         checks.push(check("hub", Some(&home), "trail-logging", ok, detail));
+    }
+    if let (Some(ct), Some(found)) = (&cfg.cloudtrail, super::org_trail::check(&run, false).await?)
+    {
+        checks.extend(reused_trail_checks(&run, ct, &found).await);
     }
     let place = run.hub_place(Mode::Plan);
     let role = HubRole {

@@ -186,3 +186,241 @@ async fn a_hub_elsewhere_needs_the_management_account() {
     );
     assert!(writes(&emu).is_empty(), "{:#?}", writes(&emu));
 }
+
+/// A landing-zone configuration: the hub in Log Archive, the organization trail reused.
+#[expect(
+    clippy::expect_used,
+    reason = "test fixture: a broken fixture must fail the test loudly"
+)]
+fn landing_zone_config(log_archive: &str, cloudtrail: &str) -> orchestrator::config::Config {
+    let text = format!(
+        r#"
+[organization]
+hub_account_id = "{log_archive}"
+home_region = "{DEFAULT_REGION}"
+regions = ["{DEFAULT_REGION}"]
+
+[radiant]
+external_id = "{EXTERNAL_ID}"
+
+[cloudtrail]
+sns_topic = "radiant-cloudtrail"
+{cloudtrail}
+
+[guardduty]
+bucket = "{GD_BUCKET}"
+kms_alias = "alias/guardduty-findings"
+sns_topic = "radiant-guardduty"
+"#
+    );
+    orchestrator::config::Config::from_toml_str_with_env(&text, None).expect("valid")
+}
+
+fn landing_zone_seed() -> SeedSpec {
+    SeedSpec {
+        accounts: 3,
+        regions: vec![DEFAULT_REGION.to_owned()],
+        landing_zone: true,
+        ..SeedSpec::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_organization_trail_is_reused_and_nothing_of_control_tower_is_changed() {
+    let emu = emulator();
+    let seeded = emu.seed(&landing_zone_seed());
+    let lz = seeded.landing_zone.clone().expect("a landing zone");
+    let aws = factory(&emu).await;
+    let cfg = landing_zone_config(&lz.log_archive, "existing_trail = \"auto\"");
+    let ctx = context(aws.clone(), 4);
+
+    let planned = engine::plan(&cfg, &ctx).await.expect("plan");
+    assert!(
+        !planned
+            .changes
+            .iter()
+            .any(|c| c.resource.contains(":trail/")),
+        "no trail is planned: {:#?}",
+        planned.changes
+    );
+    assert!(
+        planned
+            .warnings
+            .iter()
+            .any(|w| w.contains(&lz.trail_arn) && w.contains("reused")),
+        "{:#?}",
+        planned.warnings
+    );
+
+    let applied = engine::apply(&cfg, &ctx).await.expect("apply");
+    assert!(
+        !applied.has_failures(),
+        "{:#?} {:#?}",
+        applied.hub,
+        applied.accounts
+    );
+    assert_eq!(emu.guardrail_denials(), 0, "no guardrail was hit");
+    let mgmt = hub(&aws);
+    let trails = mgmt
+        .cloudtrail(DEFAULT_REGION)
+        .describe_trails()
+        .send()
+        .await
+        .expect("trails");
+    let names: Vec<_> = trails
+        .trail_list()
+        .iter()
+        .filter_map(|t| t.name())
+        .collect();
+    assert_eq!(names, vec![lz.trail_name.as_str()], "no second trail");
+
+    // The wiring, in Log Archive (bucket, topic) and in the management account (key).
+    let log_archive = member(&aws, &lz.log_archive).await;
+    let rules = log_archive
+        .s3(DEFAULT_REGION)
+        .get_bucket_notification_configuration()
+        .bucket(&lz.trail_bucket)
+        .send()
+        .await
+        .expect("notification");
+    let ours = rules
+        .topic_configurations()
+        .iter()
+        .find(|t| t.id() == Some("radiant-onboard-cloudtrail-logs"))
+        .expect("the product's entry");
+    assert!(
+        ours.topic_arn()
+            .contains(&format!(":{}:radiant-cloudtrail", lz.log_archive))
+    );
+    let prefix = format!("{:?}", ours.filter());
+    assert!(
+        prefix.contains(&format!("{}/AWSLogs/", lz.trail_prefix)),
+        "{prefix}"
+    );
+    let key_policy = mgmt
+        .kms(DEFAULT_REGION)
+        .get_key_policy()
+        .key_id(&lz.trail_key_arn)
+        .policy_name("default")
+        .send()
+        .await
+        .expect("key policy")
+        .policy
+        .unwrap_or_default();
+    let hub_role = format!(
+        "arn:aws:iam::{}:role/{}",
+        lz.log_archive, cfg.radiant.role_name
+    );
+    assert!(
+        key_policy.contains("RadiantOnboardCloudTrailDecrypt") && key_policy.contains(&hub_role),
+        "the hub role may decrypt the trail's logs: {key_policy}"
+    );
+    assert_eq!(
+        applied.handoff.role_arn, hub_role,
+        "the hand-off names the hub's role"
+    );
+
+    emu.reset_counters();
+    let again = engine::apply(&cfg, &ctx).await.expect("re-run");
+    assert!(!again.has_changes(), "{:#?}", again.changes);
+    assert!(writes(&emu).is_empty(), "{:#?}", writes(&emu));
+
+    let verified = engine::verify(
+        &cfg,
+        &ctx,
+        &VerifyOptions {
+            sample_findings: false,
+            wait: std::time::Duration::ZERO,
+        },
+    )
+    .await
+    .expect("verify");
+    let failed: Vec<_> = verified.checks.iter().filter(|c| !c.ok).collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+    for name in [
+        "trail-logging",
+        "trail-bucket-notification",
+        "trail-key-decrypt",
+    ] {
+        assert!(
+            verified.checks.iter().any(|c| c.name == name),
+            "verify checks {name}"
+        );
+    }
+
+    let opts = OffboardOptions { keep_data: false };
+    let off = engine::offboard(&cfg, &ctx, &opts).await.expect("offboard");
+    assert!(!off.has_failures(), "{:#?}", off.accounts);
+    assert_eq!(emu.guardrail_denials(), 0, "offboard hit no guardrail");
+    let status = mgmt
+        .cloudtrail(DEFAULT_REGION)
+        .get_trail_status()
+        .name(&lz.trail_arn)
+        .send()
+        .await
+        .expect("the trail is still there");
+    assert_eq!(status.is_logging, Some(true));
+    let rules = log_archive
+        .s3(DEFAULT_REGION)
+        .get_bucket_notification_configuration()
+        .bucket(&lz.trail_bucket)
+        .send()
+        .await
+        .expect("notification");
+    assert!(
+        !rules
+            .topic_configurations()
+            .iter()
+            .any(|t| t.id() == Some("radiant-onboard-cloudtrail-logs")),
+        "our entry is gone"
+    );
+    let key_policy = mgmt
+        .kms(DEFAULT_REGION)
+        .get_key_policy()
+        .key_id(&lz.trail_key_arn)
+        .policy_name("default")
+        .send()
+        .await
+        .expect("key policy")
+        .policy
+        .unwrap_or_default();
+    assert!(!key_policy.contains("RadiantOnboard"), "{key_policy}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_organization_trail_is_refused_unless_asked_for() {
+    let emu = emulator();
+    let seeded = emu.seed(&landing_zone_seed());
+    let lz = seeded.landing_zone.clone().expect("a landing zone");
+    let aws = factory(&emu).await;
+    let ctx = context(aws.clone(), 4);
+    let create = format!("bucket = \"{CT_BUCKET}\"");
+    let cfg = landing_zone_config(&lz.log_archive, &create);
+    emu.reset_counters();
+    let err = engine::plan(&cfg, &ctx).await.expect_err("refused");
+    let text = err.to_string();
+    assert!(
+        text.contains(&lz.trail_arn)
+            && text.contains("$2.00 per 100,000")
+            && text.contains("existing_trail = \"auto\"")
+            && text.contains("allow_second_trail = true"),
+        "{text}"
+    );
+    assert!(writes(&emu).is_empty(), "{:#?}", writes(&emu));
+
+    let cfg = landing_zone_config(
+        &lz.log_archive,
+        &format!("{create}\nallow_second_trail = true"),
+    );
+    let planned = engine::plan(&cfg, &ctx)
+        .await
+        .expect("plan with the opt-in");
+    assert!(
+        planned
+            .changes
+            .iter()
+            .any(|c| c.resource.ends_with(":trail/management-events")),
+        "{:#?}",
+        planned.changes
+    );
+}
