@@ -361,11 +361,11 @@ impl EmulatorGuard {
         (field("access_key_id"), field("secret_access_key"))
     }
 
+    /// How many requests Control Tower's guardrails (seeded with the landing zone) denied.
     #[expect(
         clippy::panic,
         reason = "test harness: a broken emulator must fail the test loudly"
     )]
-    /// How many requests Control Tower's guardrails (seeded with the landing zone) denied.
     pub fn guardrail_denials(&self) -> u64 {
         let answer = self.control("GET", "guardrails", "");
         let value: serde_json::Value = serde_json::from_str(&answer)
@@ -375,6 +375,10 @@ impl EmulatorGuard {
             .unwrap_or_else(|| panic!("no `denials` in `{answer}`"))
     }
 
+    #[expect(
+        clippy::panic,
+        reason = "test harness: a broken emulator must fail the test loudly"
+    )]
     fn control(&self, method: &str, path: &str, body: &str) -> String {
         control(&self.endpoint, method, path, body).unwrap_or_else(|message| panic!("{message}"))
     }
