@@ -492,6 +492,11 @@ pub struct SeedSpec {
     /// enforced as SCP denials.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub landing_zone: bool,
+    /// Notification rules that exist before the tool runs, as the emulator's seed field of that
+    /// name takes them (`{"bucket", "account", "id", "events", "prefix", "destination":
+    /// "sns"|"sqs"}`): the bucket, the topic or queue (admitting S3) and the rule are created.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub existing_notification_rules: Vec<serde_json::Value>,
     /// Seed of account ids, names, emails and every other generated id.
     pub seed: u64,
 }
@@ -510,6 +515,7 @@ impl Default for SeedSpec {
             hub_customer_key_alias: None,
             existing_notification_bucket: None,
             landing_zone: false,
+            existing_notification_rules: Vec::new(),
             seed: 0,
         }
     }

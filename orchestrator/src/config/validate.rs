@@ -152,7 +152,7 @@ impl RawConfig {
                 "existing_trail",
                 existing,
                 existing == "auto" || is_trail_arn(existing),
-                "use \"auto\" (the organization's only organization trail) or the trail's ARN, e.g. \"arn:aws:cloudtrail:us-east-1:123456789012:trail/aws-controltower-BaselineCloudTrail\"",
+                "use \"auto\" (the organization's only organization trail) or the trail's ARN, `arn:PARTITION:cloudtrail:REGION:ACCOUNT:trail/NAME` (e.g. Control Tower's `.../trail/aws-controltower-BaselineCloudTrail`)",
             );
             v.required_topic("cloudtrail", &c.sns_topic);
             let set = [

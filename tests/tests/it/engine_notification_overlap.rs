@@ -6,17 +6,15 @@
 
 use crate::engine_support::*;
 use integration_tests::{DEFAULT_REGION, MANAGEMENT_ACCOUNT_ID, SeedSpec, emulator};
-use orchestrator::aws::sdk::s3::types::{
-    Event, NotificationConfiguration, QueueConfiguration, TopicConfiguration,
-};
+use orchestrator::aws::sdk::s3::types::{Event, NotificationConfiguration, TopicConfiguration};
 use orchestrator::engine::{self, EngineError, OffboardOptions};
 
-/// Creates the findings bucket with one rule for every new object, to `destination`.
+/// Creates the findings bucket with one rule for every new object, to a customer SNS topic.
 #[expect(
     clippy::expect_used,
     reason = "test fixture: a broken fixture must fail the test loudly"
 )]
-async fn findings_bucket_with_rule(aws: &orchestrator::aws::SdkFactory, queue: bool) -> String {
+async fn findings_bucket_with_rule(aws: &orchestrator::aws::SdkFactory) -> String {
     let mgmt = hub(aws);
     let s3 = mgmt.s3(DEFAULT_REGION);
     s3.create_bucket()
@@ -24,19 +22,7 @@ async fn findings_bucket_with_rule(aws: &orchestrator::aws::SdkFactory, queue: b
         .send()
         .await
         .expect("create the bucket");
-    let config = if queue {
-        let arn = format!("arn:aws:sqs:{DEFAULT_REGION}:{MANAGEMENT_ACCOUNT_ID}:customer-queue");
-        let rule = QueueConfiguration::builder()
-            .id("customer-new-objects")
-            .queue_arn(&arn)
-            .events(Event::from("s3:ObjectCreated:Put"))
-            .build()
-            .expect("rule");
-        (
-            NotificationConfiguration::builder().queue_configurations(rule),
-            arn,
-        )
-    } else {
+    let config = {
         let topic = mgmt
             .sns(DEFAULT_REGION)
             .create_topic()
@@ -121,7 +107,7 @@ async fn a_customer_topic_that_already_gets_every_new_object_is_reused() {
     });
     let aws = factory(&emu).await;
     enable_trusted_access(&aws).await;
-    let topic = findings_bucket_with_rule(&aws, false).await;
+    let topic = findings_bucket_with_rule(&aws).await;
     let before = rules_of(&aws).await;
     let cfg = config(&[DEFAULT_REGION], "");
     let ctx = context(aws.clone(), 4);
@@ -185,14 +171,21 @@ async fn a_customer_topic_that_already_gets_every_new_object_is_reused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_overlapping_queue_rule_stops_plan_and_apply_before_any_write() {
     let emu = emulator();
+    // A queue (admitting S3) that gets every new object put in the findings bucket.
     emu.seed(&SeedSpec {
         accounts: 2,
         regions: vec![DEFAULT_REGION.to_owned()],
+        existing_notification_rules: vec![serde_json::json!({
+            "bucket": GD_BUCKET,
+            "account": "management",
+            "id": "customer-new-objects",
+            "events": ["s3:ObjectCreated:Put"],
+            "destination": "sqs",
+        })],
         ..SeedSpec::default()
     });
     let aws = factory(&emu).await;
     enable_trusted_access(&aws).await;
-    findings_bucket_with_rule(&aws, true).await;
     let before = rules_of(&aws).await;
     let cfg = config(&[DEFAULT_REGION], "");
     let ctx = context(aws.clone(), 4);

@@ -20,6 +20,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--suspended", type=int, default=None)
     p.add_argument("--existing-detectors", type=int, default=None)
     p.add_argument("--foreign-destinations", type=int, default=None)
+    p.add_argument("--landing-zone", action="store_true",
+                   help="seed a Control Tower landing zone: Log Archive and Audit (on top of the N accounts), its organization trail and guardrails")
+    p.add_argument("--guardduty-admin", metavar="ACCOUNT", default=None,
+                   help='designate the GuardDuty delegated administrator in every Region: "audit" (with --landing-zone) or an account id')
     p.add_argument("--seed", type=int, default=0, help="seed of the organization and of the faults")
     p.add_argument("--latency-ms", type=float, default=0.0)
     p.add_argument("--jitter-ms", type=float, default=0.0)
@@ -46,6 +50,10 @@ def seed_body(args: argparse.Namespace) -> dict | None:
         value = getattr(args, name)
         if value is not None:
             body[name] = value
+    if args.landing_zone:
+        body["landing_zone"] = True
+    if args.guardduty_admin is not None:
+        body["guardduty_admin"] = args.guardduty_admin
     if args.suspended is None:
         body["suspended"] = min(2, args.accounts // 10)
     if args.existing_detectors is None:
@@ -94,13 +102,20 @@ def main(argv: list[str] | None = None) -> int:
     def ready(endpoint: str) -> None:
         print(f"radiant-emulator listening on {endpoint}", flush=True)
         if seeded is not None:
-            n = len(seeded["accounts"])
+            lz = seeded.get("landing_zone")
+            n = len(seeded["accounts"]) - (2 if lz else 0)
             print(
                 f"seeded organization {seeded['organization_id']}: management account "
                 f"{seeded['management_account_id']}, {n} member accounts in {len(seeded['ous'])} OUs, "
                 f"Regions {','.join(seeded['regions'])}",
                 flush=True,
             )
+            if lz:
+                print(
+                    f"landing zone: Log Archive {lz['log_archive']}, Audit {lz['audit']} (OU {lz['security_ou']}), "
+                    f"trail {lz['trail_arn']} -> s3://{lz['trail_bucket']}/{lz['trail_prefix']}",
+                    flush=True,
+                )
         if args.print_env:
             region = seeded["regions"][0] if seeded else "us-east-1"
             print("use these environment variables:", flush=True)
@@ -112,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
                 ("AWS_EC2_METADATA_DISABLED", "true"),
             ):
                 print(f"  export {name}={value}", flush=True)
-            print(f"control API: {endpoint}/_radiant/ (reset, seed, faults, counters)", flush=True)
+            print(f"control API: {endpoint}/_radiant/ (reset, seed, faults, counters, guardrails)", flush=True)
 
     try:
         app_module.serve(args.host, args.port, app, ready)

@@ -74,6 +74,7 @@ class EmulatorApp:
         self.state = extensions.State(self.identities)
         self.seed_lock = threading.Lock()
         _speed_up_moto(self.identities)
+        extensions.patch_moto()
 
     # -- control API -------------------------------------------------------------------------
 
@@ -136,6 +137,8 @@ class EmulatorApp:
             if (method, path) == ("POST", "counters/reset"):
                 self.counters.reset()
                 return json_response({"reset": True})
+            if (method, path) == ("GET", "guardrails"):
+                return json_response(self.state.guardrails.snapshot())
             if (method, path) == ("POST", "credentials"):
                 return json_response(self.state.issue_credentials(body))
             if (method, path) == ("GET", "health"):

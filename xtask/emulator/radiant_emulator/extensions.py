@@ -15,10 +15,12 @@ import re
 import threading
 import uuid
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import unquote
 
+from .guardrails import Guardrails
 from .policy import Principal, Request, evaluate, ALLOW, DENY
 from .propagation import BUCKET, KEY, Propagation
 from .protocol import (
@@ -66,6 +68,12 @@ def gd_bad_request(message: str) -> Response:
     return error(REST_JSON, 400, "BadRequestException", message)
 
 
+# GuardDuty's answer to a value it does not accept (verbatim in hashicorp/terraform-provider-aws
+# issue #34765 and aws-samples/aws-security-reference-architecture-examples issues #178, #185,
+# the latter two for EnableOrganizationAdminAccount).
+GD_INVALID_INPUT = "The request is rejected because an invalid or out-of-range value is specified as an input parameter."
+
+
 def _iam(account: str, partition: str = DEFAULT_PARTITION) -> Any:
     """The account's IAM in a partition (moto keeps one IAM backend per partition)."""
     from moto.iam.models import iam_backends
@@ -77,6 +85,22 @@ def _s3() -> Any:
     from moto.s3.models import s3_backends
 
     return s3_backends
+
+
+def s3_expected_owner(req: AwsRequest) -> Response | None:
+    """`x-amz-expected-bucket-owner` (every S3 bucket operation's `ExpectedBucketOwner`): S3
+    answers 403 AccessDenied when the bucket belongs to another account (S3 user guide,
+    "Verifying bucket ownership with bucket owner condition"; aws-facts.md, "CloudTrail across
+    accounts"). moto ignores the header."""
+    expected = req.headers.get("x-amz-expected-bucket-owner")
+    if req.service != "s3" or not expected or not req.s3_bucket:
+        return None
+    from moto.s3.models import s3_backends
+
+    located = s3_backends.bucket_accounts.get(req.s3_bucket)
+    if located is None or located[1] == expected:
+        return None
+    return error(REST_XML, 403, "AccessDenied", "Access Denied")
 
 
 def find_bucket(name: str, partition: str | None = None) -> Any | None:
@@ -213,6 +237,19 @@ def resolve_key(key_ref: str, account: str, region: str) -> Any | None:
     return backend.keys.get(ref)
 
 
+def find_queue(arn: str) -> Any | None:
+    from moto.sqs.models import sqs_backends
+
+    parsed = parse_arn(arn)
+    if parsed is None or parsed[1] != "sqs":
+        return None
+    _, _, region, account, name = parsed
+    try:
+        return sqs_backends[account][region].queues.get(name)
+    except KeyError:
+        return None
+
+
 def find_topic(arn: str) -> Any | None:
     from moto.sns.models import sns_backends
 
@@ -227,18 +264,23 @@ def find_topic(arn: str) -> Any | None:
 
 
 class State:
-    """Our state next to moto's: publishing destinations, GuardDuty members and organization
-    configuration, issued credentials, the propagation delay and its history."""
+    """Our state next to moto's: publishing destinations, GuardDuty delegated administrators,
+    members and organization configuration, issued credentials, the propagation delay and its
+    history, the landing zone's guardrails."""
 
     def __init__(self, identities: IdentityCache) -> None:
         self.identities = identities
         self.lock = threading.RLock()
         self.propagation = Propagation()
+        self.guardrails = Guardrails()
         self.reset()
 
     def reset(self) -> None:
         self.propagation.reset()
+        self.guardrails.reset()
         with self.lock:
+            # (management account, region) -> the GuardDuty delegated administrator there
+            self.gd_admins: dict[tuple[str, str], str] = {}
             # (account, region, detector_id) -> destination_id -> record
             self.destinations: dict[tuple[str, str, str], dict[str, dict[str, Any]]] = {}
             # (admin account, region) -> member account -> record
@@ -265,6 +307,13 @@ class State:
     # -- dispatch ------------------------------------------------------------------------------
 
     def handle(self, req: AwsRequest, ident: Identity) -> Response | None:
+        # An SCP is evaluated before anything else answers (the landing zone's guardrails).
+        denied = self.guardrails.check(req, ident, org_master_of)
+        if denied is not None:
+            return denied
+        mismatch = s3_expected_owner(req)
+        if mismatch is not None:
+            return mismatch
         handler = PRE_HOOKS.get((req.service, req.operation))
         if handler is None:
             return None
@@ -352,25 +401,44 @@ class State:
             return GD_PERMISSION_MESSAGE.format(detail=f"key policy of {key.arn} does not allow kms:GenerateDataKey for {detector_arn}")
         return None
 
-    def admin_destinations(self, member: str, region: str) -> list[tuple[str, dict[str, Any]]]:
-        """Destinations of the GuardDuty administrator that exports this member's findings."""
-        from moto.guardduty.models import guardduty_backends
+    def gd_org_admin(self, account: str, region: str) -> str | None:
+        """The GuardDuty delegated administrator of the account's organization in the Region."""
+        master = org_master_of(account, partition_of(region))
+        if master is None:
+            return None
+        with self.lock:
+            return self.gd_admins.get((master, region))
 
-        admins: set[str] = set()
+    def gd_administrator_of(self, member: str, region: str) -> str | None:
+        """The GuardDuty administrator this account is a member of in the Region: an `Enabled`
+        member relationship (CreateMembers by the administrator), or, when the organization's
+        administrator auto-enables `ALL`, every other account of the organization
+        (UpdateOrganizationConfiguration API Reference: ALL covers the organization's existing
+        accounts too; aws-facts.md: AWS takes up to 24 h, here at once; no detector is created)."""
         with self.lock:
             for (admin, reg), members in self.members.items():
-                if reg == region and member in members and admin != member:
-                    admins.add(admin)
-        master = org_master_of(member, partition_of(region))
-        if master is not None:
-            for admin in guardduty_backends[master][region].admin_account_ids:
-                conf = self.org_config.get((admin, region), {})
-                if admin != member and conf.get("autoEnableOrganizationMembers") == "ALL":
-                    admins.add(admin)
+                record = members.get(member)
+                if reg == region and admin != member and record is not None and record["relationshipStatus"] == "Enabled":
+                    return admin
+        admin = self.gd_org_admin(member, region)
+        if admin is not None and admin != member:
+            with self.lock:
+                mode = self.org_config.get((admin, region), {}).get("autoEnableOrganizationMembers")
+            if mode == "ALL":
+                return admin
+        return None
+
+    def admin_destinations(self, member: str, region: str) -> list[tuple[str, dict[str, Any]]]:
+        """Destinations of the GuardDuty administrator that exports this member's findings
+        ("all the findings from the associated member accounts that are generated in the same
+        Region are also exported to the same location", aws-facts.md)."""
+        admin = self.gd_administrator_of(member, region)
+        if admin is None:
+            return []
         out = []
         with self.lock:
             for (acct, reg, _det), dests in self.destinations.items():
-                if acct in admins and reg == region:
+                if acct == admin and reg == region:
                     out.extend((acct, d) for d in dests.values())
         return out
 
@@ -409,11 +477,19 @@ def gd_update_detector(state: State, req: AwsRequest, ident: Identity) -> Respon
     body = req.json()
     freq = body.get("findingPublishingFrequency")
     if freq is not None and freq not in ("FIFTEEN_MINUTES", "ONE_HOUR", "SIX_HOURS"):
-        return gd_bad_request("The request is rejected because an invalid or out-of-range value is specified as an input parameter.")
+        return gd_bad_request(GD_INVALID_INPUT)
+    # A member inherits the frequency and the protection plans from its administrator; only
+    # `enable` is its own (aws-facts.md, "GuardDuty delegated administrator").
+    administrator = state.gd_administrator_of(ident.account, req.region)
+    if administrator is not None and any(body.get(k) is not None for k in ("findingPublishingFrequency", "features", "dataSources")):
+        return gd_bad_request(GD_MEMBER_RESTRICTED)
     if "enable" in body:
         det.enabled = bool(body["enable"])
     if freq is not None:
         det.finding_publish_freq = freq
+        # ... so the administrator's frequency is its members' too.
+        for member_det in _gd_member_detectors(state, ident.account, req.region):
+            member_det.finding_publish_freq = freq
     if body.get("dataSources") is not None:
         det.datasources = body["dataSources"]
     if body.get("features") is not None:
@@ -633,42 +709,365 @@ def _destination_detector(state: State, account: str, region: str, record: dict[
     return ""
 
 
-def gd_create_members(state: State, req: AwsRequest, ident: Identity) -> Response | None:
+# -- GuardDuty delegated administrator and members ------------------------------------------------
+#
+# GuardDuty User Guide, "Managing GuardDuty accounts with AWS Organizations": only the
+# organization's management account designates the delegated GuardDuty administrator, per Region
+# (EnableOrganizationAdminAccount); "an organization can have only one delegated administrator ...
+# that account must be your delegated administrator in all other regions"; the administrator adds
+# organization accounts with CreateMembers, which enables GuardDuty in them, "with the exception
+# of the organization management account, which must first enable GuardDuty"; "if you remove the
+# delegated administrator, all associated member accounts are removed as GuardDuty members, but
+# GuardDuty is not disabled in those accounts". The newer page "Designating a delegated GuardDuty
+# administrator account" asks to enable GuardDuty in the administrator yourself: designating it
+# creates no detector here.
+
+# AWS's answer when an organization call comes from an account that is not the management account
+# (or not the delegated administrator): seen verbatim for UpdateOrganizationConfiguration in
+# aws-samples/aws-security-reference-architecture-examples issue #141; used here for every call
+# of that kind (AWS's text for EnableOrganizationAdminAccount from a member was not found).
+GD_NOT_ORG_ADMIN = "The request failed because you do not have required AWS Organization master permission."
+# aws-facts.md, "GuardDuty delegated administrator".
+GD_MEMBER_RESTRICTED = "The request is rejected because member accounts cannot manage specified resources or properties."
+# CreateMembers unprocessed results seen verbatim: cloud-custodian/cloud-custodian issue #3209
+# (already a member), cloudposse/terraform-aws-components PR #822 (management account without
+# GuardDuty). The others are ours, in GuardDuty's words.
+GD_ALREADY_MEMBER = "The request is rejected because the given account ID is already a member or associated member of the current account."
+GD_MASTER_NOT_ENABLED = "Operation failed because your organization master must first enable GuardDuty to be added as a member"
+GD_NOT_IN_ORGANIZATION = "The request is rejected because the given account ID is not an account of the organization of the delegated administrator."
+GD_OTHER_ADMINISTRATOR = "The request is rejected because the given account ID is already a member of another administrator account."
+GD_SELF_MEMBER = "The request is rejected because the current account cannot be added as a member of itself."
+GD_NOT_A_MEMBER = "The request is rejected because the given account ID is not a member of the current account."
+# UpdateOrganizationConfiguration / OrganizationFeatureConfiguration (API Reference).
+GD_AUTO_ENABLE = ("NEW", "ALL", "NONE")
+GD_ORG_FEATURES = (
+    "S3_DATA_EVENTS", "EKS_AUDIT_LOGS", "EBS_MALWARE_PROTECTION", "RDS_LOGIN_EVENTS",
+    "EKS_RUNTIME_MONITORING", "LAMBDA_NETWORK_LOGS", "RUNTIME_MONITORING",
+)
+# CreateMembers accountDetails, GetMembers / GetMemberDetectors accountIds, ListMembers
+# maxResults: 1 to 50 (API Reference).
+GD_MAX_ACCOUNTS = 50
+
+
+def _gd_list_length(field: str, items: Any) -> Response | None:
+    """AWS's text for 51+ items: "The request failed because the length provided for the
+    accountDetails array was 64. Max allowed length is 50." (aws-samples/aws-security-reference-
+    architecture-examples issues #139, #291); the same form for other lists and for an empty one
+    is ours."""
+    count = len(items) if isinstance(items, list) else 0
+    if count == 0:
+        return gd_bad_request(f"The request failed because the length provided for the {field} array was 0. Min allowed length is 1.")
+    if count > GD_MAX_ACCOUNTS:
+        return gd_bad_request(f"The request failed because the length provided for the {field} array was {count}. Max allowed length is {GD_MAX_ACCOUNTS}.")
+    return None
+
+
+def _gd_account_id(value: Any) -> str | None:
+    text = str(value or "")
+    return text if re.fullmatch(r"\d{12}", text) else None
+
+
+def _gd_management_only(req: AwsRequest, ident: Identity) -> Response | None:
+    if org_master_of(ident.account, req.partition) != ident.account:
+        return gd_bad_request(GD_NOT_ORG_ADMIN)
+    return None
+
+
+def _gd_admin_detector(state: State, req: AwsRequest, ident: Identity) -> tuple[Any, Response | None]:
+    """The caller's detector, when the caller is its organization's delegated administrator in
+    this Region."""
+    det, err = _gd_detector_or_error(state, req, ident)
+    if err is not None:
+        return None, err
+    if state.gd_org_admin(ident.account, req.region) != ident.account:
+        return None, gd_bad_request(GD_NOT_ORG_ADMIN)
+    return det, None
+
+
+def _gd_first_detector(account: str, region: str) -> Any | None:
+    from moto.guardduty.models import guardduty_backends
+
+    return next(iter(guardduty_backends[account][region].detectors.values()), None)
+
+
+def _gd_member_detectors(state: State, admin: str, region: str) -> list[Any]:
+    """The detectors of the administrator's `Enabled` members in the Region."""
+    with state.lock:
+        members = [a for a, m in state.members.get((admin, region), {}).items() if m["relationshipStatus"] == "Enabled"]
+    return [d for d in (_gd_first_detector(a, region) for a in members) if d is not None]
+
+
+def _gd_org_features(state: State, admin: str, region: str) -> dict[str, str]:
+    with state.lock:
+        return dict(state.org_config.get((admin, region), {}).get("features", {}))
+
+
+def gd_enable_org_admin(state: State, req: AwsRequest, ident: Identity) -> Response | None:
+    err = _gd_management_only(req, ident)
+    if err is not None:
+        return err
+    admin = _gd_account_id(req.json().get("adminAccountId"))
+    # The administrator must be an account of the organization (the management account itself
+    # may be designated, "not recommended").
+    if admin is None or org_master_of(admin, req.partition) != ident.account:
+        return gd_bad_request(GD_INVALID_INPUT)
+    with state.lock:
+        others = sorted({a for (m, _r), a in state.gd_admins.items() if m == ident.account and a != admin})
+        if others:
+            # Our text: AWS's answer to a second, different administrator was not found.
+            return gd_bad_request(
+                f"The request is rejected because the organization already has a delegated administrator account ({others[0]}); "
+                "an organization can have only one delegated GuardDuty administrator account."
+            )
+        state.gd_admins[(ident.account, req.region)] = admin
+    return json_response({})
+
+
+def gd_disable_org_admin(state: State, req: AwsRequest, ident: Identity) -> Response | None:
+    err = _gd_management_only(req, ident)
+    if err is not None:
+        return err
+    admin = _gd_account_id(req.json().get("adminAccountId"))
+    key = (ident.account, req.region)
+    with state.lock:
+        if admin is None or state.gd_admins.get(key) != admin:
+            return gd_bad_request(GD_INVALID_INPUT)
+        del state.gd_admins[key]
+        # Its members stop being members (their detectors stay enabled); its organization
+        # configuration goes with it.
+        state.members.pop((admin, req.region), None)
+        state.org_config.pop((admin, req.region), None)
+    return json_response({})
+
+
+def gd_list_org_admins(state: State, req: AwsRequest, ident: Identity) -> Response | None:
+    # "Only the organization's management account can run this API operation." (API Reference)
+    err = _gd_management_only(req, ident)
+    if err is not None:
+        return err
+    raw = (req.query.get("maxResults") or [""])[0]
+    if raw and (not raw.isdigit() or not 1 <= int(raw) <= GD_MAX_ACCOUNTS):
+        return gd_bad_request(GD_INVALID_INPUT)
+    with state.lock:
+        admin = state.gd_admins.get((ident.account, req.region))
+    accounts = [{"adminAccountId": admin, "adminStatus": "ENABLED"}] if admin else []
+    return json_response({"adminAccounts": accounts})
+
+
+def gd_get_administrator(state: State, req: AwsRequest, ident: Identity) -> Response | None:
+    """GetAdministratorAccount (and the older GetMasterAccount): the administrator whose member
+    the caller is in this Region; moto answered the management account's designation instead."""
     _det, err = _gd_detector_or_error(state, req, ident)
     if err is not None:
         return err
-    details = req.json().get("accountDetails") or []
-    if len(details) > 50:
-        return gd_bad_request("The request is rejected because the accountDetails list exceeds 50 accounts.")
+    admin = state.gd_administrator_of(ident.account, req.region)
+    if admin is None:
+        return json_response({})
     with state.lock:
-        members = state.members.setdefault((ident.account, req.region), {})
-        for d in details:
-            acct = str(d.get("accountId", ""))
-            members[acct] = {
+        record = dict(state.members.get((admin, req.region), {}).get(ident.account) or {})
+    relationship = {
+        "accountId": admin,
+        "invitationId": uuid.uuid5(uuid.NAMESPACE_OID, f"{admin}/{ident.account}/{req.region}").hex,
+        "relationshipStatus": "Enabled",
+        "invitedAt": record.get("invitedAt") or now_iso(),
+    }
+    key = "administrator" if req.operation == "GetAdministratorAccount" else "master"
+    return json_response({key: relationship})
+
+
+def _gd_enable_member(state: State, admin_det: Any, admin: str, member: str, region: str) -> str:
+    """GuardDuty enabled in the member by its administrator: a detector if it has none (the
+    organization's auto-enable features applied to it), the administrator's frequency."""
+    from moto.guardduty.models import guardduty_backends
+
+    features = _gd_org_features(state, admin, region)
+    s3_mode = features.get("S3_DATA_EVENTS", "NONE")
+    det = _gd_first_detector(member, region)
+    if det is None:
+        s3_on = s3_mode in ("NEW", "ALL")
+        return str(guardduty_backends[member][region].create_detector(
+            enable=True,
+            finding_publishing_frequency=admin_det.finding_publish_freq,
+            data_sources={"s3Logs": {"enable": s3_on}},
+            tags={},
+            features=[{"name": "S3_DATA_EVENTS", "status": "ENABLED" if s3_on else "DISABLED", "updatedAt": time.time()}],
+        ))
+    det.enabled = True
+    det.finding_publish_freq = admin_det.finding_publish_freq
+    if s3_mode == "ALL":
+        det.features = _merge_features(det.features, [{"name": "S3_DATA_EVENTS", "status": "ENABLED"}])
+    return str(det.id)
+
+
+def gd_create_members(state: State, req: AwsRequest, ident: Identity) -> Response | None:
+    admin_det, err = _gd_detector_or_error(state, req, ident)
+    if err is not None:
+        return err
+    details = req.json().get("accountDetails")
+    err = _gd_list_length("accountDetails", details)
+    if err is not None:
+        return err
+    region, caller = req.region, ident.account
+    master = org_master_of(caller, req.partition)
+    is_admin = state.gd_org_admin(caller, region) == caller
+    unprocessed: list[dict[str, str]] = []
+    for detail in details:
+        detail = detail if isinstance(detail, dict) else {}
+        acct = _gd_account_id(detail.get("accountId"))
+        problem = None
+        if acct is None:
+            problem = GD_INVALID_INPUT
+        elif acct == caller:
+            problem = GD_SELF_MEMBER
+        else:
+            with state.lock:
+                known = acct in state.members.get((caller, region), {})
+            other = state.gd_administrator_of(acct, region)
+            if known:
+                problem = GD_ALREADY_MEMBER
+            elif other is not None and other != caller:
+                problem = GD_OTHER_ADMINISTRATOR
+            elif is_admin and org_master_of(acct, req.partition) != master:
+                problem = GD_NOT_IN_ORGANIZATION
+            elif is_admin and acct == master and _gd_first_detector(acct, region) is None:
+                problem = GD_MASTER_NOT_ENABLED
+        if problem is not None:
+            unprocessed.append({"accountId": str(detail.get("accountId") or ""), "result": problem})
+            continue
+        assert acct is not None
+        if is_admin:
+            # From the delegated administrator: the account becomes a member at once, GuardDuty
+            # enabled in it (GuardDuty User Guide, "Managing GuardDuty accounts with AWS
+            # Organizations").
+            _gd_enable_member(state, admin_det, caller, acct, region)
+            status = "Enabled"
+        else:
+            # From any other account it is the invitation method: the account is recorded, not yet
+            # invited (GuardDuty User Guide, "Managing GuardDuty accounts by invitation": status
+            # Created until InviteMembers and the member's acceptance, which are not emulated).
+            status = "Created"
+        with state.lock:
+            state.members.setdefault((caller, region), {})[acct] = {
                 "accountId": acct,
-                "email": d.get("email", ""),
-                "administratorId": ident.account,
-                "masterId": ident.account,
-                "relationshipStatus": "Enabled",
+                "email": str(detail.get("email") or ""),
+                "administratorId": caller,
+                "masterId": caller,
+                "relationshipStatus": status,
                 "invitedAt": now_iso(),
                 "updatedAt": now_iso(),
             }
-    return json_response({"unprocessedAccounts": []})
+    return json_response({"unprocessedAccounts": unprocessed})
+
+
+def _gd_member_view(record: dict[str, Any], region: str) -> dict[str, Any]:
+    member = dict(record)
+    det = _gd_first_detector(member["accountId"], region)
+    if det is not None:
+        member["detectorId"] = det.id
+    return member
 
 
 def gd_list_members(state: State, req: AwsRequest, ident: Identity) -> Response | None:
-    from moto.guardduty.models import guardduty_backends
-
     _det, err = _gd_detector_or_error(state, req, ident)
     if err is not None:
         return err
+    query = req.query
+    raw = (query.get("maxResults") or [str(GD_MAX_ACCOUNTS)])[0]
+    token = (query.get("nextToken") or [""])[0]
+    if not raw.isdigit() or not 1 <= int(raw) <= GD_MAX_ACCOUNTS or (token and not token.isdigit()):
+        return gd_bad_request(GD_INVALID_INPUT)
+    size, offset = int(raw), int(token or 0)
+    # onlyAssociated (default true): only the members associated with the administrator.
+    only_associated = (query.get("onlyAssociated") or ["true"])[0].lower() != "false"
     with state.lock:
-        members = [dict(m) for m in state.members.get((ident.account, req.region), {}).values()]
-    for m in members:
-        dets = list(guardduty_backends[m["accountId"]][req.region].detectors)
-        if dets:
-            m["detectorId"] = dets[0]
-    return json_response({"members": members})
+        records = [dict(m) for m in state.members.get((ident.account, req.region), {}).values()]
+    if only_associated:
+        records = [m for m in records if m["relationshipStatus"] == "Enabled"]
+    page = [_gd_member_view(m, req.region) for m in records[offset: offset + size]]
+    out: dict[str, Any] = {"members": page}
+    if offset + size < len(records):
+        out["nextToken"] = str(offset + size)
+    return json_response(out)
+
+
+def _gd_account_ids(req: AwsRequest) -> tuple[list[str], Response | None]:
+    ids = req.json().get("accountIds")
+    err = _gd_list_length("accountIds", ids)
+    return ([str(i) for i in ids] if err is None else []), err
+
+
+def gd_get_members(state: State, req: AwsRequest, ident: Identity) -> Response | None:
+    _det, err = _gd_detector_or_error(state, req, ident)
+    if err is not None:
+        return err
+    ids, err = _gd_account_ids(req)
+    if err is not None:
+        return err
+    with state.lock:
+        known = dict(state.members.get((ident.account, req.region), {}))
+    members = [_gd_member_view(known[a], req.region) for a in ids if a in known]
+    unprocessed = [{"accountId": a, "result": GD_NOT_A_MEMBER} for a in ids if a not in known]
+    return json_response({"members": members, "unprocessedAccounts": unprocessed})
+
+
+def _gd_feature_results(det: Any) -> list[dict[str, Any]]:
+    fallback = det.updated_at.timestamp() if isinstance(det.updated_at, datetime) else time.time()
+    return [
+        {"name": f.get("name"), "status": f.get("status"), "updatedAt": f.get("updatedAt", fallback)}
+        for f in det.features
+        if f.get("name")
+    ]
+
+
+def gd_get_member_detectors(state: State, req: AwsRequest, ident: Identity) -> Response | None:
+    """GetMemberDetectors: each member's protection plans (features) and data sources."""
+    _det, err = _gd_detector_or_error(state, req, ident)
+    if err is not None:
+        return err
+    ids, err = _gd_account_ids(req)
+    if err is not None:
+        return err
+    configs, unprocessed = [], []
+    for acct in ids:
+        with state.lock:
+            record = state.members.get((ident.account, req.region), {}).get(acct)
+        det = _gd_first_detector(acct, req.region) if record is not None and record["relationshipStatus"] == "Enabled" else None
+        if det is None:
+            unprocessed.append({"accountId": acct, "result": GD_NOT_A_MEMBER})
+            continue
+        features = _gd_feature_results(det)
+        sources = json.loads(json.dumps(det.to_json()["dataSources"]))
+        s3 = next((f["status"] for f in features if f["name"] == "S3_DATA_EVENTS"), None)
+        if s3 is not None:
+            sources["s3Logs"] = {"status": s3}
+        configs.append({"accountId": acct, "dataSources": sources, "features": features})
+    # `members` is the wire name of MemberDataSourceConfigurations (the service model).
+    return json_response({"members": configs, "unprocessedAccounts": unprocessed})
+
+
+def gd_update_member_detectors(state: State, req: AwsRequest, ident: Identity) -> Response | None:
+    """UpdateMemberDetectors: the administrator sets its members' protection plans."""
+    _det, err = _gd_detector_or_error(state, req, ident)
+    if err is not None:
+        return err
+    ids, err = _gd_account_ids(req)
+    if err is not None:
+        return err
+    body = req.json()
+    unprocessed = []
+    for acct in ids:
+        with state.lock:
+            record = state.members.get((ident.account, req.region), {}).get(acct)
+        det = _gd_first_detector(acct, req.region) if record is not None and record["relationshipStatus"] == "Enabled" else None
+        if det is None:
+            unprocessed.append({"accountId": acct, "result": GD_NOT_A_MEMBER})
+            continue
+        if body.get("features") is not None:
+            det.features = _merge_features(det.features, body["features"])
+        if body.get("dataSources") is not None:
+            det.datasources = body["dataSources"]
+        det.updated_at = datetime.now()
+    return json_response({"unprocessedAccounts": unprocessed})
 
 
 def gd_delete_members(state: State, req: AwsRequest, ident: Identity) -> Response | None:
@@ -683,31 +1082,62 @@ def gd_delete_members(state: State, req: AwsRequest, ident: Identity) -> Respons
 
 
 def gd_update_org_config(state: State, req: AwsRequest, ident: Identity) -> Response | None:
-    _det, err = _gd_detector_or_error(state, req, ident)
+    _det, err = _gd_admin_detector(state, req, ident)
     if err is not None:
         return err
     body = req.json()
+    members_mode = body.get("autoEnableOrganizationMembers")
+    legacy = body.get("autoEnable")
+    # "You must provide a value for either autoEnableOrganizationMembers or autoEnable, but not
+    # both." (UpdateOrganizationConfiguration, API Reference; aws-facts.md). The error texts are ours.
+    if members_mode is not None and legacy is not None:
+        return gd_bad_request("The request is rejected because autoEnable and autoEnableOrganizationMembers cannot be specified together; use autoEnableOrganizationMembers.")
+    if members_mode is None and legacy is None:
+        return gd_bad_request("The request is rejected because a value for either autoEnableOrganizationMembers or autoEnable is required.")
+    if members_mode is not None and members_mode not in GD_AUTO_ENABLE:
+        return gd_bad_request(GD_INVALID_INPUT)
+    if legacy is not None and not isinstance(legacy, bool):
+        return gd_bad_request(GD_INVALID_INPUT)
+    updates: dict[str, str] = {}
+    for feature in body.get("features") or []:
+        if not isinstance(feature, dict) or feature.get("name") not in GD_ORG_FEATURES or feature.get("autoEnable") not in GD_AUTO_ENABLE:
+            return gd_bad_request(GD_INVALID_INPUT)
+        updates[feature["name"]] = feature["autoEnable"]
+    s3_logs = ((body.get("dataSources") or {}).get("s3Logs") or {}).get("autoEnable")
+    if s3_logs is not None and "S3_DATA_EVENTS" not in updates:
+        # The older data-source form of the same setting.
+        updates["S3_DATA_EVENTS"] = "NEW" if s3_logs else "NONE"
     with state.lock:
-        conf = state.org_config.setdefault((ident.account, req.region), {"autoEnableOrganizationMembers": "NONE"})
-        if "autoEnableOrganizationMembers" in body:
-            conf["autoEnableOrganizationMembers"] = body["autoEnableOrganizationMembers"]
-        elif body.get("autoEnable") is True:
-            conf["autoEnableOrganizationMembers"] = "NEW"
-        if body.get("features") is not None:
-            conf["features"] = body["features"]
+        conf = state.org_config.setdefault((ident.account, req.region), {"autoEnableOrganizationMembers": "NONE", "features": {}})
+        conf["autoEnableOrganizationMembers"] = members_mode if members_mode is not None else ("NEW" if legacy else "NONE")
+        conf["features"].update(updates)
+    if updates.get("S3_DATA_EVENTS") == "ALL":
+        # ALL reaches the existing members too.
+        for det in _gd_member_detectors(state, ident.account, req.region):
+            det.features = _merge_features(det.features, [{"name": "S3_DATA_EVENTS", "status": "ENABLED"}])
     return json_response({})
 
 
 def gd_describe_org_config(state: State, req: AwsRequest, ident: Identity) -> Response | None:
-    _det, err = _gd_detector_or_error(state, req, ident)
+    # "Returns information about the account selected as the delegated administrator" (API
+    # Reference): answered to the administrator, refused to others like UpdateOrganizationConfiguration.
+    _det, err = _gd_admin_detector(state, req, ident)
     if err is not None:
         return err
     with state.lock:
-        conf = dict(state.org_config.get((ident.account, req.region), {"autoEnableOrganizationMembers": "NONE"}))
-    conf.setdefault("features", [])
-    conf["autoEnable"] = conf["autoEnableOrganizationMembers"] != "NONE"
-    conf["memberAccountLimitReached"] = False
-    return json_response(conf)
+        conf = state.org_config.get((ident.account, req.region), {})
+        mode = conf.get("autoEnableOrganizationMembers", "NONE")
+        features = {"S3_DATA_EVENTS": "NONE", **conf.get("features", {})}
+    return json_response({
+        "autoEnable": mode != "NONE",
+        "autoEnableOrganizationMembers": mode,
+        "memberAccountLimitReached": False,
+        "dataSources": {
+            "s3Logs": {"autoEnable": features["S3_DATA_EVENTS"] != "NONE"},
+            "kubernetes": {"auditLogs": {"autoEnable": features.get("EKS_AUDIT_LOGS", "NONE") != "NONE"}},
+        },
+        "features": [{"name": name, "autoEnable": value} for name, value in features.items()],
+    })
 
 
 # -- IAM size limits ---------------------------------------------------------------------------
@@ -819,6 +1249,131 @@ def _strip_ns(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
+# -- S3 notification rules: overlap --------------------------------------------------------------
+#
+# S3 refuses two rules of one configuration (Topic, Queue and CloudFunction rules alike) that share
+# an event type and whose key filters overlap (aws-facts.md, "S3 notifications and KMS checks";
+# S3 User Guide, "Configuring event notifications using object key name filtering":
+# "Notification configurations that use Filter cannot define filtering rules with overlapping
+# prefixes, overlapping suffixes, or prefix and suffix overlapping"). S3 answers InvalidArgument (400) with one of two texts: rules with the same filter
+# (both without one, say) get "Configurations overlap. ...", with ArgumentName `Event` and the two
+# events as ArgumentValue (S3's answer quoted in minio/minio issue #2472); rules whose different
+# filters overlap get "Configuration is ambiguously defined. ..." (S3's answer quoted in
+# aws-solutions/aws-waf-security-automations issue #49 and awslabs/cdk-serverless-clamscan #612,
+# for a rule without a filter next to one with a prefix/suffix; no ArgumentName was quoted).
+
+NOTIFICATION_KINDS = ("Topic", "Queue", "CloudFunction")
+OVERLAP_MESSAGE = "Configurations overlap. Configurations on the same bucket cannot share a common event type."
+AMBIGUOUS_MESSAGE = (
+    "Configuration is ambiguously defined. Cannot have overlapping suffixes in two rules if the prefixes "
+    "are overlapping for the same event type."
+)
+
+
+@dataclass(frozen=True)
+class NotificationRule:
+    kind: str  # "Topic", "Queue" or "CloudFunction"
+    rule_id: str
+    destination: str  # the topic, queue or function ARN
+    events: tuple[str, ...]
+    prefix: str = ""
+    suffix: str = ""
+
+
+def notification_rules_from_xml(root: ET.Element) -> list[NotificationRule]:
+    """The rules of a PutBucketNotificationConfiguration body."""
+    rules = []
+    for element in root:
+        kind = _strip_ns(element.tag).removesuffix("Configuration")
+        if kind not in NOTIFICATION_KINDS:
+            continue
+        rule_id, destination, events, affixes = "", "", [], {"prefix": "", "suffix": ""}
+        for child in element:
+            tag = _strip_ns(child.tag)
+            if tag == "Id":
+                rule_id = (child.text or "").strip()
+            elif tag == kind:
+                destination = (child.text or "").strip()
+            elif tag == "Event":
+                events.append((child.text or "").strip())
+            elif tag == "Filter":
+                for fr in child.iter():
+                    if _strip_ns(fr.tag) != "FilterRule":
+                        continue
+                    fields = {_strip_ns(c.tag): (c.text or "") for c in fr}
+                    name = fields.get("Name", "").lower()
+                    if name in affixes:
+                        affixes[name] = fields.get("Value", "")
+        rules.append(NotificationRule(kind, rule_id, destination, tuple(events), affixes["prefix"], affixes["suffix"]))
+    return rules
+
+
+def notification_rules_from_moto(config: Any) -> list[NotificationRule]:
+    """The rules of a bucket's configuration as moto keeps it (`bucket.notification_configuration`)."""
+    if config is None:
+        return []
+    rules = []
+    for kind, attr in (("Topic", "topic"), ("Queue", "queue"), ("CloudFunction", "cloud_function")):
+        for n in getattr(config, attr):
+            affixes = {"prefix": "", "suffix": ""}
+            for fr in ((n.filters or {}).get("S3Key") or {}).get("FilterRule") or []:
+                name = str(fr.get("Name", "")).lower()
+                if name in affixes:
+                    affixes[name] = str(fr.get("Value", ""))
+            rules.append(NotificationRule(kind, n.id, n.arn, tuple(n.events), affixes["prefix"], affixes["suffix"]))
+    return rules
+
+
+def _event_covers(wide: str, narrow: str) -> bool:
+    """`s3:ObjectCreated:*` covers `s3:ObjectCreated:Put` (and itself)."""
+    return wide == narrow or (wide.endswith("*") and narrow.startswith(wide[:-1]))
+
+
+def rules_overlap(a: NotificationRule, b: NotificationRule) -> tuple[str, str] | None:
+    """The two events through which the rules overlap, if they do: a shared event type, prefixes
+    that overlap (one a prefix of the other; none overlaps every prefix) and suffixes that
+    overlap (one a suffix of the other; none overlaps every suffix)."""
+    shared = next(((x, y) for x in a.events for y in b.events if _event_covers(x, y) or _event_covers(y, x)), None)
+    if shared is None:
+        return None
+    if not (a.prefix.startswith(b.prefix) or b.prefix.startswith(a.prefix)):
+        return None
+    if not (a.suffix.endswith(b.suffix) or b.suffix.endswith(a.suffix)):
+        return None
+    return shared
+
+
+def find_overlap(rules: list[NotificationRule]) -> tuple[NotificationRule, NotificationRule, tuple[str, str]] | None:
+    for i, a in enumerate(rules):
+        for b in rules[i + 1:]:
+            shared = rules_overlap(a, b)
+            if shared is not None:
+                return a, b, shared
+    return None
+
+
+def overlap_error(a: NotificationRule, b: NotificationRule, shared: tuple[str, str]) -> Response:
+    if (a.prefix, a.suffix) == (b.prefix, b.suffix):
+        return error(REST_XML, 400, "InvalidArgument", OVERLAP_MESSAGE,
+                     extra={"ArgumentName": "Event", "ArgumentValue": f"{shared[0]}, {shared[1]}"})
+    return error(REST_XML, 400, "InvalidArgument", AMBIGUOUS_MESSAGE)
+
+
+def _destination_admits_s3(rule: NotificationRule, bucket: Any) -> bool:
+    """S3 test-publishes to each SNS / SQS destination when the configuration is put: it must
+    exist, be in the bucket's Region and admit `s3.amazonaws.com` with the bucket's
+    `aws:SourceArn` / `aws:SourceAccount` (aws-facts.md, "S3 event notifications to SNS"; the
+    same for an SQS queue policy and `SQS:SendMessage`, S3 User Guide, "Walkthrough: Configuring
+    a bucket for notifications")."""
+    parsed = parse_arn(rule.destination)
+    found = find_topic(rule.destination) if rule.kind == "Topic" else find_queue(rule.destination)
+    if found is None or parsed is None or parsed[2] != bucket.region_name:
+        return False
+    action = "SNS:Publish" if rule.kind == "Topic" else "SQS:SendMessage"
+    context = {"aws:SourceArn": f"arn:{bucket.partition}:s3:::{bucket.name}", "aws:SourceAccount": bucket.account_id}
+    return evaluate(found.policy, Request(Principal.service(S3_SERVICE), action, rule.destination, context)) == ALLOW
+
+
 def s3_put_notification(state: State, req: AwsRequest, ident: Identity) -> Response | None:
     bucket = find_bucket(req.s3_bucket)
     if bucket is None:
@@ -827,29 +1382,20 @@ def s3_put_notification(state: State, req: AwsRequest, ident: Identity) -> Respo
         root = ET.fromstring(req.body() or b"<NotificationConfiguration/>")
     except ET.ParseError:
         return None
-    failed: list[str] = []
-    for element in root.iter():
-        if _strip_ns(element.tag) != "TopicConfiguration":
-            continue
-        topic_arn = ""
-        for child in element:
-            if _strip_ns(child.tag) == "Topic":
-                topic_arn = (child.text or "").strip()
-        topic = find_topic(topic_arn)
-        parsed = parse_arn(topic_arn)
-        ok = topic is not None and parsed is not None and parsed[2] == bucket.region_name
-        if ok:
-            context = {"aws:SourceArn": f"arn:{bucket.partition}:s3:::{bucket.name}", "aws:SourceAccount": bucket.account_id}
-            ok = evaluate(topic.policy, Request(Principal.service(S3_SERVICE), "SNS:Publish", topic_arn, context)) == ALLOW
-        if not ok:
-            failed.append(topic_arn)
+    rules = notification_rules_from_xml(root)
+    # The configuration is validated before its destinations are tested.
+    overlap = find_overlap(rules)
+    if overlap is not None:
+        return overlap_error(*overlap)
+    failed = [r for r in rules if r.kind in ("Topic", "Queue") and not _destination_admits_s3(r, bucket)]
     if failed:
+        what = "topic" if failed[0].kind == "Topic" else "queue"
         return error(
             REST_XML,
             400,
             "InvalidArgument",
             "Unable to validate the following destination configurations",
-            extra={"ArgumentName": failed[0], "ArgumentValue": "Permissions on the destination topic do not allow S3 to publish notifications from this bucket"},
+            extra={"ArgumentName": failed[0].destination, "ArgumentValue": f"Permissions on the destination {what} do not allow S3 to publish notifications from this bucket"},
         )
     return None
 
@@ -932,7 +1478,9 @@ def cloudtrail_check(state: State, req: AwsRequest, ident: Identity) -> Response
     if org_id:
         context["aws:SourceOrgID"] = org_id
     principal = Principal.service(CLOUDTRAIL)
+    bucket = None
     if bucket_name:
+        # The bucket may belong to another account: its own policy decides.
         bucket = find_bucket(bucket_name, partition)
         if bucket is None:
             return error("json", 400, "S3BucketDoesNotExistException", f"S3 bucket {bucket_name} does not exist!")
@@ -946,15 +1494,22 @@ def cloudtrail_check(state: State, req: AwsRequest, ident: Identity) -> Response
         if not ok:
             return error("json", 400, "InsufficientS3BucketPolicyException", f"Incorrect S3 bucket policy is detected for bucket: {bucket_name}")
     if topic:
+        # A name is the caller's topic in this Region; an ARN may name another account's topic.
         topic_arn = topic if topic.startswith("arn:") else f"arn:{partition}:sns:{region}:{account}:{topic}"
         found = find_topic(topic_arn)
         ok = found is not None and evaluate(found.policy, Request(principal, "SNS:Publish", topic_arn, context)) == ALLOW
         if not ok:
             return error("json", 400, "InsufficientSnsTopicPolicyException", "SNS Topic does not exist or the topic policy is incorrect!")
     if key_id:
+        # A key ARN may name a key of another account (checked against that key's policy).
         key = resolve_key(str(key_id), account, region)
         if key is None:
             return error("json", 400, "KmsKeyNotFoundException", f"KMS key {key_id} not found")
+        # The key must be in the bucket's Region: KmsKeyNotFound otherwise (aws-facts.md,
+        # "CloudTrail across accounts").
+        key_region = (parse_arn(key.arn) or ("", "", region))[2]
+        if bucket is not None and key_region != bucket.region_name:
+            return error("json", 400, "KmsKeyNotFoundException", f"KMS key {key_id} not found in the Region of bucket {bucket_name}")
         kms_context = dict(context)
         kms_context["kms:EncryptionContext:aws:cloudtrail:arn"] = trail_arn
         ok = evaluate(key.policy, Request(principal, "kms:GenerateDataKey", key.arn, kms_context)) == ALLOW
@@ -966,7 +1521,40 @@ def cloudtrail_check(state: State, req: AwsRequest, ident: Identity) -> Response
                 "InsufficientEncryptionPolicyException",
                 f"Insufficient permissions to access S3 bucket {bucket_name} or KMS key {key.arn}.",
             )
+        if "KmsKeyId" in body and body["KmsKeyId"] != key.arn:
+            # CloudTrail keeps and answers the key as its full key ARN, whatever form was given
+            # (CloudTrail API Reference, Trail: KmsKeyId "is a fully specified ARN to a KMS key").
+            req.set_body(json.dumps(dict(body, KmsKeyId=key.arn)).encode())
     return None
+
+
+def patch_moto() -> None:
+    """moto's CloudTrail looks for a trail's bucket and topic in the trail's own account only, and
+    builds the topic ARN from `SnsTopicName` even when it is an ARN. On AWS both may belong to
+    another account and `SnsTopicName` accepts a name or an ARN (aws-facts.md, "CloudTrail across
+    accounts"); `cloudtrail_check` has already checked their policies."""
+    from moto.cloudtrail import models as ct
+    from moto.cloudtrail.exceptions import InsufficientSnsTopicPolicyException, S3BucketDoesNotExistException
+
+    def topic_arn(self: Any) -> str | None:
+        name = self.sns_topic_name
+        if not name:
+            return None
+        if str(name).startswith("arn:"):
+            return str(name)
+        return f"arn:{self.partition}:sns:{self.region_name}:{self.account_id}:{name}"
+
+    def check_bucket_exists(self: Any) -> None:
+        if find_bucket(self.bucket_name, self.partition) is None:
+            raise S3BucketDoesNotExistException(f"S3 bucket {self.bucket_name} does not exist!")
+
+    def check_topic_exists(self: Any) -> None:
+        if self.topic_arn and find_topic(self.topic_arn) is None:
+            raise InsufficientSnsTopicPolicyException("SNS Topic does not exist or the topic policy is incorrect!")
+
+    ct.Trail.topic_arn = property(topic_arn)  # type: ignore[assignment]
+    ct.Trail.check_bucket_exists = check_bucket_exists  # type: ignore[assignment]
+    ct.Trail.check_topic_exists = check_topic_exists  # type: ignore[assignment]
 
 
 PRE_HOOKS: dict[tuple[str, str], Any] = {
@@ -978,8 +1566,16 @@ PRE_HOOKS: dict[tuple[str, str], Any] = {
     ("guardduty", "UpdatePublishingDestination"): gd_update_destination,
     ("guardduty", "DeletePublishingDestination"): gd_delete_destination,
     ("guardduty", "CreateSampleFindings"): gd_create_sample_findings,
+    ("guardduty", "EnableOrganizationAdminAccount"): gd_enable_org_admin,
+    ("guardduty", "DisableOrganizationAdminAccount"): gd_disable_org_admin,
+    ("guardduty", "ListOrganizationAdminAccounts"): gd_list_org_admins,
+    ("guardduty", "GetAdministratorAccount"): gd_get_administrator,
+    ("guardduty", "GetMasterAccount"): gd_get_administrator,
     ("guardduty", "CreateMembers"): gd_create_members,
     ("guardduty", "ListMembers"): gd_list_members,
+    ("guardduty", "GetMembers"): gd_get_members,
+    ("guardduty", "GetMemberDetectors"): gd_get_member_detectors,
+    ("guardduty", "UpdateMemberDetectors"): gd_update_member_detectors,
     ("guardduty", "DeleteMembers"): gd_delete_members,
     ("guardduty", "DisassociateMembers"): gd_delete_members,
     ("guardduty", "UpdateOrganizationConfiguration"): gd_update_org_config,

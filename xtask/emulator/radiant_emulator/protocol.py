@@ -183,9 +183,12 @@ GUARDDUTY_ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         ("POST", f"/detector/{_D}/member", "CreateMembers"),
         ("GET", f"/detector/{_D}/member", "ListMembers"),
         ("POST", f"/detector/{_D}/member/get", "GetMembers"),
+        ("POST", f"/detector/{_D}/member/detector/get", "GetMemberDetectors"),
+        ("POST", f"/detector/{_D}/member/detector/update", "UpdateMemberDetectors"),
         ("POST", f"/detector/{_D}/member/delete", "DeleteMembers"),
         ("POST", f"/detector/{_D}/member/disassociate", "DisassociateMembers"),
         ("GET", f"/detector/{_D}/administrator", "GetAdministratorAccount"),
+        ("GET", f"/detector/{_D}/master", "GetMasterAccount"),
         ("GET", f"/detector/{_D}/admin", "DescribeOrganizationConfiguration"),
         ("POST", f"/detector/{_D}/admin", "UpdateOrganizationConfiguration"),
         ("POST", f"/detector/{_D}/filter", "CreateFilter"),
@@ -279,6 +282,13 @@ class AwsRequest:
         """A query-protocol parameter (body form or query string)."""
         values = self.form().get(name) or self.query.get(name)
         return values[0] if values else None
+
+    def set_body(self, data: bytes) -> None:
+        """Replace the body moto will read (a check that normalizes a parameter, as AWS does)."""
+        self._body = data
+        self._form = None
+        self.environ["wsgi.input"] = io.BytesIO(data)
+        self.environ["CONTENT_LENGTH"] = str(len(data))
 
     def json(self) -> dict[str, Any]:
         raw = self.body()

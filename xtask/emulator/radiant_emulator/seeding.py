@@ -3,16 +3,33 @@ for the same seed: account ids, names, emails, OU names, organization and detect
 
 The organization lives in the partition of its Regions (`us-gov-*` -> `aws-us-gov`, `cn-*` ->
 `aws-cn`, else `aws`): moto's backends of that partition, and every ARN of the seeded roles,
-policies and destinations in that partition."""
+policies and destinations in that partition.
+
+With `landing_zone`, the organization is a Control Tower landing zone (aws-facts.md, "Landing
+zones"): the shared accounts Log Archive and Audit in an OU `Security`, the organization trail
+`aws-controltower-BaselineCloudTrail` of the management account writing to a bucket of Log Archive
+with the organization ID as prefix, encrypted with a key of the management account and notifying
+the topic `aws-controltower-AllConfigNotifications` of Audit, and the mandatory guardrails
+(`guardrails`) enforced from then on."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
+import re
 import uuid
 from typing import Any
 
-from .extensions import place_org_access_role
+from .extensions import (
+    NotificationRule,
+    _iam,
+    find_bucket,
+    find_overlap,
+    notification_rules_from_moto,
+    place_org_access_role,
+)
+from .guardrails import CT_EXECUTION_ROLE
 from .protocol import DEFAULT_ACCOUNT, DEFAULT_PARTITION, partition_of
 
 MANAGEMENT_ACCOUNT = DEFAULT_ACCOUNT
@@ -28,9 +45,20 @@ SPEC_FIELDS = {
     "hub_customer_buckets": [],
     "hub_customer_key_alias": None,
     "existing_notification_bucket": None,
+    "existing_notification_rules": [],
     "trusted_services": [],
+    "landing_zone": False,
+    "guardduty_admin": None,
     "seed": 0,
 }
+
+# Control Tower's names (aws-facts.md, "Landing zones").
+LZ_TRAIL = "aws-controltower-BaselineCloudTrail"
+LZ_CONFIG_TOPIC = "aws-controltower-AllConfigNotifications"
+LZ_SECURITY_OU = "Security"
+LZ_ACCOUNTS = (("log_archive", "Log Archive", "log-archive"), ("audit", "Audit", "audit"))
+CLOUDTRAIL_PRINCIPAL = "cloudtrail.amazonaws.com"
+NOTIFICATION_RULE_FIELDS = {"bucket", "account", "id", "events", "prefix", "suffix", "destination"}
 
 
 def normalize_spec(body: dict[str, Any]) -> dict[str, Any]:
@@ -38,7 +66,7 @@ def normalize_spec(body: dict[str, Any]) -> dict[str, Any]:
     if unknown:
         raise ValueError(f"unknown seed fields: {sorted(unknown)}")
     spec = {k: body.get(k, v) for k, v in SPEC_FIELDS.items()}
-    for field in ("hub_customer_buckets", "regions", "trusted_services"):
+    for field in ("hub_customer_buckets", "regions", "trusted_services", "existing_notification_rules"):
         if spec[field] is None:
             spec[field] = list(SPEC_FIELDS[field])  # type: ignore[arg-type]
     if not spec["regions"]:
@@ -53,6 +81,31 @@ def normalize_spec(body: dict[str, Any]) -> dict[str, Any]:
     active = spec["accounts"] - spec["suspended"]
     if spec["existing_detectors"] > active or spec["foreign_destinations"] > active:
         raise ValueError("`existing_detectors` and `foreign_destinations` cannot exceed the active accounts")
+    if not isinstance(spec["landing_zone"], bool):
+        raise ValueError("`landing_zone` must be true or false")
+    admin = spec["guardduty_admin"]
+    if admin is not None and admin != "audit" and not re.fullmatch(r"\d{12}", str(admin)):
+        raise ValueError('`guardduty_admin` must be null, "audit" or a 12-digit account id')
+    if admin == "audit" and not spec["landing_zone"]:
+        raise ValueError('`guardduty_admin: "audit"` needs `landing_zone: true`')
+    rules = spec["existing_notification_rules"]
+    if not isinstance(rules, list):
+        raise ValueError("`existing_notification_rules` must be a list")
+    for rule in rules:
+        if not isinstance(rule, dict):
+            raise ValueError("each `existing_notification_rules` entry must be an object")
+        unknown = set(rule) - NOTIFICATION_RULE_FIELDS
+        if unknown:
+            raise ValueError(f"unknown `existing_notification_rules` fields: {sorted(unknown)}")
+        if not rule.get("bucket") or not rule.get("id"):
+            raise ValueError("each `existing_notification_rules` entry needs `bucket` and `id`")
+        events = rule.get("events")
+        if not isinstance(events, list) or not events:
+            raise ValueError("each `existing_notification_rules` entry needs a non-empty `events` list")
+        if rule.get("destination", "sns") not in ("sns", "sqs"):
+            raise ValueError('`destination` must be "sns" or "sqs"')
+        if rule.get("account") in ("log_archive", "audit") and not spec["landing_zone"]:
+            raise ValueError(f'`account: "{rule["account"]}"` needs `landing_zone: true`')
     return spec
 
 
@@ -134,6 +187,163 @@ def _create_key(account: str, region: str, policy: str, description: str) -> Any
     )
 
 
+def _s3_publish_condition(bucket: str, owner: str, partition: str) -> dict[str, Any]:
+    """S3 as a notification sender: aws-facts.md, "S3 event notifications to SNS"."""
+    return {"ArnLike": {"aws:SourceArn": f"arn:{partition}:s3:*:*:{bucket}"}, "StringEquals": {"aws:SourceAccount": owner}}
+
+
+# -- landing zone ---------------------------------------------------------------------------------
+
+
+def _lz_bucket_policy(bucket: str, partition: str, org_id: str, prefix: str, trail_arn: str) -> str:
+    """The log bucket's policy for the organization trail: `s3:GetBucketAcl` on the bucket and
+    `s3:PutObject` on `BUCKET/PREFIX/AWSLogs/MGMT/*` and `BUCKET/PREFIX/AWSLogs/o-ORGID/*` with
+    `s3:x-amz-acl` = `bucket-owner-full-control` and `aws:SourceArn` = the trail ARN (aws-facts.md,
+    "Organization CloudTrail trail"), and Control Tower's deny of insecure transport."""
+    arn = f"arn:{partition}:s3:::{bucket}"
+    ct = {"Service": CLOUDTRAIL_PRINCIPAL}
+    put = {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trail_arn}}
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "AllowSSLRequestsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+             "Resource": [arn, f"{arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+            {"Sid": "AWSBucketPermissionsCheck", "Effect": "Allow", "Principal": ct, "Action": "s3:GetBucketAcl",
+             "Resource": arn, "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}}},
+            {"Sid": "AWSBucketDeliveryForManagementAccount", "Effect": "Allow", "Principal": ct, "Action": "s3:PutObject",
+             "Resource": f"{arn}/{prefix}/AWSLogs/{MANAGEMENT_ACCOUNT}/*", "Condition": put},
+            {"Sid": "AWSBucketDeliveryForOrganizationTrail", "Effect": "Allow", "Principal": ct, "Action": "s3:PutObject",
+             "Resource": f"{arn}/{prefix}/AWSLogs/{org_id}/*", "Condition": put},
+        ],
+    })
+
+
+def _lz_key_statements(partition: str, trail_arn: str) -> list[dict[str, Any]]:
+    """CloudTrail may `kms:GenerateDataKey*` scoped by `kms:EncryptionContext:aws:cloudtrail:arn`
+    and `aws:SourceArn`, and `kms:DescribeKey` (aws-facts.md, "Organization CloudTrail trail");
+    the management account's root administers the key (`_key_policy`)."""
+    ct = {"Service": CLOUDTRAIL_PRINCIPAL}
+    return [
+        {"Sid": "AllowCloudTrailToEncryptLogs", "Effect": "Allow", "Principal": ct, "Action": "kms:GenerateDataKey*", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:SourceArn": trail_arn},
+                       "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": f"arn:{partition}:cloudtrail:*:{MANAGEMENT_ACCOUNT}:trail/*"}}},
+        {"Sid": "AllowCloudTrailToDescribeKey", "Effect": "Allow", "Principal": ct, "Action": "kms:DescribeKey", "Resource": "*"},
+    ]
+
+
+def _ct_execution_role(account: str, partition: str) -> None:
+    """`AWSControlTowerExecution`, the role Control Tower works through in an enrolled account
+    (trusting the management account), the one principal its guardrails exempt."""
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:{partition}:iam::{MANAGEMENT_ACCOUNT}:root"}, "Action": "sts:AssumeRole"}]}
+    _iam(account, partition).create_role(
+        role_name=CT_EXECUTION_ROLE, assume_role_policy_document=json.dumps(trust), path="/",
+        permissions_boundary=None, description="", tags=[], max_session_duration="3600",
+    )
+
+
+def _seed_landing_zone(lz: dict[str, Any], org_id: str, home: str, partition: str) -> dict[str, Any]:
+    """The organization trail of the management account and its resources in the shared accounts."""
+    from moto.cloudtrail.models import cloudtrail_backends
+    from moto.s3.models import s3_backends
+    from moto.sns.models import sns_backends
+
+    log_archive, audit = lz["log_archive"], lz["audit"]
+    trail_arn = f"arn:{partition}:cloudtrail:{home}:{MANAGEMENT_ACCOUNT}:trail/{LZ_TRAIL}"
+    bucket = f"aws-controltower-logs-{log_archive}-{home}"
+    prefix = org_id  # Control Tower's prefix is the organization ID.
+    s3 = s3_backends[log_archive][partition]
+    s3.create_bucket(bucket, home)
+    s3.put_bucket_policy(bucket, _lz_bucket_policy(bucket, partition, org_id, prefix, trail_arn).encode())
+    key = _create_key(MANAGEMENT_ACCOUNT, home, _key_policy(MANAGEMENT_ACCOUNT, partition, _lz_key_statements(partition, trail_arn)),
+                      "AWS Control Tower CloudTrail encryption")
+    topic = sns_backends[audit][home].create_topic(LZ_CONFIG_TOPIC)
+    doc = json.loads(topic.policy)
+    doc["Statement"].append({"Sid": "AWSCloudTrailSNSPolicy", "Effect": "Allow", "Principal": {"Service": CLOUDTRAIL_PRINCIPAL},
+                             "Action": "SNS:Publish", "Resource": topic.arn, "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}}})
+    topic.policy = json.dumps(doc)
+    trail = cloudtrail_backends[MANAGEMENT_ACCOUNT][home].create_trail(
+        name=LZ_TRAIL, bucket_name=bucket, s3_key_prefix=prefix, sns_topic_name=topic.arn, is_global=True,
+        is_multi_region=True, log_validation=True, is_org_trail=True, cw_log_group_arn=None, cw_role_arn=None,
+        kms_key_id=key.arn, tags_list=[],
+    )
+    trail.start_logging()
+    return dict(lz, trail_arn=trail.arn, trail_name=LZ_TRAIL, trail_bucket=bucket, trail_prefix=prefix,
+                trail_key_arn=key.arn, config_topic_arn=topic.arn)
+
+
+# -- existing notification rules ------------------------------------------------------------------
+
+
+def _notification_config(rules: list[NotificationRule], event_bridge: Any) -> dict[str, Any]:
+    """moto's form of a notification configuration (what its parser makes of the XML)."""
+    config: dict[str, Any] = {}
+    for r in rules:
+        entry: dict[str, Any] = {"Id": r.rule_id, r.kind: r.destination, "Event": list(r.events)}
+        affixes = [{"Name": n, "Value": v} for n, v in (("prefix", r.prefix), ("suffix", r.suffix)) if v]
+        if affixes:
+            entry["Filter"] = {"S3Key": {"FilterRule": affixes}}
+        config.setdefault(f"{r.kind}Configuration", []).append(entry)
+    if event_bridge is not None:
+        config["EventBridgeConfiguration"] = event_bridge
+    return config
+
+
+def _seed_notification_rule(rule: dict[str, Any], account: str, home: str, partition: str) -> dict[str, Any]:
+    from moto.s3 import notifications as s3_events
+    from moto.s3.models import s3_backends
+    from moto.sns.models import sns_backends
+    from moto.sqs.models import sqs_backends
+
+    name, rule_id = str(rule["bucket"]), str(rule["id"])
+    events = [str(e) for e in rule["events"]]
+    bad = [e for e in events if not s3_events.S3NotificationEvent.is_event_valid(e)]
+    if bad:
+        raise ValueError(f"`existing_notification_rules`: unknown S3 event types {bad}")
+    found = find_bucket(name)
+    if found is not None and found.account_id != account:
+        raise ValueError(f"`existing_notification_rules`: bucket {name} belongs to account {found.account_id}, not {account}")
+    s3 = s3_backends[account][partition]
+    if found is None:
+        try:
+            s3.create_bucket(name, home)
+        except Exception as exc:  # noqa: BLE001 - moto's InvalidBucketName...: a bad seed, a 400
+            raise ValueError(f"`existing_notification_rules`: bucket {name}: {exc}") from exc
+    bucket = s3.buckets[name]
+    region = bucket.region_name
+    # A topic or queue of the bucket's account and Region, admitting S3 for this bucket.
+    dest_name = f"{re.sub(r'[^A-Za-z0-9_-]', '-', rule_id)[:60]}-{hashlib.sha1(name.encode()).hexdigest()[:8]}"
+    condition = _s3_publish_condition(name, account, partition)
+    if rule.get("destination", "sns") == "sns":
+        topic = sns_backends[account][region].create_topic(dest_name)
+        topic.policy = json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Sid": "CustomerS3Publish", "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
+             "Action": "SNS:Publish", "Resource": topic.arn, "Condition": condition}]})
+        kind, arn = "Topic", topic.arn
+    else:
+        queue_arn = f"arn:{partition}:sqs:{region}:{account}:{dest_name}"
+        policy = {"Version": "2012-10-17", "Statement": [
+            {"Sid": "CustomerS3Send", "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
+             "Action": "SQS:SendMessage", "Resource": queue_arn, "Condition": condition}]}
+        queue = sqs_backends[account][region].create_queue(dest_name, Policy=json.dumps(policy))
+        kind, arn = "Queue", queue.queue_arn
+    current = bucket.notification_configuration
+    rules = notification_rules_from_moto(current)
+    if any(r.rule_id == rule_id for r in rules):
+        raise ValueError(f"`existing_notification_rules`: bucket {name} already has a rule `{rule_id}`")
+    new = NotificationRule(kind, rule_id, arn, tuple(events), str(rule.get("prefix") or ""), str(rule.get("suffix") or ""))
+    overlap = find_overlap(rules + [new])
+    if overlap is not None:
+        a, b, _ = overlap
+        raise ValueError(f"`existing_notification_rules`: rules `{a.rule_id}` and `{b.rule_id}` of bucket {name} overlap (S3 refuses that configuration)")
+    s3.put_bucket_notification_configuration(name, _notification_config(rules + [new], getattr(current, "event_bridge", None)))
+    return {
+        "bucket": name, "account": account, "id": rule_id, "events": events, "prefix": new.prefix, "suffix": new.suffix,
+        "destination": "sns" if kind == "Topic" else "sqs",
+        "topic_arn": arn if kind == "Topic" else None, "queue_arn": arn if kind == "Queue" else None,
+    }
+
+
 def seed_organization(body: dict[str, Any], state: Any) -> dict[str, Any]:
     """Create the organization described by `body` and return what was created."""
     from moto.guardduty.models import guardduty_backends
@@ -151,29 +361,62 @@ def seed_organization(body: dict[str, Any], state: Any) -> dict[str, Any]:
     regions: list[str] = list(spec["regions"])
     home = regions[0]
     partition = partition_of(home)
+    with_lz = spec["landing_zone"]
 
     if any(b.org is not None for b in list(organizations_backends[MANAGEMENT_ACCOUNT].values())):
         raise ValueError("an organization already exists: call `POST /_radiant/reset` before seeding again")
+    # Every id first, so that a bad reference is refused before anything is created. The landing
+    # zone's shared accounts come first: Control Tower creates them before any workload account.
+    shared = len(LZ_ACCOUNTS) if with_lz else 0
+    all_ids = _account_ids(rng, shared + spec["accounts"])
+    shared_ids, ids = all_ids[:shared], all_ids[shared:]
+    lz_ids = {role: shared_ids[i] for i, (role, _name, _slug) in enumerate(LZ_ACCOUNTS)} if with_lz else {}
+    active_ids = ids[: spec["accounts"] - spec["suspended"]]
+    known = {MANAGEMENT_ACCOUNT, *shared_ids, *active_ids}
+
+    def account_of(ref: Any, what: str) -> str:
+        ref = "management" if ref is None else str(ref)
+        account = MANAGEMENT_ACCOUNT if ref == "management" else lz_ids.get(ref, ref)
+        if account not in known:
+            raise ValueError(f"{what}: `{ref}` is not the management account, a shared account or an active member of the seeded organization")
+        return account
+
+    admin = account_of(spec["guardduty_admin"], "`guardduty_admin`") if spec["guardduty_admin"] is not None else None
+    rule_accounts = [account_of(r.get("account"), "`existing_notification_rules`") for r in spec["existing_notification_rules"]]
+
     orgs = organizations_backends[MANAGEMENT_ACCOUNT][partition]
     # Organizations is global; the Region only gives the partition of its ARNs.
     orgs.create_organization(region="us-east-1" if partition == DEFAULT_PARTITION else home, FeatureSet="ALL")
     org = orgs.org
     root_id = org.root_id
-    # Trusted access the organization already gave (e.g. `cloudtrail.amazonaws.com`).
-    for principal in spec["trusted_services"]:
+    # Trusted access the organization already gave (e.g. `cloudtrail.amazonaws.com`); a landing
+    # zone's organization trail needs CloudTrail's (aws-facts.md, "Organization CloudTrail trail").
+    trusted = list(spec["trusted_services"])
+    if with_lz and CLOUDTRAIL_PRINCIPAL not in trusted:
+        trusted.append(CLOUDTRAIL_PRINCIPAL)
+    for principal in trusted:
         orgs.enable_aws_service_access(ServicePrincipal=str(principal))
 
+    security_ou = None
+    if with_lz:
+        security_ou = orgs.create_organizational_unit(ParentId=root_id, Name=LZ_SECURITY_OU)["OrganizationalUnit"]["Id"]
     ous = []
     for i in range(spec["ous"]):
         described = orgs.create_organizational_unit(ParentId=root_id, Name=f"ou-{i + 1:02d}")["OrganizationalUnit"]
         ous.append({"id": described["Id"], "name": described["Name"], "arn": described["Arn"]})
 
-    ids = _account_ids(rng, spec["accounts"])
-    pending = iter(ids)
+    pending = iter(all_ids)
     original = org_utils.make_random_account_id
     org_utils.make_random_account_id = lambda: next(pending)  # type: ignore[assignment]
     accounts = []
     try:
+        for (role, name, slug), account_id in zip(LZ_ACCOUNTS, shared_ids):
+            email = f"aws+{slug}-{account_id[-4:]}@example.com"
+            orgs.create_account(AccountName=name, Email=email)
+            place_org_access_role(account_id, MANAGEMENT_ACCOUNT, partition)
+            _ct_execution_role(account_id, partition)
+            orgs.get_account_by_id(account_id).parent_id = security_ou
+            accounts.append({"id": account_id, "name": name, "email": email, "ou_id": security_ou, "status": "ACTIVE"})
         for i, account_id in enumerate(ids):
             name = f"member-{i + 1:04d}"
             email = f"aws+{name}-{account_id[-4:]}@example.com"
@@ -191,7 +434,8 @@ def seed_organization(body: dict[str, Any], state: Any) -> dict[str, Any]:
     finally:
         org_utils.make_random_account_id = original  # type: ignore[assignment]
 
-    active = [a["id"] for a in accounts if a["status"] == "ACTIVE"]
+    # `existing_detectors` and `foreign_destinations` are about the workload accounts.
+    active = active_ids
     # With `management_detector`, the management account (the default hub) comes first: a
     # detector in every Region, exporting in the home Region to a bucket of its own.
     hub_first = [MANAGEMENT_ACCOUNT] if spec["management_detector"] else []
@@ -236,6 +480,28 @@ def seed_organization(body: dict[str, Any], state: Any) -> dict[str, Any]:
             state.destinations.setdefault((account_id, home, detector_id), {})[dest_id] = record
         foreign.append({"account": account_id, "region": home, "detector_id": detector_id,
                         "destination_id": dest_id, "bucket": bucket, "kms_key_arn": key.arn})
+
+    gd_admin = None
+    if admin is not None:
+        # The GuardDuty delegated administrator in every Region, with a detector there, no members
+        # yet (as `EnableOrganizationAdminAccount` from the management account leaves it).
+        detectors_of_admin = []
+        for region in regions:
+            gd = guardduty_backends[admin][region]
+            detector_id = next(iter(gd.detectors), None) or gd.create_detector(
+                enable=True, finding_publishing_frequency="SIX_HOURS", data_sources={}, tags={},
+                features=[{"name": "S3_DATA_EVENTS", "status": "DISABLED"}],
+            )
+            detectors_of_admin.append({"region": region, "detector_id": detector_id})
+            with state.lock:
+                state.gd_admins[(MANAGEMENT_ACCOUNT, region)] = admin
+        gd_admin = {"account": admin, "detectors": detectors_of_admin}
+
+    landing_zone = None
+    if with_lz:
+        landing_zone = _seed_landing_zone(
+            {"management": MANAGEMENT_ACCOUNT, **lz_ids, "security_ou": security_ou}, org.id, home, partition
+        )
 
     mgmt_s3 = s3_backends[MANAGEMENT_ACCOUNT][partition]
     hub_buckets = []
@@ -282,6 +548,16 @@ def seed_organization(body: dict[str, Any], state: Any) -> dict[str, Any]:
         )
         notification = {"bucket": bucket, "topic_arn": topic.arn, "id": "customer-object-removed"}
 
+    # After `existing_notification_bucket`: a rule may join that bucket's configuration.
+    rules = [
+        _seed_notification_rule(rule, account, home, partition)
+        for rule, account in zip(spec["existing_notification_rules"], rule_accounts)
+    ]
+
+    if with_lz:
+        # From now on the mandatory guardrails deny what they deny (see `guardrails`).
+        state.guardrails.enable(MANAGEMENT_ACCOUNT)
+
     return {
         "organization_id": org.id,
         "organization_arn": org.arn,
@@ -296,4 +572,7 @@ def seed_organization(body: dict[str, Any], state: Any) -> dict[str, Any]:
         "hub_customer_buckets": hub_buckets,
         "hub_customer_key": hub_key,
         "existing_notification": notification,
+        "existing_notification_rules": rules,
+        "landing_zone": landing_zone,
+        "guardduty_admin": gd_admin,
     }

@@ -14,9 +14,12 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from radiant_emulator.protocol import partition_of
-
 HERE = Path(__file__).resolve().parent.parent
+# `radiant_emulator` importable whether pytest runs from the repository root or from here.
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+from radiant_emulator.protocol import partition_of  # noqa: E402
 MGMT = "123456789012"
 
 

@@ -141,3 +141,98 @@ def test_detector_feature_timestamps_are_epoch_seconds(emu):
     features = json.loads(seen["body"])["features"]
     assert all(isinstance(f["updatedAt"], (int, float)) for f in features), features
     assert any(f["Name"] == "S3_DATA_EVENTS" and f["Status"] == "ENABLED" for f in out["Features"])
+
+
+def s3_topic(emu, bucket, name="events-topic"):
+    sns = emu.client("sns")
+    topic = sns.create_topic(Name=name)["TopicArn"]
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "SNS:Publish", "Resource": topic,
+         "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:s3:*:*:{bucket}"}, "StringEquals": {"aws:SourceAccount": MGMT}}}]}))
+    return topic
+
+
+def rule(topic, events, prefix=None, suffix=None, rule_id=None):
+    out = {"TopicArn": topic, "Events": events}
+    if rule_id:
+        out["Id"] = rule_id
+    filters = [{"Name": n, "Value": v} for n, v in (("prefix", prefix), ("suffix", suffix)) if v is not None]
+    if filters:
+        out["Filter"] = {"Key": {"FilterRules": filters}}
+    return out
+
+
+def test_bucket_notification_rules_must_not_overlap(emu):
+    s3 = emu.client("s3")
+    s3.create_bucket(Bucket="shared-events")
+    one, two = s3_topic(emu, "shared-events", "one"), s3_topic(emu, "shared-events", "two")
+    put = lambda *rules: s3.put_bucket_notification_configuration(
+        Bucket="shared-events", NotificationConfiguration={"TopicConfigurations": list(rules)})
+
+    def refused(*rules):
+        with pytest.raises(ClientError) as info:
+            put(*rules)
+        response = info.value.response
+        assert response["Error"]["Code"] == "InvalidArgument" and response["ResponseMetadata"]["HTTPStatusCode"] == 400
+        return response["Error"]
+
+    # The same event type, no filter on either: S3's "Configurations overlap".
+    err = refused(rule(one, ["s3:ObjectCreated:*"]), rule(two, ["s3:ObjectCreated:*"]))
+    assert err["Message"] == "Configurations overlap. Configurations on the same bucket cannot share a common event type."
+    assert err["ArgumentName"] == "Event"
+    # A wildcard covers the events it names; identical prefixes overlap.
+    assert refused(rule(one, ["s3:ObjectCreated:*"], prefix="logs/"), rule(two, ["s3:ObjectCreated:Put"], prefix="logs/"))[
+        "Message"].startswith("Configurations overlap.")
+    # Different filters that still overlap: S3's "ambiguously defined".
+    for a, b in (
+        (rule(one, ["s3:ObjectCreated:*"]), rule(two, ["s3:ObjectCreated:Put"], prefix="a/")),
+        (rule(one, ["s3:ObjectCreated:Put"], prefix="logs/"), rule(two, ["s3:ObjectCreated:Put"], prefix="logs/2024/")),
+        (rule(one, ["s3:ObjectRemoved:*"], suffix=".json.gz"), rule(two, ["s3:ObjectRemoved:Delete"], suffix=".gz")),
+    ):
+        assert refused(a, b)["Message"].startswith("Configuration is ambiguously defined.")
+    # Also across configuration kinds (a queue rule against a topic rule).
+    sqs = emu.client("sqs")
+    queue_url = sqs.create_queue(QueueName="events-queue")["QueueUrl"]
+    queue = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    mixed = {"TopicConfigurations": [rule(one, ["s3:ObjectCreated:*"])],
+             "QueueConfigurations": [{"QueueArn": queue, "Events": ["s3:ObjectCreated:Post"]}]}
+    with pytest.raises(ClientError) as info:
+        s3.put_bucket_notification_configuration(Bucket="shared-events", NotificationConfiguration=mixed)
+    assert info.value.response["Error"]["Message"].startswith("Configurations overlap.")
+
+    # Accepted: disjoint prefixes, disjoint suffixes, different event types.
+    put(rule(one, ["s3:ObjectCreated:*"], prefix="a/", rule_id="a"), rule(two, ["s3:ObjectCreated:*"], prefix="b/", rule_id="b"))
+    assert {c["Id"] for c in s3.get_bucket_notification_configuration(Bucket="shared-events")["TopicConfigurations"]} == {"a", "b"}
+    put(rule(one, ["s3:ObjectCreated:*"], suffix=".json"), rule(two, ["s3:ObjectCreated:*"], suffix=".csv"))
+    put(rule(one, ["s3:ObjectCreated:*"]), rule(two, ["s3:ObjectRemoved:*"]))
+
+
+def test_bucket_notification_needs_a_queue_that_admits_s3(emu):
+    s3, sqs = emu.client("s3"), emu.client("sqs")
+    s3.create_bucket(Bucket="queued-events")
+    url = sqs.create_queue(QueueName="queued-events")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    config = {"QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]}
+    with pytest.raises(ClientError) as info:
+        s3.put_bucket_notification_configuration(Bucket="queued-events", NotificationConfiguration=config)
+    assert info.value.response["Error"]["Code"] == "InvalidArgument"
+    assert "queue" in info.value.response["Error"]["ArgumentValue"]
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "SQS:SendMessage", "Resource": arn,
+         "Condition": {"ArnLike": {"aws:SourceArn": "arn:aws:s3:*:*:queued-events"}, "StringEquals": {"aws:SourceAccount": MGMT}}}]})})
+    s3.put_bucket_notification_configuration(Bucket="queued-events", NotificationConfiguration=config)
+
+
+def test_expected_bucket_owner_is_checked_as_s3_does(emu):
+    # S3 answers 403 when `ExpectedBucketOwner` names another account than the bucket's owner
+    # (S3 user guide, "Verifying bucket ownership with bucket owner condition").
+    emu.seed(accounts=1, ous=0, seed=1)
+    s3 = emu.client("s3")
+    s3.create_bucket(Bucket="owned-by-management")
+    s3.head_bucket(Bucket="owned-by-management", ExpectedBucketOwner=MGMT)
+    try:
+        s3.head_bucket(Bucket="owned-by-management", ExpectedBucketOwner="210987654321")
+    except Exception as e:  # noqa: BLE001 - botocore's ClientError
+        assert e.response["Error"]["Code"] in ("403", "AccessDenied")
+    else:
+        raise AssertionError("a bucket of another owner must be refused")

@@ -215,3 +215,142 @@ def test_detector_tags_round_trip_and_stay_in_their_account(emu, org):
         emu.as_member(other)("guardduty").tag_resource(ResourceArn=arn, Tags={"x": "y"})
     assert info.value.response["Error"]["Code"] == "AccessDeniedException"
     assert_bad_request(lambda: gd.tag_resource(ResourceArn=f"arn:aws:guardduty:{REGION}:{member}:detector/nope", Tags={"x": "y"}))
+
+
+# -- delegated administrator ------------------------------------------------------------------------
+
+NOT_ADMIN = "The request failed because you do not have required AWS Organization master permission."
+RESTRICTED = "The request is rejected because member accounts cannot manage specified resources or properties."
+
+
+def test_delegated_admin_only_from_the_management_account_one_per_organization(emu):
+    org = emu.seed(accounts=3, ous=0, regions=[REGION, "eu-west-1"], seed=31)
+    admin, other, member = (a["id"] for a in org["accounts"])
+    mgmt = emu.client("guardduty")
+    # Only the management account designates or lists administrators.
+    assert assert_bad_request(lambda: emu.as_member(member)("guardduty").enable_organization_admin_account(AdminAccountId=admin)) == NOT_ADMIN
+    assert assert_bad_request(lambda: emu.as_member(member)("guardduty").list_organization_admin_accounts()) == NOT_ADMIN
+    # An account outside the organization cannot be designated.
+    assert_bad_request(lambda: mgmt.enable_organization_admin_account(AdminAccountId="999999999999"))
+    mgmt.enable_organization_admin_account(AdminAccountId=admin)
+    mgmt.enable_organization_admin_account(AdminAccountId=admin)  # the same again: nothing changes
+    assert mgmt.list_organization_admin_accounts()["AdminAccounts"] == [{"AdminAccountId": admin, "AdminStatus": "ENABLED"}]
+    # Per Region: not yet designated in eu-west-1.
+    eu = emu.client("guardduty", "eu-west-1")
+    assert eu.list_organization_admin_accounts()["AdminAccounts"] == []
+    # One delegated administrator per organization, in this Region and in the others.
+    assert "only one delegated" in assert_bad_request(lambda: mgmt.enable_organization_admin_account(AdminAccountId=other))
+    assert "only one delegated" in assert_bad_request(lambda: eu.enable_organization_admin_account(AdminAccountId=other))
+    eu.enable_organization_admin_account(AdminAccountId=admin)
+    assert eu.list_organization_admin_accounts()["AdminAccounts"][0]["AdminAccountId"] == admin
+    # Removing it in a Region frees that Region only.
+    assert_bad_request(lambda: eu.disable_organization_admin_account(AdminAccountId=other))
+    eu.disable_organization_admin_account(AdminAccountId=admin)
+    assert eu.list_organization_admin_accounts()["AdminAccounts"] == []
+    assert mgmt.list_organization_admin_accounts()["AdminAccounts"][0]["AdminAccountId"] == admin
+
+
+def test_organization_configuration_only_by_the_administrator(emu):
+    org = emu.seed(accounts=2, ous=0, seed=32)
+    admin, member = (a["id"] for a in org["accounts"])
+    _, admin_gd, admin_det = member_detector(emu, admin)
+    _, member_gd, member_det = member_detector(emu, member)
+    update = lambda gd, det, **kw: gd.update_organization_configuration(DetectorId=det, **kw)
+    # Not yet designated: refused like AWS refuses it.
+    assert assert_bad_request(lambda: update(admin_gd, admin_det, AutoEnableOrganizationMembers="NEW")) == NOT_ADMIN
+    emu.client("guardduty").enable_organization_admin_account(AdminAccountId=admin)
+    assert assert_bad_request(lambda: update(member_gd, member_det, AutoEnableOrganizationMembers="NEW")) == NOT_ADMIN
+    assert assert_bad_request(lambda: member_gd.describe_organization_configuration(DetectorId=member_det)) == NOT_ADMIN
+    # The deprecated autoEnable is not accepted together with autoEnableOrganizationMembers.
+    assert "autoEnable" in assert_bad_request(lambda: update(admin_gd, admin_det, AutoEnable=True, AutoEnableOrganizationMembers="ALL"))
+    assert_bad_request(lambda: update(admin_gd, admin_det, AutoEnableOrganizationMembers="SOME"))
+    assert_bad_request(lambda: update(admin_gd, admin_det, AutoEnableOrganizationMembers="NEW",
+                                      Features=[{"Name": "S3_DATA_EVENTS", "AutoEnable": "MAYBE"}]))
+    update(admin_gd, admin_det, AutoEnableOrganizationMembers="NEW", Features=[{"Name": "S3_DATA_EVENTS", "AutoEnable": "NEW"}])
+    described = admin_gd.describe_organization_configuration(DetectorId=admin_det)
+    assert described["AutoEnableOrganizationMembers"] == "NEW" and described["AutoEnable"] is True
+    assert {f["Name"]: f["AutoEnable"] for f in described["Features"]}["S3_DATA_EVENTS"] == "NEW"
+    assert described["DataSources"]["S3Logs"]["AutoEnable"] is True
+    update(admin_gd, admin_det, AutoEnable=False)
+    assert admin_gd.describe_organization_configuration(DetectorId=admin_det)["AutoEnableOrganizationMembers"] == "NONE"
+
+
+def test_create_members_enables_guardduty_and_members_inherit(emu):
+    org = emu.seed(accounts=4, ous=0, seed=33)
+    admin, m1, m2, m3 = (a["id"] for a in org["accounts"])
+    emu.client("guardduty").enable_organization_admin_account(AdminAccountId=admin)
+    _, gd, det = member_detector(emu, admin)
+    gd.update_organization_configuration(DetectorId=det, AutoEnableOrganizationMembers="NEW",
+                                         Features=[{"Name": "S3_DATA_EVENTS", "AutoEnable": "NEW"}])
+    # 1 to 50 accounts per call, with AWS's text.
+    too_many = [{"AccountId": f"{100000000000 + i}", "Email": "x@example.com"} for i in range(51)]
+    assert assert_bad_request(lambda: gd.create_members(DetectorId=det, AccountDetails=too_many)) == (
+        "The request failed because the length provided for the accountDetails array was 51. Max allowed length is 50.")
+    out = gd.create_members(DetectorId=det, AccountDetails=[
+        {"AccountId": a, "Email": f"{a}@example.com"} for a in (m1, m2, m3, "999999999999", MGMT)])
+    unprocessed = {u["AccountId"]: u["Result"] for u in out["UnprocessedAccounts"]}
+    assert set(unprocessed) == {"999999999999", MGMT}, unprocessed
+    assert "must first enable GuardDuty" in unprocessed[MGMT]
+    again = gd.create_members(DetectorId=det, AccountDetails=[{"AccountId": m1, "Email": "x@example.com"}])
+    assert "already a member" in again["UnprocessedAccounts"][0]["Result"]
+
+    # GuardDuty enabled in the members with the organization's features and the admin's frequency.
+    m1_gd = emu.as_member(m1)("guardduty")
+    [m1_det] = m1_gd.list_detectors()["DetectorIds"]
+    got = m1_gd.get_detector(DetectorId=m1_det)
+    assert got["Status"] == "ENABLED" and got["FindingPublishingFrequency"] == "FIFTEEN_MINUTES"
+    assert {f["Name"]: f["Status"] for f in got["Features"]}["S3_DATA_EVENTS"] == "ENABLED"
+    assert m1_gd.get_administrator_account(DetectorId=m1_det)["Administrator"]["AccountId"] == admin
+
+    # Listed, paginated.
+    page = gd.list_members(DetectorId=det, MaxResults=2)
+    assert [m["RelationshipStatus"] for m in page["Members"]] == ["Enabled", "Enabled"] and page["NextToken"]
+    rest = gd.list_members(DetectorId=det, MaxResults=2, NextToken=page["NextToken"])
+    assert "NextToken" not in rest
+    assert [m["AccountId"] for m in page["Members"] + rest["Members"]] == [m1, m2, m3]
+    assert page["Members"][0]["DetectorId"] == m1_det
+    listed = gd.get_member_detectors(DetectorId=det, AccountIds=[m1, "999999999999"])
+    [config] = listed["MemberDataSourceConfigurations"]
+    assert config["AccountId"] == m1
+    assert {f["Name"]: f["Status"] for f in config["Features"]}["S3_DATA_EVENTS"] == "ENABLED"
+    assert [u["AccountId"] for u in listed["UnprocessedAccounts"]] == ["999999999999"]
+
+    # A member may not set its frequency or protection plans, only enable its detector.
+    assert assert_bad_request(lambda: m1_gd.update_detector(DetectorId=m1_det, FindingPublishingFrequency="ONE_HOUR")) == RESTRICTED
+    assert assert_bad_request(lambda: m1_gd.update_detector(
+        DetectorId=m1_det, Features=[{"Name": "S3_DATA_EVENTS", "Status": "DISABLED"}])) == RESTRICTED
+    m1_gd.update_detector(DetectorId=m1_det, Enable=True)
+    # The administrator sets its own frequency, and its members follow.
+    gd.update_detector(DetectorId=det, FindingPublishingFrequency="ONE_HOUR")
+    assert m1_gd.get_detector(DetectorId=m1_det)["FindingPublishingFrequency"] == "ONE_HOUR"
+    # ... and its members' protection plans.
+    gd.update_member_detectors(DetectorId=det, AccountIds=[m2], Features=[{"Name": "S3_DATA_EVENTS", "Status": "DISABLED"}])
+    m2_gd = emu.as_member(m2)("guardduty")
+    [m2_det] = m2_gd.list_detectors()["DetectorIds"]
+    assert {f["Name"]: f["Status"] for f in m2_gd.get_detector(DetectorId=m2_det)["Features"]}["S3_DATA_EVENTS"] == "DISABLED"
+
+    # A member still keeps its own export destination.
+    s3, key = hub(emu)
+    s3.put_bucket_policy(Bucket="hub-findings", Policy=bucket_policy("hub-findings", exact(m1, m1_det)))
+    emu.client("kms").put_key_policy(KeyId=key["KeyId"], PolicyName="default", Policy=key_policy(key["Arn"], exact(m1, m1_det)))
+    create(m1_gd, m1_det, "hub-findings", key["Arn"])
+
+    # Removing the administrator ends the memberships; GuardDuty stays enabled in the members.
+    emu.client("guardduty").disable_organization_admin_account(AdminAccountId=admin)
+    assert gd.list_members(DetectorId=det)["Members"] == []
+    assert m1_gd.get_administrator_account(DetectorId=m1_det).get("Administrator") is None
+    m1_gd.update_detector(DetectorId=m1_det, FindingPublishingFrequency="SIX_HOURS")
+    assert m1_gd.get_detector(DetectorId=m1_det)["Status"] == "ENABLED"
+
+
+def test_create_members_by_a_non_administrator_is_an_invitation(emu):
+    org = emu.seed(accounts=2, ous=0, seed=34)
+    owner, invited = (a["id"] for a in org["accounts"])
+    _, gd, det = member_detector(emu, owner)
+    assert gd.create_members(DetectorId=det, AccountDetails=[{"AccountId": invited, "Email": "i@example.com"}])["UnprocessedAccounts"] == []
+    assert gd.list_members(DetectorId=det)["Members"] == []  # onlyAssociated defaults to true
+    [created] = gd.list_members(DetectorId=det, OnlyAssociated="false")["Members"]
+    assert created["RelationshipStatus"] == "Created"
+    # Not a member yet: no detector was enabled for it, and it manages its own settings.
+    invited_gd = emu.as_member(invited)("guardduty")
+    assert invited_gd.list_detectors()["DetectorIds"] == []
