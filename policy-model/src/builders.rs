@@ -366,18 +366,12 @@ pub fn guardduty_topic_statement(
     bucket: &str,
     bucket_owner: &AccountId,
 ) -> Result<Statement, ArnError> {
-    let partition = topic.partition();
-    Arn::bucket(partition, bucket)?;
-    Ok(Statement::allow(sid::GUARDDUTY_BUCKET_NOTIFICATIONS)
-        .principal_service("s3.amazonaws.com")
-        .action("SNS:Publish")
-        .resource(topic.to_string())
-        .condition(
-            "ArnLike",
-            "aws:SourceArn",
-            [format!("arn:{partition}:s3:*:*:{bucket}")],
-        )
-        .condition("StringEquals", "aws:SourceAccount", [bucket_owner.as_str()]))
+    s3_publish_statement(
+        sid::GUARDDUTY_BUCKET_NOTIFICATIONS,
+        topic,
+        bucket,
+        bucket_owner,
+    )
 }
 
 /// The topic statement of an existing trail's bucket: S3 may publish its event notifications
@@ -387,9 +381,24 @@ pub fn trail_bucket_topic_statement(
     bucket: &str,
     bucket_owner: &AccountId,
 ) -> Result<Statement, ArnError> {
+    s3_publish_statement(
+        sid::CLOUDTRAIL_BUCKET_NOTIFICATIONS,
+        topic,
+        bucket,
+        bucket_owner,
+    )
+}
+
+/// S3 may publish event notifications of `bucket` (owned by `bucket_owner`) to `topic`.
+fn s3_publish_statement(
+    sid: &str,
+    topic: &Arn,
+    bucket: &str,
+    bucket_owner: &AccountId,
+) -> Result<Statement, ArnError> {
     let partition = topic.partition();
     Arn::bucket(partition, bucket)?;
-    Ok(Statement::allow(sid::CLOUDTRAIL_BUCKET_NOTIFICATIONS)
+    Ok(Statement::allow(sid)
         .principal_service("s3.amazonaws.com")
         .action("SNS:Publish")
         .resource(topic.to_string())

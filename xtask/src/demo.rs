@@ -32,19 +32,7 @@ pub fn demo(sh: &Shell, args: &[String]) -> Result<()> {
         [flag] if flag == "--landing-zone" => return landing_zone(sh),
         other => bail!("unexpected arguments {other:?}: usage `cargo xtask demo [--landing-zone]`"),
     }
-    let root = crate::project_root();
-    let python = crate::emulator::ensure_venv(sh)?;
-    println!("demo: building the release binary");
-    let binary = crate::release_binary(sh)?;
-
-    let out = root.join("target/demo");
-    if out.exists() {
-        std::fs::remove_dir_all(&out)?;
-    }
-    std::fs::create_dir_all(&out)?;
-
-    println!("demo: starting the AWS emulator");
-    let server = Server::start(&root, &python, &[])?;
+    let (binary, out, server) = prepare(sh, "target/demo")?;
     let seeded = server.post(
         "seed",
         &json!({
@@ -156,17 +144,7 @@ pub fn demo(sh: &Shell, args: &[String]) -> Result<()> {
 /// account's credentials; the organization trail is reused. Shows that no second trail is made
 /// and that no guardrail was hit.
 fn landing_zone(sh: &Shell) -> Result<()> {
-    let root = crate::project_root();
-    let python = crate::emulator::ensure_venv(sh)?;
-    println!("demo: building the release binary");
-    let binary = crate::release_binary(sh)?;
-    let out = root.join("target/demo-landing-zone");
-    if out.exists() {
-        std::fs::remove_dir_all(&out)?;
-    }
-    std::fs::create_dir_all(&out)?;
-    println!("demo: starting the AWS emulator");
-    let server = Server::start(&root, &python, &[])?;
+    let (binary, out, server) = prepare(sh, "target/demo-landing-zone")?;
     let seeded = server.post(
         "seed",
         &json!({
@@ -258,6 +236,23 @@ concurrency = 16
         r0 = REGIONS[0],
         r1 = REGIONS[1],
     )
+}
+
+/// The release binary, an empty output folder `dir` (under the project root) and a running
+/// emulator.
+fn prepare(sh: &Shell, dir: &str) -> Result<(std::path::PathBuf, std::path::PathBuf, Server)> {
+    let root = crate::project_root();
+    let python = crate::emulator::ensure_venv(sh)?;
+    println!("demo: building the release binary");
+    let binary = crate::release_binary(sh)?;
+    let out = root.join(dir);
+    if out.exists() {
+        std::fs::remove_dir_all(&out)?;
+    }
+    std::fs::create_dir_all(&out)?;
+    println!("demo: starting the AWS emulator");
+    let server = Server::start(&root, &python, &[])?;
+    Ok((binary, out, server))
 }
 
 fn step(title: &str) {

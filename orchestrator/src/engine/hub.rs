@@ -438,12 +438,7 @@ impl Hub<'_> {
         key: &Arn,
         reader: &Arn,
     ) -> Result<(), EngineError> {
-        let run = self.run;
-        let place = if key.account() == run.pf.hub.as_str() {
-            run.hub_place(self.mode)
-        } else {
-            run.caller_place(self.mode)
-        };
+        let place = self.run.place_of(key.account(), self.mode);
         KeyPolicy { place, key }
             .ensure(
                 log,
@@ -536,9 +531,5 @@ impl Hub<'_> {
 
 /// Where an existing trail's bucket lives: its owner (the hub or the caller), the home Region.
 fn trail_bucket_place<'r>(run: &'r Run<'_>, found: &FoundTrail, mode: Mode) -> Place<'r> {
-    if found.bucket_account == run.pf.hub {
-        run.hub_place(mode)
-    } else {
-        run.caller_place(mode)
-    }
+    run.place_of(found.bucket_account.as_str(), mode)
 }

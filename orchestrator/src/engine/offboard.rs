@@ -166,11 +166,7 @@ pub(crate) async fn run(
     // statements in the bucket's and the key's policies); the trail and the rest stay.
     if let (Some(ct), Some(found)) = (&cfg.cloudtrail, super::org_trail::check(&run, false).await?)
     {
-        let bucket_place = if found.bucket_account == pf.hub {
-            run.hub_place(mode)
-        } else {
-            run.caller_place(mode)
-        };
+        let bucket_place = run.place_of(found.bucket_account.as_str(), mode);
         let trail_bucket = Bucket {
             place: bucket_place,
             name: &found.bucket,
@@ -187,13 +183,8 @@ pub(crate) async fn run(
             .await?;
         }
         if let Some(key) = &found.key {
-            let key_place = if key.account() == pf.hub.as_str() {
-                run.hub_place(mode)
-            } else {
-                run.caller_place(mode)
-            };
             KeyPolicy {
-                place: key_place,
+                place: run.place_of(key.account(), mode),
                 key,
             }
             .remove(&mut log)

@@ -117,6 +117,16 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// Where a resource of `account` lives when it is the hub's or the caller's (an existing
+    /// trail's bucket or key): that account's clients, the home Region.
+    pub(crate) fn place_of(&self, account: &str, mode: account_worker::Mode) -> Place<'_> {
+        if account == self.pf.hub.as_str() {
+            self.hub_place(mode)
+        } else {
+            self.caller_place(mode)
+        }
+    }
+
     fn access_role_arn(&self, account: &str) -> String {
         let partition = self.pf.home_region.partition();
         format!(

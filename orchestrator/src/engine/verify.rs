@@ -244,11 +244,7 @@ async fn reused_trail_checks(
         ),
     };
     out.push(check("hub", Some(&home), "trail-logging", ok, detail));
-    let place = if found.bucket_account == run.pf.hub {
-        run.hub_place(Mode::Plan)
-    } else {
-        run.caller_place(Mode::Plan)
-    };
+    let place = run.place_of(found.bucket_account.as_str(), Mode::Plan);
     let bucket = Bucket {
         place,
         name: &found.bucket,
@@ -287,11 +283,7 @@ async fn reused_trail_checks(
         detail,
     ));
     if let Some(key) = &found.key {
-        let key_place = if key.account() == run.pf.hub.as_str() {
-            run.hub_place(Mode::Plan)
-        } else {
-            run.caller_place(Mode::Plan)
-        };
+        let key_place = run.place_of(key.account(), Mode::Plan);
         let role = format!(
             "arn:{}:iam::{}:role/{}",
             run.pf.home_region.partition(),
