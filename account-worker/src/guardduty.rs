@@ -510,13 +510,16 @@ fn props(spec: &DestinationSpec) -> DestinationProperties {
 }
 
 /// Offboards one (account, Region): deletes the product's destination, then the detector when
-/// the product created it, or restores an adopted detector's previous settings.
+/// the product created it, or restores an adopted detector's previous settings. With
+/// `keep_detector` (GuardDuty's delegated administrator, whose detector runs the organization's
+/// GuardDuty) only the destination goes.
 pub async fn remove_guardduty(
     gd: &aws_sdk_guardduty::Client,
     account: &str,
     region: &str,
     spec: &DestinationSpec,
     mode: Mode,
+    keep_detector: bool,
 ) -> Result<Journal, WorkerError> {
     let mut journal = Journal::default();
     let done = if mode == Mode::Apply {
@@ -543,7 +546,7 @@ pub async fn remove_guardduty(
     let ours = tags
         .get(MANAGED_TAG_KEY)
         .is_some_and(|v| v == MANAGED_TAG_VALUE);
-    if ours {
+    if ours && !keep_detector {
         if mode == Mode::Apply {
             gd.delete_detector()
                 .detector_id(&id)
@@ -587,7 +590,7 @@ pub async fn remove_guardduty(
             .actions
             .push(ActionRecord::new(rid, Some(region), done, None));
     }
-    if let Some(prev) = tags.get(PREVIOUS_SETTINGS_TAG) {
+    if let (false, Some(prev)) = (keep_detector, tags.get(PREVIOUS_SETTINGS_TAG)) {
         let mut parts = prev.split('/');
         let status = parts.next().unwrap_or("ENABLED");
         let freq = parts.next().unwrap_or("SIX_HOURS");

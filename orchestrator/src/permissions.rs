@@ -329,6 +329,33 @@ pub const OPERATIONS: &[Operation] = &[
         "guardduty:ListOrganizationAdminAccounts",
         Caller,
     ),
+    // GuardDuty through a managed delegated administrator (`guardduty.admin_account_id`): the
+    // management account designates it; the rest runs in the administrator.
+    op(
+        "guardduty",
+        "EnableOrganizationAdminAccount",
+        "guardduty:EnableOrganizationAdminAccount",
+        Caller,
+    ),
+    op(
+        "guardduty",
+        "DescribeOrganizationConfiguration",
+        "guardduty:DescribeOrganizationConfiguration",
+        Member,
+    ),
+    op(
+        "guardduty",
+        "UpdateOrganizationConfiguration",
+        "guardduty:UpdateOrganizationConfiguration",
+        Member,
+    ),
+    op("guardduty", "ListMembers", "guardduty:ListMembers", Member),
+    op(
+        "guardduty",
+        "CreateMembers",
+        "guardduty:CreateMembers",
+        Member,
+    ),
     op("guardduty", "TagResource", "guardduty:TagResource", Both),
     op(
         "guardduty",

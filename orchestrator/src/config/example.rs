@@ -65,6 +65,11 @@ publishing_frequency = "FIFTEEN_MINUTES"
 s3_protection = true
 # auto | per-account | delegated-admin
 export = "auto"
+# With export = "delegated-admin": the account (e.g. a landing zone's Audit account) that the
+# tool designates GuardDuty's delegated administrator in every Region (from the management
+# account), with auto-enable for all members and S3 protection; covered accounts are added as
+# members; only the administrator exports, and members' GuardDuty is never changed one by one.
+# admin_account_id = "123456789012"
 # true: take over a publishing destination that points to another bucket.
 take_over_destinations = false
 # true: use the aws:SourceOrgID compact form for GuardDuty (unconfirmed by AWS; opt-in).

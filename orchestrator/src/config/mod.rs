@@ -124,6 +124,9 @@ pub struct GuardDuty {
     pub take_over_destinations: bool,
     /// Opt-in: allow the `aws:SourceOrgID` compact form (unconfirmed for GuardDuty).
     pub allow_source_org_id: bool,
+    /// With `export = "delegated-admin"`: the account the tool makes (or finds) GuardDuty's
+    /// delegated administrator, which then manages every covered account's GuardDuty.
+    pub admin_account_id: Option<AccountId>,
 }
 
 /// `[radiant]`, parsed. `Debug` redacts the external ID ([`ExternalId`] does).
@@ -199,6 +202,9 @@ pub struct GuardDutyConfig {
     /// Opt-in: allow the `aws:SourceOrgID` compact form (unconfirmed for GuardDuty).
     #[serde(default)]
     pub allow_source_org_id: bool,
+    /// 12 digits; only with `export = "delegated-admin"`.
+    #[serde(default)]
+    pub admin_account_id: Option<String>,
 }
 
 /// `[run]`
@@ -276,6 +282,7 @@ impl Default for GuardDutyConfig {
             export: ExportMode::default(),
             take_over_destinations: false,
             allow_source_org_id: false,
+            admin_account_id: None,
         }
     }
 }

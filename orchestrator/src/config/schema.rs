@@ -232,8 +232,21 @@ impl RawConfig {
             let kms_alias = KmsAlias::new(alias)
                 .map_err(|e| issue("guardduty.kms_alias", None, Some(alias), e.to_string()))
                 .ok();
-            match (bucket, kms_alias) {
-                (Some(bucket), Some(kms_alias)) => Some(GuardDuty {
+            let admin_account_id = match g.admin_account_id.as_deref().map(AccountId::new) {
+                None => Some(None),
+                Some(Ok(id)) => Some(Some(id)),
+                Some(Err(e)) => {
+                    issue(
+                        "guardduty.admin_account_id",
+                        None,
+                        g.admin_account_id.as_deref(),
+                        e.to_string(),
+                    );
+                    None
+                }
+            };
+            match (bucket, kms_alias, admin_account_id) {
+                (Some(bucket), Some(kms_alias), Some(admin_account_id)) => Some(GuardDuty {
                     bucket,
                     prefix: g.prefix,
                     kms_alias,
@@ -243,6 +256,7 @@ impl RawConfig {
                     export: g.export,
                     take_over_destinations: g.take_over_destinations,
                     allow_source_org_id: g.allow_source_org_id,
+                    admin_account_id,
                 }),
                 _ => None,
             }

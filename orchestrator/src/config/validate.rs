@@ -215,6 +215,33 @@ impl RawConfig {
                     v.check("guardduty", "kms_alias", alias, is_kms_alias(alias), ALIAS_FIX)
                 }
             }
+            if let Some(admin) = &g.admin_account_id {
+                v.check(
+                    "guardduty",
+                    "admin_account_id",
+                    admin,
+                    is_account_id(admin),
+                    "an account ID is exactly 12 digits, e.g. \"123456789012\"",
+                );
+                if g.export != super::ExportMode::DelegatedAdmin {
+                    v.push(
+                        "guardduty",
+                        "admin_account_id",
+                        None,
+                        Some(admin),
+                        "the tool manages GuardDuty through this administrator only with `export = \"delegated-admin\"`; set it, or remove `admin_account_id`",
+                    );
+                }
+                if o.exclude_accounts.contains(admin) {
+                    v.push(
+                        "guardduty",
+                        "admin_account_id",
+                        None,
+                        Some(admin),
+                        "GuardDuty's administrator cannot be excluded: remove it from `organization.exclude_accounts`",
+                    );
+                }
+            }
             v.check(
                 "guardduty",
                 "prefix",

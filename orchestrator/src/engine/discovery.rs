@@ -355,6 +355,7 @@ pub(crate) fn decide(
             let skip_reason = skip_reason(&id, &status, is_hub, &include, &exclude, parent_of);
             Some(DiscoveredAccount {
                 name: a.name().unwrap_or_default().to_owned(),
+                email: a.email().unwrap_or_default().to_owned(),
                 id,
                 status,
                 ou,
@@ -415,6 +416,17 @@ pub(crate) async fn choose_topology(
     let Some(export) = cfg.guardduty.as_ref().map(|g| g.export) else {
         return Ok(Topology::PerAccount);
     };
+    // An administrator the tool manages: checked (and designated where missing) by
+    // `gd_admin.rs`; the topology is known from the configuration.
+    if let Some(admin) = cfg
+        .guardduty
+        .as_ref()
+        .and_then(|g| g.admin_account_id.as_ref())
+    {
+        return Ok(Topology::DelegatedAdmin {
+            admin_account_id: admin.to_string(),
+        });
+    }
     if export == ExportMode::PerAccount {
         return Ok(Topology::PerAccount);
     }

@@ -20,6 +20,10 @@ pub(crate) struct FanoutEnv<'a> {
     pub(crate) run: &'a Run<'a>,
     pub(crate) member_role: Option<&'a MemberRoleSpec>,
     pub(crate) detector: Option<&'a DetectorSpec>,
+    /// When set, only these accounts' detectors are ensured (GuardDuty's managed administrator,
+    /// and the management account, which GuardDuty makes a member only once it has a detector
+    /// of its own: the other members' are the administrator's to run).
+    pub(crate) detectors_only_in: Option<[&'a str; 2]>,
     pub(crate) mode: Mode,
 }
 
@@ -137,7 +141,11 @@ async fn first_pass(env: &FanoutEnv<'_>, account: DiscoveredAccount) -> AccountW
             }
         }
     }
-    if let Some(spec) = env.detector {
+    if let Some(spec) = env.detector
+        && env
+            .detectors_only_in
+            .is_none_or(|only| only.contains(&id.as_str()))
+    {
         let regions = env.run.cfg.organization.regions.iter().map(|region| {
             let detector = Detector {
                 member,

@@ -12,6 +12,7 @@ use std::time::Duration;
 mod common;
 mod discovery;
 mod fanout;
+mod gd_admin;
 mod hub;
 mod offboard;
 mod org_trail;
@@ -156,6 +157,9 @@ pub struct DiscoveredAccount {
     pub is_hub: bool,
     /// Why the account is left out, when it is.
     pub skip_reason: Option<String>,
+    /// The account's email (GuardDuty's CreateMembers needs it); not shown in reports.
+    #[serde(skip)]
+    pub email: String,
 }
 
 impl DiscoveredAccount {
@@ -254,11 +258,22 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
     progress.phase("hub", 1);
     let mut log = HubLog::default();
     let checks = hub::Hub::check(&run).await?;
+    let admin = cfg
+        .guardduty
+        .as_ref()
+        .and_then(|g| g.admin_account_id.as_ref());
+    let designate = match admin {
+        Some(a) => gd_admin::check(&run, a).await?,
+        None => Vec::new(),
+    };
     let hub = hub::Hub {
         run: &run,
         mode,
         checks,
     };
+    if let Some(a) = admin {
+        gd_admin::designate(&run, a, &designate, mode, &mut log).await?;
+    }
     let filter_by_ou = !cfg.organization.include_ous.is_empty();
     let (facts, raw, mut pending_walk, parent_of) = if filter_by_ou {
         let (facts, raw, parents) = futures::join!(
@@ -301,6 +316,8 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
         run: &run,
         member_role: Some(&member_spec),
         detector: detector_spec.as_ref(),
+        // Through a managed administrator, members' detectors are GuardDuty's to run.
+        detectors_only_in: admin.map(|a| [a.as_str(), pf.management.as_str()]),
         mode,
     };
     let included: Vec<DiscoveredAccount> = disc
@@ -309,12 +326,21 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
         .filter(|a| a.included())
         .cloned()
         .collect();
+    if let Some(a) = admin
+        && !included.iter().any(|i| i.id == a.as_str())
+    {
+        return Err(EngineError::Preflight {
+            message: format!(
+                "`guardduty.admin_account_id` `{a}` is not a covered ACTIVE account of the organization; choose one of its accounts (a landing zone's Audit account) or widen `organization.include_ous`"
+            ),
+        });
+    }
     let mut warnings = Vec::new();
     let mut works = match pending_walk.take() {
-        None => fanout::fan_out_first(&env, included).await,
+        None => fanout::fan_out_first(&env, included.clone()).await,
         Some(walk) => {
             let (mut works, parents) = futures::join!(
-                Box::pin(fanout::fan_out_first(&env, included)),
+                Box::pin(fanout::fan_out_first(&env, included.clone())),
                 Box::pin(walk.finish())
             );
             match parents {
@@ -335,6 +361,21 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
         }
     };
     step_done("fan-out 1");
+
+    // GuardDuty's administrator: the organization configuration and the members, per Region.
+    if let Some(a) = admin
+        && let Some(admin_work) = works.iter().find(|w| w.account.id == a.as_str())
+    {
+        if admin_work.failed() {
+            warnings.push(format!(
+                "GuardDuty's administrator `{a}` failed in fan-out 1: its organization configuration and members are left as they are this run"
+            ));
+        } else {
+            let report = gd_admin::configure(&run, admin_work, &included, mode, &mut log).await?;
+            warnings.extend(report.notices);
+        }
+        step_done("guardduty administrator");
+    }
 
     // Patch once.
     progress.phase("policies", 1);

@@ -47,8 +47,21 @@ async fn offboard_account(
         mode,
     };
     let mut journal = Journal::default();
-    for region in &cfg.organization.regions {
-        match (Detector { member, region }).remove(dest).await {
+    // Through a managed administrator, members' GuardDuty is the administrator's: left as it
+    // is; the administrator keeps its detector (only our destination goes).
+    let admin = cfg
+        .guardduty
+        .as_ref()
+        .and_then(|g| g.admin_account_id.as_ref());
+    let regions: &[policy_model::Region] = match admin {
+        Some(a) if a.as_str() != id => &[],
+        _ => &cfg.organization.regions,
+    };
+    for region in regions {
+        match (Detector { member, region })
+            .remove(dest, admin.is_some())
+            .await
+        {
             Ok(j) => journal.extend(j),
             Err(e) => {
                 work.error = Some(e);
@@ -237,6 +250,15 @@ pub(crate) async fn run(
         api_calls: totals.api_calls,
         retries: totals.retries,
         throttles: totals.throttles,
-        warnings: Vec::new(),
+        warnings: match cfg
+            .guardduty
+            .as_ref()
+            .and_then(|g| g.admin_account_id.as_ref())
+        {
+            Some(a) => vec![format!(
+                "GuardDuty's delegated administrator `{a}`, its detectors, its organization configuration and its members are left in place (the organization keeps GuardDuty); only the product's destinations and policy statements are removed"
+            )],
+            None => Vec::new(),
+        },
     })
 }

@@ -217,6 +217,109 @@ fn named_accounts(doc: &PolicyDocument) -> Vec<String> {
     out
 }
 
+/// Checks of GuardDuty's managed administrator, per Region: the organization configuration
+/// enables every member, and every covered account is a member.
+async fn admin_checks(run: &Run<'_>, admin: &DiscoveredAccount, covered: &[&str]) -> Vec<Check> {
+    let mut out = Vec::new();
+    let clients = match run.clients_of(admin).await {
+        Ok(c) => c,
+        Err(e) => {
+            out.push(check(
+                &admin.id,
+                None,
+                "access-role-assumable",
+                false,
+                e.to_string(),
+            ));
+            return out;
+        }
+    };
+    for region in &run.cfg.organization.regions {
+        let gd = clients.guardduty(region.as_str());
+        let ids = gd
+            .list_detectors()
+            .send()
+            .await
+            .map(|o| o.detector_ids().to_vec())
+            .unwrap_or_default();
+        let Some(detector) = ids.first() else {
+            out.push(check(
+                &admin.id,
+                Some(region),
+                "organization-auto-enable",
+                false,
+                "the administrator has no detector: run apply",
+            ));
+            continue;
+        };
+        let all = gd
+            .describe_organization_configuration()
+            .detector_id(detector)
+            .send()
+            .await
+            .ok()
+            .is_some_and(|c| {
+                c.auto_enable_organization_members()
+                    == Some(&aws_sdk_guardduty::types::AutoEnableMembers::All)
+            });
+        out.push(check(
+            &admin.id,
+            Some(region),
+            "organization-auto-enable",
+            all,
+            if all {
+                "AutoEnableOrganizationMembers = ALL"
+            } else {
+                "members are not all enabled by the administrator: run apply"
+            },
+        ));
+        let mut members = std::collections::BTreeSet::new();
+        let mut token: Option<String> = None;
+        loop {
+            let Ok(page) = gd
+                .list_members()
+                .detector_id(detector)
+                .only_associated("false")
+                .max_results(50)
+                .set_next_token(token.take())
+                .send()
+                .await
+            else {
+                break;
+            };
+            members.extend(
+                page.members()
+                    .iter()
+                    .filter_map(|m| m.account_id().map(str::to_owned)),
+            );
+            token = page
+                .next_token()
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned);
+            if token.is_none() {
+                break;
+            }
+        }
+        let missing: Vec<&str> = covered
+            .iter()
+            .copied()
+            .filter(|c| *c != admin.id && !members.contains(*c))
+            .collect();
+        out.push(check(
+            &admin.id,
+            Some(region),
+            "guardduty-members",
+            missing.is_empty(),
+            if missing.is_empty() {
+                format!("{} members", members.len())
+            } else {
+                format!("not members: {}: run apply", missing.join(", "))
+            },
+        ));
+    }
+    out
+}
+
 /// Checks of a reused trail: it logs, its bucket notifies Radiant's topic of new log files, and
 /// the trail's key lets the hub role decrypt them.
 async fn reused_trail_checks(
@@ -421,6 +524,14 @@ pub(crate) async fn run(
         })
         .await;
     checks.extend(per_account.into_iter().flatten());
+    if let Some(admin) = cfg
+        .guardduty
+        .as_ref()
+        .and_then(|g| g.admin_account_id.as_ref())
+        && let Some(a) = disc.accounts.iter().find(|a| a.id == admin.as_str())
+    {
+        checks.extend(admin_checks(&run, a, &covered).await);
+    }
 
     if let (true, Some(findings)) = (opts.sample_findings, &cfg.guardduty) {
         let gd = hub.guardduty(&home);

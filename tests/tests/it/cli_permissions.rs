@@ -454,6 +454,39 @@ fn create_change_keep_and_delete(cov: &mut Coverage) {
     s.step(cov, &["offboard", "--yes", "-c", &c], 0);
 }
 
+/// GuardDuty through a managed delegated administrator (a member account): designated from the
+/// management account, organization configuration and members from the administrator; every
+/// command, then offboarding.
+fn delegated_administrator(cov: &mut Coverage) {
+    let s = Scenario::new(
+        "delegated-admin",
+        &SeedSpec {
+            accounts: 3,
+            ous: 1,
+            regions: REGIONS.iter().map(|r| (*r).to_owned()).collect(),
+            seed: 34,
+            ..SeedSpec::default()
+        },
+    );
+    let admin = format!(
+        "export = \"delegated-admin\"\nadmin_account_id = \"{}\"",
+        s.seed.accounts[0].id
+    );
+    let c = s.config(
+        "onboard.toml",
+        &Settings {
+            guardduty: &admin,
+            ..Settings::default()
+        },
+    );
+    s.step(cov, &["plan", "-c", &c], 0);
+    s.step(cov, &["apply", "--yes", "-c", &c], 0);
+    s.step(cov, &["apply", "--yes", "-c", &c], 0);
+    s.step(cov, &["verify", "-c", &c], 0);
+    s.step(cov, &["plan", "--offboard", "-c", &c], 0);
+    s.step(cov, &["offboard", "--yes", "-c", &c], 0);
+}
+
 /// Returns the environment of a session of `account`'s access role: a caller that is neither
 /// the management account nor a delegated administrator.
 #[expect(
@@ -541,6 +574,7 @@ fn every_call_is_listed_with_its_scope_and_every_listed_operation_is_called() {
     adopt_everything(&mut cov);
     create_change_keep_and_delete(&mut cov);
     caller_outside_the_management_account(&mut cov);
+    delegated_administrator(&mut cov);
     let problems = cov.problems();
     assert!(
         problems.is_empty(),

@@ -188,11 +188,20 @@ async fn a_hub_elsewhere_needs_the_management_account() {
 }
 
 /// A landing-zone configuration: the hub in Log Archive, the organization trail reused.
+fn landing_zone_config(log_archive: &str, cloudtrail: &str) -> orchestrator::config::Config {
+    landing_zone_config_with(log_archive, cloudtrail, "")
+}
+
+/// [`landing_zone_config`] with extra `[guardduty]` lines.
 #[expect(
     clippy::expect_used,
     reason = "test fixture: a broken fixture must fail the test loudly"
 )]
-fn landing_zone_config(log_archive: &str, cloudtrail: &str) -> orchestrator::config::Config {
+fn landing_zone_config_with(
+    log_archive: &str,
+    cloudtrail: &str,
+    guardduty: &str,
+) -> orchestrator::config::Config {
     let text = format!(
         r#"
 [organization]
@@ -211,6 +220,7 @@ sns_topic = "radiant-cloudtrail"
 bucket = "{GD_BUCKET}"
 kms_alias = "alias/guardduty-findings"
 sns_topic = "radiant-guardduty"
+{guardduty}
 "#
     );
     orchestrator::config::Config::from_toml_str_with_env(&text, None).expect("valid")
@@ -423,4 +433,169 @@ async fn a_second_organization_trail_is_refused_unless_asked_for() {
         "{:#?}",
         planned.changes
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guardduty_is_managed_through_the_delegated_administrator() {
+    const REGIONS: [&str; 2] = ["us-east-1", "eu-west-1"];
+    let emu = emulator();
+    // 52 workloads + Log Archive + Audit + the management account: 54 members besides the
+    // administrator, so CreateMembers is called in two batches (at most 50 each) per Region.
+    let seeded = emu.seed(&SeedSpec {
+        accounts: 52,
+        ous: 2,
+        regions: REGIONS.iter().map(|r| (*r).to_owned()).collect(),
+        landing_zone: true,
+        ..SeedSpec::default()
+    });
+    let lz = seeded.landing_zone.clone().expect("a landing zone");
+    let aws = factory(&emu).await;
+    let mut cfg = landing_zone_config_with(
+        &lz.log_archive,
+        "existing_trail = \"auto\"",
+        &format!(
+            "export = \"delegated-admin\"\nadmin_account_id = \"{}\"",
+            lz.audit
+        ),
+    );
+    cfg.organization.regions = REGIONS
+        .iter()
+        .map(|r| r.parse().expect("a Region"))
+        .collect();
+    let ctx = context(aws.clone(), 16);
+
+    let applied = engine::apply(&cfg, &ctx).await.expect("apply");
+    assert!(
+        !applied.has_failures(),
+        "{:#?} {:#?}",
+        applied.hub,
+        applied
+            .accounts
+            .iter()
+            .filter(|a| a.error.is_some() || a.regions.iter().any(|r| r.error.is_some()))
+            .collect::<Vec<_>>()
+    );
+    let w = writes(&emu);
+    assert_eq!(
+        w.get("guardduty:EnableOrganizationAdminAccount"),
+        Some(&2),
+        "{w:#?}"
+    );
+    assert_eq!(
+        w.get("guardduty:UpdateOrganizationConfiguration"),
+        Some(&2),
+        "{w:#?}"
+    );
+    assert_eq!(
+        w.get("guardduty:CreateMembers"),
+        Some(&4),
+        "two batches per Region: {w:#?}"
+    );
+    // No member's detector is written one by one (AWS refuses a member's frequency).
+    let member_detector_writes: Vec<_> = emu
+        .counters()
+        .calls
+        .into_iter()
+        .filter(|c| c.write && c.service == "guardduty")
+        .filter(|c| c.account != lz.audit && c.account != MANAGEMENT_ACCOUNT_ID)
+        .collect();
+    assert!(
+        member_detector_writes.is_empty(),
+        "{member_detector_writes:#?}"
+    );
+    // Destinations only on the administrator, one per Region.
+    for a in &applied.accounts {
+        let exported: Vec<_> = a
+            .regions
+            .iter()
+            .filter(|r| r.destination_id.is_some())
+            .collect();
+        if a.id == lz.audit {
+            assert_eq!(exported.len(), 2, "{a:#?}");
+        } else {
+            assert!(exported.is_empty(), "{a:#?}");
+        }
+    }
+    let audit = member(&aws, &lz.audit).await;
+    for region in REGIONS {
+        let admins = hub(&aws)
+            .guardduty(region)
+            .list_organization_admin_accounts()
+            .send()
+            .await
+            .expect("admins");
+        assert!(
+            admins
+                .admin_accounts()
+                .iter()
+                .any(|a| a.admin_account_id() == Some(lz.audit.as_str())),
+            "{region}: {admins:?}"
+        );
+    }
+
+    // A re-run writes nothing; a workload member costs at most 3 calls.
+    emu.reset_counters();
+    let again = engine::apply(&cfg, &ctx).await.expect("re-run");
+    assert!(!again.has_changes(), "{:#?}", again.changes);
+    assert!(writes(&emu).is_empty(), "{:#?}", writes(&emu));
+    let workload = &seeded.accounts[2].id;
+    let (reads, writes_made) = calls_of(&emu, workload);
+    assert!(
+        reads + writes_made <= 3,
+        "{workload}: {reads} reads, {writes_made} writes"
+    );
+
+    let verified = engine::verify(
+        &cfg,
+        &ctx,
+        &VerifyOptions {
+            sample_findings: false,
+            wait: std::time::Duration::ZERO,
+        },
+    )
+    .await
+    .expect("verify");
+    let failed: Vec<_> = verified.checks.iter().filter(|c| !c.ok).collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+    assert!(
+        verified
+            .checks
+            .iter()
+            .any(|c| c.name == "guardduty-members")
+    );
+
+    // Offboard leaves the administrator and the organization configuration in place.
+    let opts = OffboardOptions { keep_data: false };
+    let off = engine::offboard(&cfg, &ctx, &opts).await.expect("offboard");
+    assert!(!off.has_failures(), "{:#?}", off.accounts);
+    assert!(off.warnings.iter().any(|w| w.contains("left in place")));
+    for region in REGIONS {
+        let gd = audit.guardduty(region);
+        let detector = gd
+            .list_detectors()
+            .send()
+            .await
+            .expect("detectors")
+            .detector_ids()
+            .first()
+            .cloned()
+            .expect("the administrator keeps its detector");
+        let org = gd
+            .describe_organization_configuration()
+            .detector_id(&detector)
+            .send()
+            .await
+            .expect("organization configuration");
+        assert_eq!(
+            org.auto_enable_organization_members().map(|a| a.as_str()),
+            Some("ALL")
+        );
+        let dests = gd
+            .list_publishing_destinations()
+            .detector_id(&detector)
+            .send()
+            .await
+            .expect("destinations");
+        assert!(dests.destinations().is_empty(), "{region}: {dests:?}");
+    }
 }

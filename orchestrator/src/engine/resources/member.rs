@@ -72,10 +72,23 @@ impl Detector<'_> {
     }
 
     /// Offboard: the detector when tagged; else the product's destination and the adopted
-    /// detector's previous settings.
-    pub(crate) async fn remove(&self, dest: &DestinationSpec) -> Result<Journal, WorkerError> {
+    /// detector's previous settings. `keep_detector`: only the destination (GuardDuty's
+    /// administrator keeps its detector).
+    pub(crate) async fn remove(
+        &self,
+        dest: &DestinationSpec,
+        keep_detector: bool,
+    ) -> Result<Journal, WorkerError> {
         let m = self.member;
-        account_worker::remove_guardduty(&self.client(), m.account, self.region, dest, m.mode).await
+        account_worker::remove_guardduty(
+            &self.client(),
+            m.account,
+            self.region,
+            dest,
+            m.mode,
+            keep_detector,
+        )
+        .await
     }
 
     /// The detector's destination to the hub bucket (`detector_id`: `None` in a plan that
