@@ -549,6 +549,69 @@ kms_alias = "alias/guardduty-findings"
     }
 
     #[test]
+    fn control_towers_names_are_refused_for_what_the_tool_creates() {
+        for (from, to, key) in [
+            (
+                "bucket = \"acme-cloudtrail-logs\"",
+                "bucket = \"aws-controltower-logs-123456789012-us-east-1\"",
+                "cloudtrail.bucket",
+            ),
+            (
+                "sns_topic = \"acme-cloudtrail-delivery\"",
+                "sns_topic = \"aws-controltower-AllConfigNotifications\"",
+                "cloudtrail.sns_topic",
+            ),
+            (
+                "[cloudtrail]",
+                "[cloudtrail]\ntrail_name = \"aws-controltower-BaselineCloudTrail\"",
+                "cloudtrail.trail_name",
+            ),
+        ] {
+            let text = GOOD.replace(from, to);
+            let Err(ConfigError::Invalid(issues)) = Config::from_toml_str_with_env(&text, None)
+            else {
+                panic!("{key}: Control Tower's name must be refused");
+            };
+            assert!(
+                issues
+                    .iter()
+                    .any(|i| i.key == key && i.message.contains("aws-controltower")),
+                "{key}: {issues:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_guardduty_administrator_needs_the_delegated_admin_export() {
+        let with = |lines: &str| GOOD.replace("[guardduty]", &format!("[guardduty]\n{lines}"));
+        let ok = with("export = \"delegated-admin\"\nadmin_account_id = \"111111111111\"");
+        let c = Config::from_toml_str_with_env(&ok, None).unwrap();
+        assert_eq!(
+            c.guardduty.unwrap().admin_account_id.unwrap(),
+            "111111111111"
+        );
+        for (lines, why) in [
+            ("admin_account_id = \"111111111111\"", "delegated-admin"),
+            (
+                "export = \"delegated-admin\"\nadmin_account_id = \"1111\"",
+                "12 digits",
+            ),
+        ] {
+            let Err(ConfigError::Invalid(issues)) =
+                Config::from_toml_str_with_env(&with(lines), None)
+            else {
+                panic!("`{lines}` must be refused");
+            };
+            assert!(
+                issues
+                    .iter()
+                    .any(|i| i.key == "guardduty.admin_account_id" && i.message.contains(why)),
+                "{lines}: {issues:?}"
+            );
+        }
+    }
+
+    #[test]
     fn env_supplies_missing_external_id_and_conflict_is_an_error() {
         let text = GOOD.replace("external_id = \"rs-cred-0001\"", "");
         let c = Config::from_toml_str_with_env(&text, Some("from-env")).unwrap();

@@ -188,6 +188,7 @@ impl RawConfig {
                 is_trail_name(&name),
                 "a trail name has 3 to 128 letters, digits, '.', '_' or '-', starts and ends with a letter or digit",
             );
+            v.not_control_tower("cloudtrail", "trail_name", &name);
             v.required_bucket("cloudtrail", &c.bucket);
             v.required_topic("cloudtrail", &c.sns_topic);
             if let Some(alias) = &c.kms_alias {
@@ -359,7 +360,20 @@ impl Validator<'_> {
                 is_bucket_name(bucket),
                 "an S3 bucket name has 3 to 63 lowercase letters, digits, '.' or '-', starts and ends with a letter or digit, is not an IP address and has no reserved prefix or suffix",
             );
+            self.not_control_tower(table, "bucket", bucket);
         }
+    }
+
+    /// Control Tower's resources (`aws-controltower*`) are never the tool's to create or change:
+    /// its mandatory guardrails deny it (`aws-facts.md`, "Landing zones").
+    fn not_control_tower(&mut self, table: &str, key: &str, value: &str) {
+        self.check(
+            table,
+            key,
+            value,
+            !value.starts_with("aws-controltower"),
+            "names starting with `aws-controltower` are Control Tower's, whose guardrails deny changing them; choose another name (to read Control Tower's trail, use `cloudtrail.existing_trail = \"auto\"`)",
+        );
     }
 
     fn required_topic(&mut self, table: &str, topic: &str) {
@@ -379,6 +393,7 @@ impl Validator<'_> {
                 is_topic_name(topic),
                 "a Standard SNS topic name has 1 to 256 letters, digits, '-' or '_' (no \".fifo\")",
             );
+            self.not_control_tower(table, "sns_topic", topic);
         }
     }
 }

@@ -599,3 +599,142 @@ async fn guardduty_is_managed_through_the_delegated_administrator() {
         assert!(dests.destinations().is_empty(), "{region}: {dests:?}");
     }
 }
+
+/// Puts a rule on the trail's bucket (from Log Archive) that sends every new object under
+/// `prefix` to a new topic of `topic_owner` (whose policy admits S3 from that bucket).
+#[expect(
+    clippy::expect_used,
+    reason = "test fixture: a broken fixture must fail the test loudly"
+)]
+async fn trail_bucket_rule(
+    aws: &orchestrator::aws::SdkFactory,
+    lz: &integration_tests::SeededLandingZone,
+    topic_owner: &orchestrator::aws::AccountClients,
+    prefix: &str,
+) -> String {
+    use orchestrator::aws::sdk::s3::types::{
+        Event, FilterRule, FilterRuleName, NotificationConfiguration,
+        NotificationConfigurationFilter, S3KeyFilter, TopicConfiguration,
+    };
+    let topic = topic_owner
+        .sns(DEFAULT_REGION)
+        .create_topic()
+        .name("customer-log-events")
+        .send()
+        .await
+        .expect("topic")
+        .topic_arn
+        .expect("an ARN");
+    let policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "CustomerS3Publish",
+            "Effect": "Allow",
+            "Principal": {"Service": "s3.amazonaws.com"},
+            "Action": "SNS:Publish",
+            "Resource": topic,
+            "Condition": {
+                "ArnLike": {"aws:SourceArn": format!("arn:aws:s3:*:*:{}", lz.trail_bucket)},
+                "StringEquals": {"aws:SourceAccount": lz.log_archive}
+            }
+        }]
+    });
+    topic_owner
+        .sns(DEFAULT_REGION)
+        .set_topic_attributes()
+        .topic_arn(&topic)
+        .attribute_name("Policy")
+        .attribute_value(policy.to_string())
+        .send()
+        .await
+        .expect("topic policy");
+    let mut rule = TopicConfiguration::builder()
+        .id("customer-log-events")
+        .topic_arn(&topic)
+        .events(Event::from("s3:ObjectCreated:*"));
+    if !prefix.is_empty() {
+        rule = rule.filter(
+            NotificationConfigurationFilter::builder()
+                .key(
+                    S3KeyFilter::builder()
+                        .filter_rules(
+                            FilterRule::builder()
+                                .name(FilterRuleName::Prefix)
+                                .value(prefix)
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build(),
+        );
+    }
+    member(aws, &lz.log_archive)
+        .await
+        .s3(DEFAULT_REGION)
+        .put_bucket_notification_configuration()
+        .bucket(&lz.trail_bucket)
+        .notification_configuration(
+            NotificationConfiguration::builder()
+                .topic_configurations(rule.build().expect("rule"))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("the customer's rule");
+    topic
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_topic_on_the_trail_bucket_is_reused_one_elsewhere_refused() {
+    // Reused: a topic of Log Archive (the bucket's account) gets every new object.
+    let emu = emulator();
+    let seeded = emu.seed(&landing_zone_seed());
+    let lz = seeded.landing_zone.clone().expect("a landing zone");
+    let aws = factory(&emu).await;
+    let log_archive = member(&aws, &lz.log_archive).await;
+    let topic = trail_bucket_rule(&aws, &lz, &log_archive, "").await;
+    let cfg = landing_zone_config(&lz.log_archive, "existing_trail = \"auto\"");
+    let ctx = context(aws.clone(), 4);
+    let applied = engine::apply(&cfg, &ctx).await.expect("apply");
+    assert!(!applied.has_failures(), "{:#?}", applied.hub);
+    assert_eq!(
+        applied.handoff.cloudtrail_sns_topic.as_deref(),
+        Some(topic.as_str())
+    );
+    let rules = log_archive
+        .s3(DEFAULT_REGION)
+        .get_bucket_notification_configuration()
+        .bucket(&lz.trail_bucket)
+        .send()
+        .await
+        .expect("rules");
+    let ids: Vec<_> = rules
+        .topic_configurations()
+        .iter()
+        .filter_map(|t| t.id())
+        .collect();
+    assert_eq!(ids, vec!["customer-log-events"], "nothing added");
+    assert_eq!(emu.guardrail_denials(), 0);
+    emu.reset_counters();
+    let again = engine::apply(&cfg, &ctx).await.expect("re-run");
+    assert!(!again.has_changes(), "{:#?}", again.changes);
+
+    // Refused: the overlapping rule notifies a topic of another account.
+    let emu = emulator();
+    let seeded = emu.seed(&landing_zone_seed());
+    let lz = seeded.landing_zone.clone().expect("a landing zone");
+    let aws = factory(&emu).await;
+    let prefix = format!("{}/AWSLogs/", lz.trail_prefix);
+    trail_bucket_rule(&aws, &lz, &hub(&aws), &prefix).await;
+    let cfg = landing_zone_config(&lz.log_archive, "existing_trail = \"auto\"");
+    emu.reset_counters();
+    let err = engine::apply(&cfg, &context(aws.clone(), 4))
+        .await
+        .expect_err("refused");
+    let text = err.to_string();
+    assert!(
+        text.contains("customer-log-events") && text.contains(&lz.trail_bucket),
+        "{text}"
+    );
+    assert!(writes(&emu).is_empty(), "{:#?}", writes(&emu));
+}
