@@ -272,3 +272,32 @@ fn guardduty_key_policy_for_a_new_key() {
         .unwrap();
     insta::assert_snapshot!(policy.to_json_pretty());
 }
+
+#[test]
+fn reused_trail_statements() {
+    // A landing zone's trail: the topic S3 notifies (bucket of Log Archive), the hub role's read
+    // statement in a bucket of another account, and its decrypt statement in the trail's key.
+    let log_archive = AccountId::new("222222222222").unwrap();
+    let topic: Arn = "arn:aws:sns:us-east-1:222222222222:radiant-cloudtrail"
+        .parse()
+        .unwrap();
+    let mut statements = vec![
+        builders::trail_bucket_topic_statement(
+            &topic,
+            "aws-controltower-logs-222222222222-us-east-1",
+            &log_archive,
+        )
+        .unwrap(),
+    ];
+    statements.extend(
+        builders::trail_reader_bucket_statements(
+            Partition::Aws,
+            "org-trail-logs",
+            "o-a1b2c3d4e5/AWSLogs/",
+            &[hub_role()],
+        )
+        .unwrap(),
+    );
+    statements.push(builders::trail_reader_key_statement(&[hub_role()]));
+    insta::assert_snapshot!(doc(statements));
+}

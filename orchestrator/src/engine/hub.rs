@@ -12,7 +12,7 @@ use policy_model::{AccountId, Arn, OrgId, Partition, Region};
 use super::EngineError;
 use super::common::HubLog;
 use super::org_trail::FoundTrail;
-use super::resources::bucket::{Bucket, BucketPolicy, PrefixMarker};
+use super::resources::bucket::{Bucket, BucketPolicy, BucketPolicyWants, PrefixMarker};
 use super::resources::key::{Key, KeyPolicy};
 use super::resources::notification::{Notification, Wiring, overlap_error};
 use super::resources::role::HubRole;
@@ -221,8 +221,7 @@ impl Hub<'_> {
     }
 
     async fn ensure_hub_role(&self, log: &mut HubLog, arn: &Arn) -> Result<(), EngineError> {
-        let r = &self.cfg().radiant;
-        let trust = builders::radiant_trust(&r.principal_arn, &r.external_id);
+        let trust = HubRole::desired_trust(&self.cfg().radiant);
         HubRole {
             place: self.place(),
             name: &self.cfg().radiant.role_name,
@@ -257,11 +256,9 @@ impl Hub<'_> {
         let trail_arn = trail
             .trail_arn()
             .map_err(|e| invalid("`cloudtrail.trail_name`", e))?;
-        let bucket_statements = builders::cloudtrail_bucket_statements(&trail)
-            .map_err(|e| invalid("`cloudtrail.bucket`", e))?;
+        let bucket_statements = BucketPolicy::desired(&BucketPolicyWants::TrailDelivery(&trail))?;
         let key_statements =
-            builders::cloudtrail_key_statements(&trail, std::slice::from_ref(hub_role_arn))
-                .map_err(|e| invalid("the CloudTrail key", e))?;
+            KeyPolicy::desired_for_trail(&trail, std::slice::from_ref(hub_role_arn))?;
         let bucket = Box::pin(async {
             let mut part = HubLog::default();
             let bucket = self.bucket(&nt.bucket);
@@ -309,21 +306,15 @@ impl Hub<'_> {
         log.extend(key_log);
         let (topic_log, topic) = topic?;
         log.extend(topic_log);
-        // A topic of another account is named by its ARN (CreateTrail accepts either).
         let topic_arn = topic.to_string();
-        let topic_name = if pf.hub == pf.caller {
-            ct.sns_topic.as_str()
-        } else {
-            topic_arn.as_str()
-        };
-        let settings = TrailSettings {
-            name: &nt.trail_name,
-            bucket: &nt.bucket,
-            topic_name,
-            topic: &topic,
-            key: key.as_ref(),
-            data_events: nt.data_events,
-        };
+        let settings = TrailSettings::desired(
+            nt,
+            &ct.sns_topic,
+            &topic,
+            &topic_arn,
+            key.as_ref(),
+            pf.caller.as_str(),
+        );
         Trail {
             place: self.run.caller_place(self.mode),
             name: &nt.trail_name,
@@ -404,13 +395,12 @@ impl Hub<'_> {
             }
         };
         if found.bucket_account != run.pf.hub {
-            let statements = builders::trail_reader_bucket_statements(
-                place.partition(),
-                &found.bucket,
-                &found.logs_prefix(),
-                std::slice::from_ref(hub_role_arn),
-            )
-            .map_err(|e| invalid("the trail's bucket", e))?;
+            let statements = BucketPolicy::desired(&BucketPolicyWants::TrailReaders {
+                bucket: &found.bucket,
+                logs_prefix: &found.logs_prefix(),
+                readers: std::slice::from_ref(hub_role_arn),
+                partition: place.partition(),
+            })?;
             role_ready.await?;
             BucketPolicy { bucket }
                 .ensure(&mut log, true, statements)
@@ -443,9 +433,7 @@ impl Hub<'_> {
             .ensure(
                 log,
                 true,
-                vec![builders::trail_reader_key_statement(std::slice::from_ref(
-                    reader,
-                ))],
+                KeyPolicy::desired_for_reused_trail(std::slice::from_ref(reader)),
             )
             .await
     }

@@ -201,7 +201,39 @@ pub(crate) struct BucketPolicy<'a> {
     pub(crate) bucket: Bucket<'a>,
 }
 
+/// What the product's statements in a bucket policy are (pure: from the configuration and
+/// what discovery found); [`BucketPolicy::ensure`] merges them in.
+pub(crate) enum BucketPolicyWants<'a> {
+    /// The product's trail writes to the bucket.
+    TrailDelivery(&'a policy_model::builders::OrgTrail),
+    /// A reused trail's bucket of another account: `readers` read its logs under `logs_prefix`.
+    TrailReaders {
+        bucket: &'a str,
+        logs_prefix: &'a str,
+        readers: &'a [policy_model::Arn],
+        partition: policy_model::Partition,
+    },
+}
+
 impl BucketPolicy<'_> {
+    /// The product's statements for `wants`.
+    pub(crate) fn desired(wants: &BucketPolicyWants<'_>) -> Result<Vec<Statement>, EngineError> {
+        use policy_model::builders;
+        match wants {
+            BucketPolicyWants::TrailDelivery(trail) => {
+                builders::cloudtrail_bucket_statements(trail)
+                    .map_err(|e| super::invalid("`cloudtrail.bucket`", e))
+            }
+            BucketPolicyWants::TrailReaders {
+                bucket,
+                logs_prefix,
+                readers,
+                partition,
+            } => builders::trail_reader_bucket_statements(*partition, bucket, logs_prefix, readers)
+                .map_err(|e| super::invalid("the trail's bucket", e)),
+        }
+    }
+
     /// `arn:PARTITION:s3:::NAME#policy` (the resource named in plans and reports).
     pub(crate) fn resource(&self) -> String {
         format!("{}#policy", self.bucket.arn())

@@ -203,6 +203,21 @@ pub(crate) struct KeyPolicy<'a> {
 }
 
 impl KeyPolicy<'_> {
+    /// The product's statements in the key of its own trail (pure): CloudTrail encrypts, the
+    /// `readers` (the hub role) decrypt.
+    pub(crate) fn desired_for_trail(
+        trail: &policy_model::builders::OrgTrail,
+        readers: &[Arn],
+    ) -> Result<Vec<Statement>, EngineError> {
+        builders::cloudtrail_key_statements(trail, readers)
+            .map_err(|e| super::invalid("the CloudTrail key", e))
+    }
+
+    /// The product's statement in a reused trail's key (pure): the `readers` decrypt its logs.
+    pub(crate) fn desired_for_reused_trail(readers: &[Arn]) -> Vec<Statement> {
+        vec![builders::trail_reader_key_statement(readers)]
+    }
+
     /// `KEY_ARN#policy`.
     pub(crate) fn resource(&self) -> String {
         format!("{}#policy", self.key)

@@ -31,6 +31,11 @@ pub(crate) struct HubRole<'a> {
 }
 
 impl HubRole<'_> {
+    /// The hub role's trust (pure): Radiant's principal with the external ID.
+    pub(crate) fn desired_trust(radiant: &crate::config::RadiantConfig) -> PolicyDocument {
+        policy_model::builders::radiant_trust(&radiant.principal_arn, &radiant.external_id)
+    }
+
     /// The role as IAM has it, when it exists.
     pub(crate) async fn read(
         &self,

@@ -44,7 +44,33 @@ macro_rules! with_trail_settings {
     }};
 }
 
-impl TrailSettings<'_> {
+impl<'a> TrailSettings<'a> {
+    /// What the product asks of its trail (pure): the configured trail, the hub's topic (its
+    /// configured `topic_name` and its ARN) and key. A topic in another account than the trail's
+    /// (the hub is not the caller) is named by its ARN, as CreateTrail then requires;
+    /// `topic_arn_text` holds that text.
+    pub(crate) fn desired(
+        trail: &'a crate::config::NewTrail,
+        topic_name: &'a str,
+        topic: &'a Arn,
+        topic_arn_text: &'a str,
+        key: Option<&'a Arn>,
+        trail_account: &str,
+    ) -> Self {
+        TrailSettings {
+            name: &trail.trail_name,
+            bucket: &trail.bucket,
+            topic_name: if topic.account() == trail_account {
+                topic_name
+            } else {
+                topic_arn_text
+            },
+            topic,
+            key,
+            data_events: trail.data_events,
+        }
+    }
+
     /// The settings as the plan shows them.
     fn to_json(self) -> serde_json::Value {
         serde_json::json!({
@@ -323,5 +349,64 @@ impl Trail<'_> {
             None,
         );
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new_trail() -> crate::config::NewTrail {
+        crate::config::NewTrail {
+            trail_name: "management-events".to_owned(),
+            bucket: policy_model::BucketName::new("org-cloudtrail-logs").unwrap(),
+            kms_alias: None,
+            data_events: true,
+            allow_second_trail: false,
+        }
+    }
+
+    #[test]
+    fn the_desired_trail_names_a_topic_of_another_account_by_its_arn() {
+        let trail = new_trail();
+        let topic: Arn = "arn:aws:sns:us-east-1:222222222222:radiant-cloudtrail"
+            .parse()
+            .unwrap();
+        let text = topic.to_string();
+        let same = TrailSettings::desired(
+            &trail,
+            "radiant-cloudtrail",
+            &topic,
+            &text,
+            None,
+            "222222222222",
+        );
+        assert_eq!(same.topic_name, "radiant-cloudtrail");
+        let other = TrailSettings::desired(
+            &trail,
+            "radiant-cloudtrail",
+            &topic,
+            &text,
+            None,
+            "111111111111",
+        );
+        assert_eq!(other.topic_name, text);
+        assert_eq!(other.to_json()["SnsTopicName"], serde_json::json!(text));
+        assert_eq!(other.bucket, "org-cloudtrail-logs");
+        assert!(other.data_events);
+    }
+
+    #[test]
+    fn selectors_ask_for_management_and_s3_data_events_in_the_partition() {
+        let trail = new_trail();
+        let topic: Arn = "arn:aws-us-gov:sns:us-gov-west-1:222222222222:t"
+            .parse()
+            .unwrap();
+        let text = topic.to_string();
+        let s = TrailSettings::desired(&trail, "t", &topic, &text, None, "222222222222");
+        let json = s.selectors_json(Partition::AwsUsGov);
+        assert_eq!(json["DataResources"][0]["Values"][0], "arn:aws-us-gov:s3");
+        assert!(s.covered_by(&s.selectors(Partition::AwsUsGov), Partition::AwsUsGov));
+        assert!(!s.covered_by(&s.selectors(Partition::Aws), Partition::AwsUsGov));
     }
 }
