@@ -25,6 +25,10 @@ pub struct DetectorSpec {
     pub frequency: String,
     /// Turn on the `S3_DATA_EVENTS` feature (never turned off by the product).
     pub s3_protection: bool,
+    /// Create the detector when there is none, never update one: a member of GuardDuty's
+    /// administrator takes its settings from it, and AWS refuses a member's `UpdateDetector`
+    /// of the frequency ("member accounts cannot manage specified resources or properties").
+    pub create_only: bool,
 }
 
 /// What [`ensure_detector`] found and did.
@@ -130,6 +134,19 @@ pub async fn ensure_detector(
         });
     };
 
+    if spec.create_only {
+        journal.actions.push(ActionRecord::new(
+            detector_arn(region, account, &id),
+            Some(region),
+            ResourceStatus::Unchanged,
+            Some("its settings are GuardDuty's administrator's".to_owned()),
+        ));
+        return Ok(DetectorReport {
+            detector_id: Some(id),
+            created: false,
+            journal,
+        });
+    }
     let det = gd
         .get_detector()
         .detector_id(&id)

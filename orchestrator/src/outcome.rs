@@ -153,6 +153,10 @@ pub struct RegionResult {
     pub destination_note: Option<String>,
     /// The failure of this Region.
     pub error: Option<ErrorRecord>,
+    /// Why this Region was skipped in this account, not failed: `region-disabled: …` (an opt-in
+    /// Region the account has not enabled, or whose token it refuses) or `scp-denied: …` (a
+    /// service control policy denies the Region). Picked up by the next run once allowed.
+    pub skip_reason: Option<String>,
 }
 
 /// The values the user types into Radiant.

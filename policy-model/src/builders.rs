@@ -45,6 +45,11 @@ pub mod sid {
     pub const CLOUDTRAIL_BUCKET_NOTIFICATIONS: &str = "RadiantOnboardCloudTrailBucketNotifications";
     /// Bucket of an existing trail in another account than the hub: the hub role reads logs.
     pub const CLOUDTRAIL_READ_LOGS: &str = "RadiantOnboardCloudTrailReadLogs";
+    /// Bucket of an existing trail in another account than the hub: the hub role lists the
+    /// log prefix.
+    pub const CLOUDTRAIL_LIST_LOGS: &str = "RadiantOnboardCloudTrailListLogs";
+    /// A topic in another account than the hub: the hub role may subscribe to it.
+    pub const HUB_ROLE_SUBSCRIBE: &str = "RadiantOnboardHubRoleSubscribe";
     /// Key policy of a key the product creates: the owner account's root administers it.
     pub const KEY_ADMIN: &str = "RadiantOnboardKeyAdministration";
     /// GuardDuty topic: SNS:Publish for S3 event notifications of the findings bucket.
@@ -398,8 +403,13 @@ fn s3_publish_statement(
 ) -> Result<Statement, ArnError> {
     let partition = topic.partition();
     Arn::bucket(partition, bucket)?;
-    Ok(Statement::allow(sid)
-        .principal_service("s3.amazonaws.com")
+    // An opt-in Region's topic admits S3's regional principal too (IAM user guide: requests
+    // across Regions from an opt-in Region use `SERVICE.REGION.amazonaws.com`).
+    let mut principals = vec!["s3.amazonaws.com".to_owned()];
+    if let Ok(region) = Region::new(topic.region()) {
+        principals.extend(crate::regions::regional_principal("s3", &region));
+    }
+    Ok(with_services(Statement::allow(sid), &principals)
         .action("SNS:Publish")
         .resource(topic.to_string())
         .condition(
@@ -427,7 +437,9 @@ pub fn trail_reader_key_statement(readers: &[Arn]) -> Statement {
 }
 
 /// The statements of an existing trail's bucket, when it is in another account than the hub:
-/// `readers` may list the bucket and read the objects under `logs_prefix` (`PREFIX/AWSLogs/`).
+/// `readers` may read the objects under `logs_prefix` (`PREFIX/AWSLogs/`) and locate the bucket
+/// (one statement: `s3:GetBucketLocation` applies only to the bucket, `s3:GetObject` only to the
+/// objects), and list the bucket only under that prefix (`s3:prefix` condition); nothing else.
 pub fn trail_reader_bucket_statements(
     partition: Partition,
     bucket: &str,
@@ -435,14 +447,30 @@ pub fn trail_reader_bucket_statements(
     readers: &[Arn],
 ) -> Result<Vec<Statement>, ArnError> {
     let bucket_arn = Arn::bucket(partition, bucket)?.to_string();
+    let readers = dedup(readers.iter().map(Arn::to_string));
     let mut read = Statement::allow(sid::CLOUDTRAIL_READ_LOGS);
-    for reader in dedup(readers.iter().map(Arn::to_string)) {
-        read = read.principal_aws(reader);
+    let mut list = Statement::allow(sid::CLOUDTRAIL_LIST_LOGS);
+    for reader in &readers {
+        read = read.principal_aws(reader.clone());
+        list = list.principal_aws(reader.clone());
     }
     Ok(vec![
-        read.actions(["s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation"])
-            .resources([bucket_arn.clone(), format!("{bucket_arn}/{logs_prefix}*")]),
+        read.actions(["s3:GetObject", "s3:GetBucketLocation"])
+            .resources([format!("{bucket_arn}/{logs_prefix}*"), bucket_arn.clone()]),
+        list.action("s3:ListBucket").resource(bucket_arn).condition(
+            "StringLike",
+            "s3:prefix",
+            [format!("{logs_prefix}*")],
+        ),
     ])
+}
+
+/// A topic of another account than the hub: the hub role may subscribe Radiant's endpoint to it.
+pub fn topic_subscriber_statement(topic: &Arn, subscriber: &Arn) -> Statement {
+    Statement::allow(sid::HUB_ROLE_SUBSCRIBE)
+        .principal_aws(subscriber.to_string())
+        .action("SNS:Subscribe")
+        .resource(topic.to_string())
 }
 
 /// Which GuardDuty detectors a findings bucket or key admits: the three forms of
@@ -508,21 +536,57 @@ pub struct FindingsBucket {
     pub prefix: String,
 }
 
+/// GuardDuty's service principals for detectors in `regions`: `guardduty.amazonaws.com`, and
+/// `guardduty.REGION.amazonaws.com` for each opt-in Region among them (GuardDuty user guide,
+/// "Exporting findings": a bucket and key policy must admit the regional principal of an opt-in
+/// Region). Sorted and without duplicates, so the same detectors always give the same text.
+pub fn guardduty_principals(regions: &[Region]) -> Vec<String> {
+    let mut regional: Vec<String> = regions
+        .iter()
+        .filter_map(|r| crate::regions::regional_principal("guardduty", r))
+        .collect();
+    regional.sort();
+    regional.dedup();
+    std::iter::once("guardduty.amazonaws.com".to_owned())
+        .chain(regional)
+        .collect()
+}
+
+/// `statement` with every principal of `principals` as a service principal.
+fn with_services(mut statement: Statement, principals: &[String]) -> Statement {
+    for p in principals {
+        statement = statement.principal_service(p.clone());
+    }
+    statement
+}
+
 /// The GuardDuty bucket statements: GetBucketLocation on the bucket ARN and PutObject on
 /// `bucket/prefix/*`, both for `guardduty.amazonaws.com` with the scope's conditions.
 pub fn guardduty_bucket_statements(
     bucket: &FindingsBucket,
     scope: &DetectorScope,
 ) -> Result<Vec<Statement>, ArnError> {
+    guardduty_bucket_statements_in(bucket, scope, &[])
+}
+
+/// [`guardduty_bucket_statements`] for detectors in `regions`: the regional principals of the
+/// opt-in ones are admitted too ([`guardduty_principals`]).
+pub fn guardduty_bucket_statements_in(
+    bucket: &FindingsBucket,
+    scope: &DetectorScope,
+    regions: &[Region],
+) -> Result<Vec<Statement>, ArnError> {
     let partition = bucket.partition;
+    let principals = guardduty_principals(regions);
     let bucket_arn = Arn::bucket(partition, &bucket.bucket)?;
     let objects = Arn::bucket_objects(partition, &bucket.bucket, &bucket.prefix)?;
-    let location = Statement::allow(sid::GUARDDUTY_GET_BUCKET_LOCATION)
-        .principal_service("guardduty.amazonaws.com")
-        .action("s3:GetBucketLocation")
-        .resource(bucket_arn.to_string());
-    let put = Statement::allow(sid::GUARDDUTY_PUT_OBJECT)
-        .principal_service("guardduty.amazonaws.com")
+    let location = with_services(
+        Statement::allow(sid::GUARDDUTY_GET_BUCKET_LOCATION),
+        &principals,
+    )
+    .action("s3:GetBucketLocation")
+    .resource(bucket_arn.to_string());
+    let put = with_services(Statement::allow(sid::GUARDDUTY_PUT_OBJECT), &principals)
         .action("s3:PutObject")
         .resource(objects.to_string());
     Ok(vec![
@@ -544,22 +608,44 @@ pub fn guardduty_bucket_merged_statement(
     bucket: &FindingsBucket,
     scope: &DetectorScope,
 ) -> Result<Statement, ArnError> {
+    guardduty_bucket_merged_statement_in(bucket, scope, &[])
+}
+
+/// [`guardduty_bucket_merged_statement`] for detectors in `regions`.
+pub fn guardduty_bucket_merged_statement_in(
+    bucket: &FindingsBucket,
+    scope: &DetectorScope,
+    regions: &[Region],
+) -> Result<Statement, ArnError> {
     let partition = bucket.partition;
     let bucket_arn = Arn::bucket(partition, &bucket.bucket)?;
     let objects = Arn::bucket_objects(partition, &bucket.bucket, &bucket.prefix)?;
-    let export = Statement::allow(sid::GUARDDUTY_EXPORT)
-        .principal_service("guardduty.amazonaws.com")
-        .actions(["s3:GetBucketLocation", "s3:PutObject"])
-        .resources([bucket_arn.to_string(), objects.to_string()]);
+    let export = with_services(
+        Statement::allow(sid::GUARDDUTY_EXPORT),
+        &guardduty_principals(regions),
+    )
+    .actions(["s3:GetBucketLocation", "s3:PutObject"])
+    .resources([bucket_arn.to_string(), objects.to_string()]);
     Ok(scoped(export, partition, scope))
 }
 
 /// The GuardDuty key statement: `kms:GenerateDataKey` on the key for `guardduty.amazonaws.com`
 /// with the scope's conditions.
 pub fn guardduty_key_statement(key: &Arn, scope: &DetectorScope) -> Statement {
-    let statement = Statement::allow(sid::GUARDDUTY_GENERATE_DATA_KEY)
-        .principal_service("guardduty.amazonaws.com")
-        .action("kms:GenerateDataKey")
-        .resource(key.to_string());
+    guardduty_key_statement_in(key, scope, &[])
+}
+
+/// [`guardduty_key_statement`] for detectors in `regions`.
+pub fn guardduty_key_statement_in(
+    key: &Arn,
+    scope: &DetectorScope,
+    regions: &[Region],
+) -> Statement {
+    let statement = with_services(
+        Statement::allow(sid::GUARDDUTY_GENERATE_DATA_KEY),
+        &guardduty_principals(regions),
+    )
+    .action("kms:GenerateDataKey")
+    .resource(key.to_string());
     scoped(statement, key.partition(), scope)
 }

@@ -15,6 +15,7 @@ mod diff;
 mod document;
 mod error;
 pub mod planner;
+pub mod regions;
 pub mod size;
 mod statement;
 

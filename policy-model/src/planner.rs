@@ -321,6 +321,19 @@ pub struct GuardDutySources {
 }
 
 impl GuardDutySources {
+    /// The Regions of the detectors (the builders admit the regional principals of the opt-in
+    /// ones, in every form: the Regions do not depend on how the detectors are scoped).
+    pub fn regions(&self) -> Vec<crate::arn::Region> {
+        let mut out: Vec<crate::arn::Region> = self
+            .detectors
+            .iter()
+            .filter_map(|d| crate::arn::Region::new(d.region()).ok())
+            .collect();
+        out.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        out.dedup();
+        out
+    }
+
     /// The forms to try, most precise first, with their names for the reason text.
     /// `merged_account_list` adds [`PolicyForm::SourceAccountListMerged`] after the account list
     /// (documents with two statements only).
@@ -481,12 +494,13 @@ pub fn plan_guardduty_bucket(
         sources,
         true,
         |form, scope| {
+            let regions = sources.regions();
             if form == PolicyForm::SourceAccountListMerged {
-                Ok(vec![builders::guardduty_bucket_merged_statement(
-                    bucket, scope,
+                Ok(vec![builders::guardduty_bucket_merged_statement_in(
+                    bucket, scope, &regions,
                 )?])
             } else {
-                builders::guardduty_bucket_statements(bucket, scope)
+                builders::guardduty_bucket_statements_in(bucket, scope, &regions)
             }
         },
     )
@@ -506,7 +520,13 @@ pub fn plan_guardduty_key(
         sources,
         // The key has a single statement: there is nothing to merge.
         false,
-        |_, scope| Ok(vec![builders::guardduty_key_statement(key, scope)]),
+        |_, scope| {
+            Ok(vec![builders::guardduty_key_statement_in(
+                key,
+                scope,
+                &sources.regions(),
+            )])
+        },
     )
 }
 

@@ -780,3 +780,74 @@ fn fixed_documents_are_checked_against_their_limit() {
         "{err}"
     );
 }
+
+/// Detectors of `accounts` accounts in us-east-1 and the opt-in Regions af-south-1 and
+/// me-south-1.
+fn opt_in_detectors(accounts: usize) -> Vec<Arn> {
+    let regions = ["us-east-1", "af-south-1", "me-south-1"];
+    (0..accounts * regions.len())
+        .map(|i| {
+            let region = Region::new(regions[i % regions.len()]).unwrap();
+            let id =
+                DetectorId::new(&format!("{:032x}", i as u128 * 0x9e37_79b9_7f4a_7c15)).unwrap();
+            Arn::detector(&region, &account(i / regions.len()), &id)
+        })
+        .collect()
+}
+
+#[test]
+fn opt_in_regions_regional_principals_are_admitted_in_every_form_and_fit_at_300_accounts() {
+    let empty = PolicyDocument::new();
+    let regional = [
+        "guardduty.af-south-1.amazonaws.com",
+        "guardduty.me-south-1.amazonaws.com",
+    ];
+    // From the exact form (few accounts) to the account list (300 accounts) and the compact
+    // organization form (allowed): each admits the global and the regional principals.
+    let mut forms = Vec::new();
+    for (accounts, allow_org) in [(3, false), (300, false), (300, true)] {
+        let sources = GuardDutySources {
+            detectors: opt_in_detectors(accounts),
+            org_id: Some(org()),
+            allow_source_org_id: allow_org,
+        };
+        let planned = planner::plan_guardduty_bucket(&empty, &bucket(), &sources)
+            .unwrap_or_else(|e| panic!("{accounts} accounts: {e}"));
+        let key = planner::plan_guardduty_key(&empty, &key(), &sources)
+            .unwrap_or_else(|e| panic!("{accounts} accounts: {e}"));
+        for doc in [&planned.document, &key.document] {
+            let text = doc.to_json_minified();
+            assert!(text.contains("\"guardduty.amazonaws.com\""), "{text}");
+            for p in regional {
+                assert!(text.contains(p), "{accounts} accounts: {p} missing");
+            }
+        }
+        forms.push(planned.decision.form);
+        // The same detectors give the same document (Sids and principal order are stable).
+        let again = planner::plan_guardduty_bucket(&planned.document, &bucket(), &sources).unwrap();
+        assert!(again.document.semantically_equal(&planned.document));
+    }
+    assert_eq!(forms[0], PolicyForm::ExactSourceArn);
+    assert_ne!(
+        forms[1],
+        PolicyForm::ExactSourceArn,
+        "300 accounts need a compact form"
+    );
+}
+
+#[test]
+fn commercial_regions_get_no_regional_principal() {
+    let sources = GuardDutySources {
+        detectors: detectors(6, 2),
+        org_id: Some(org()),
+        allow_source_org_id: false,
+    };
+    let planned =
+        planner::plan_guardduty_bucket(&PolicyDocument::new(), &bucket(), &sources).unwrap();
+    assert!(
+        !planned
+            .document
+            .to_json_minified()
+            .contains("guardduty.us-east-1")
+    );
+}

@@ -54,6 +54,8 @@ pub struct OrganizationConfig {
     /// OU IDs (`ou-…`) or the root ID (`r-…`), recursive; empty means the whole organization.
     pub include_ous: Vec<String>,
     pub exclude_accounts: Vec<AccountId>,
+    /// Opt-in: a Region the table of policy-model does not know was accepted.
+    pub allow_unknown_regions: bool,
 }
 
 /// `[cloudtrail]` of an enabled CloudTrail part, parsed.
@@ -609,6 +611,92 @@ kms_alias = "alias/guardduty-findings"
                 "{lines}: {issues:?}"
             );
         }
+    }
+
+    /// The issues of `GOOD` with its Regions replaced.
+    fn region_issues(home: &str, regions: &str, extra: &str) -> Vec<ConfigIssue> {
+        let text = GOOD
+            .replace(
+                "home_region = \"us-east-1\"",
+                &format!("home_region = \"{home}\"\n{extra}"),
+            )
+            .replace(
+                "regions = [\"us-east-1\", \"eu-west-1\"]",
+                &format!("regions = {regions}"),
+            );
+        match Config::from_toml_str_with_env(&text, None) {
+            Ok(_) => Vec::new(),
+            Err(ConfigError::Invalid(issues)) => issues,
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+
+    #[test]
+    fn a_region_typo_names_the_nearest_region_unless_unknown_regions_are_allowed() {
+        let issues = region_issues("us-east-1", "[\"us-east-99\"]", "");
+        assert_eq!(issues.len(), 1, "{issues:?}");
+        assert_eq!(issues[0].key, "organization.regions[0]");
+        assert_eq!(issues[0].value.as_deref(), Some("us-east-99"));
+        assert!(issues[0].message.contains("\"us-east-1\""), "{issues:?}");
+        let issues = region_issues("eu-wset-1", "[\"eu-west-1\"]", "");
+        assert_eq!(issues[0].key, "organization.home_region");
+        assert!(issues[0].message.contains("eu-west-1"));
+        assert!(
+            region_issues(
+                "us-east-1",
+                "[\"us-east-99\"]",
+                "allow_unknown_regions = true"
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn regions_of_two_partitions_are_refused() {
+        let issues = region_issues("us-east-1", "[\"us-east-1\", \"us-gov-west-1\"]", "");
+        assert_eq!(issues.len(), 1, "{issues:?}");
+        assert_eq!(issues[0].key, "organization.regions[1]");
+        assert!(
+            issues[0].message.contains("aws-us-gov") && issues[0].message.contains("one partition")
+        );
+        assert!(
+            region_issues(
+                "us-gov-west-1",
+                "[\"us-gov-west-1\", \"us-gov-east-1\"]",
+                ""
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn guardduty_export_rules_of_opt_in_regions_are_checked() {
+        // A commercial home Region takes every Region's findings, opt-in ones included.
+        assert!(
+            region_issues(
+                "us-east-1",
+                "[\"us-east-1\", \"af-south-1\", \"me-south-1\"]",
+                ""
+            )
+            .is_empty()
+        );
+        // An opt-in home Region takes only its own.
+        assert!(region_issues("af-south-1", "[\"af-south-1\"]", "").is_empty());
+        let issues = region_issues(
+            "af-south-1",
+            "[\"af-south-1\", \"eu-west-1\", \"me-south-1\"]",
+            "",
+        );
+        assert_eq!(issues.len(), 2, "{issues:?}");
+        assert!(
+            issues[0].message.contains("commercial Region `eu-west-1`"),
+            "{issues:?}"
+        );
+        assert!(
+            issues[1].message.contains("opt-in Region `me-south-1`"),
+            "{issues:?}"
+        );
+        assert!(issues.iter().all(|i| i.message.contains("home_region")));
     }
 
     #[test]

@@ -46,6 +46,9 @@ pub struct RawOrganizationConfig {
     /// 12-digit account IDs.
     #[serde(default)]
     pub exclude_accounts: Vec<String>,
+    /// Opt-in: accept a Region the product's table does not know (launched after this release).
+    #[serde(default)]
+    pub allow_unknown_regions: bool,
 }
 
 /// `[radiant]`
@@ -276,6 +279,7 @@ impl RawConfig {
                 access_role_name: o.access_role_name,
                 include_ous: o.include_ous,
                 exclude_accounts,
+                allow_unknown_regions: o.allow_unknown_regions,
             },
             radiant: RadiantConfig {
                 external_id,

@@ -34,6 +34,10 @@ impl RawConfig {
                 "list at least one GuardDuty Region, e.g. [\"us-east-1\"]",
             );
         }
+        let home_ok = is_region(&o.home_region);
+        if home_ok {
+            v.known_region(None, &o.home_region, o.allow_unknown_regions);
+        }
         for (i, r) in o.regions.iter().enumerate() {
             v.check_indexed(
                 "organization",
@@ -43,6 +47,15 @@ impl RawConfig {
                 is_region(r),
                 "use a Region code such as \"eu-west-1\"",
             );
+            if is_region(r) {
+                v.known_region(Some(i), r, o.allow_unknown_regions);
+                if home_ok {
+                    v.same_partition(i, r, &o.home_region);
+                    if self.guardduty.enabled {
+                        v.export_rule(i, r, &o.home_region);
+                    }
+                }
+            }
             if o.regions[..i].contains(r) {
                 v.push(
                     "organization",
@@ -327,6 +340,75 @@ impl Validator<'_> {
         if !ok {
             self.push(table, key, None, Some(value), fix);
         }
+    }
+
+    /// A Region of the table of policy-model (unless `allow_unknown_regions`): a typo is
+    /// named with the nearest known Region.
+    fn known_region(&mut self, index: Option<usize>, region: &str, allow_unknown: bool) {
+        if allow_unknown || policy_model::regions::is_known(region) {
+            return;
+        }
+        let partition = policy_model::Partition::of_region(region);
+        let nearest = policy_model::regions::nearest(region)
+            .map(|n| format!("did you mean \"{n}\"? "))
+            .unwrap_or_default();
+        let fix = format!(
+            "not a Region of the `{partition}` partition; {nearest}For a Region launched after this release, set `organization.allow_unknown_regions = true`"
+        );
+        let key = if index.is_some() {
+            "regions"
+        } else {
+            "home_region"
+        };
+        self.push("organization", key, index, Some(region), &fix);
+    }
+
+    /// Every Region of the configuration is in the home Region's partition (an organization
+    /// lives in one).
+    fn same_partition(&mut self, index: usize, region: &str, home: &str) {
+        let (p, h) = (
+            policy_model::Partition::of_region(region),
+            policy_model::Partition::of_region(home),
+        );
+        if p != h {
+            self.push(
+                "organization",
+                "regions",
+                Some(index),
+                Some(region),
+                &format!(
+                    "this Region is in the `{p}` partition but `home_region` `{home}` is in `{h}`: an organization lives in one partition; list only `{h}` Regions"
+                ),
+            );
+        }
+    }
+
+    /// GuardDuty's export rules (`aws-facts.md`, "Opt-in Regions"): the findings bucket is in the
+    /// home Region; a commercial Region cannot export to an opt-in Region's bucket, nor one
+    /// opt-in Region to another's.
+    fn export_rule(&mut self, index: usize, region: &str, home: &str) {
+        use policy_model::regions::is_opt_in;
+        if region == home || !is_opt_in(home) {
+            return;
+        }
+        let why = if is_opt_in(region) {
+            format!(
+                "findings of the opt-in Region `{region}` cannot be exported to a bucket in another opt-in Region (`home_region` `{home}`): AWS refuses it"
+            )
+        } else {
+            format!(
+                "findings of the commercial Region `{region}` cannot be exported to a bucket in the opt-in Region `{home}` (`home_region`): AWS refuses it"
+            )
+        };
+        self.push(
+            "organization",
+            "regions",
+            Some(index),
+            Some(region),
+            &format!(
+                "{why}; set `home_region` to a Region enabled by default (e.g. \"us-east-1\"), to which every Region may export, or list only `{home}`"
+            ),
+        );
     }
 
     fn check_indexed(

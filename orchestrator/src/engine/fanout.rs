@@ -20,10 +20,11 @@ pub(crate) struct FanoutEnv<'a> {
     pub(crate) run: &'a Run<'a>,
     pub(crate) member_role: Option<&'a MemberRoleSpec>,
     pub(crate) detector: Option<&'a DetectorSpec>,
-    /// When set, only these accounts' detectors are ensured (GuardDuty's managed administrator,
-    /// and the management account, which GuardDuty makes a member only once it has a detector
-    /// of its own: the other members' are the administrator's to run).
-    pub(crate) detectors_only_in: Option<[&'a str; 2]>,
+    /// GuardDuty's managed administrator, when there is one: then only its detectors are
+    /// ensured, and the management account's is created when missing (GuardDuty adds it as a
+    /// member only once it has one) but never updated; the other members' are the
+    /// administrator's to run.
+    pub(crate) admin: Option<&'a str>,
     pub(crate) mode: Mode,
 }
 
@@ -38,6 +39,33 @@ pub(crate) struct RegionWork {
     pub(crate) destination_status: Option<String>,
     pub(crate) destination_note: Option<String>,
     pub(crate) error: Option<WorkerError>,
+    /// Why the Region is skipped in this account (`regions.rs`), not failed.
+    pub(crate) skip_reason: Option<String>,
+}
+
+impl RegionWork {
+    /// A Region with nothing done yet.
+    pub(crate) fn new(region: &str) -> Self {
+        Self {
+            region: region.to_owned(),
+            detector_id: None,
+            detector_created: false,
+            destinations: Vec::new(),
+            destination_id: None,
+            destination_status: None,
+            destination_note: None,
+            error: None,
+            skip_reason: None,
+        }
+    }
+
+    /// Records `e`, or the reason the Region is skipped when `e` says it is disabled or denied.
+    pub(crate) fn fail(&mut self, e: WorkerError) {
+        match super::regions::skip_after(&self.region, &e) {
+            Some(reason) => self.skip_reason = Some(reason),
+            None => self.error = Some(e),
+        }
+    }
 }
 
 /// One account between the fan-outs.
@@ -102,6 +130,7 @@ impl AccountWork {
                     destination_status: r.destination_status.clone(),
                     destination_note: r.destination_note.clone(),
                     error: r.error.as_ref().map(ErrorRecord::from),
+                    skip_reason: r.skip_reason.clone(),
                 })
                 .collect(),
             actions: self.journal.actions.clone(),
@@ -141,28 +170,34 @@ async fn first_pass(env: &FanoutEnv<'_>, account: DiscoveredAccount) -> AccountW
             }
         }
     }
-    if let Some(spec) = env.detector
-        && env
-            .detectors_only_in
-            .is_none_or(|only| only.contains(&id.as_str()))
-    {
+    let create_only;
+    let spec = match (env.detector, env.admin) {
+        (Some(spec), None) => Some(spec),
+        (Some(spec), Some(admin)) if admin == id => Some(spec),
+        (Some(spec), Some(_)) if id == env.run.pf.management.as_str() => {
+            create_only = account_worker::DetectorSpec {
+                create_only: true,
+                ..spec.clone()
+            };
+            Some(&create_only)
+        }
+        _ => None,
+    };
+    if let Some(spec) = spec {
+        let enabled = super::regions::enabled(env.run, &id).await;
+        let enabled = enabled.as_ref();
         let regions = env.run.cfg.organization.regions.iter().map(|region| {
             let detector = Detector {
                 member,
                 region: region.as_str(),
             };
             async move {
-                let mut rw = RegionWork {
-                    region: region.to_string(),
-                    detector_id: None,
-                    detector_created: false,
-                    destinations: Vec::new(),
-                    destination_id: None,
-                    destination_status: None,
-                    destination_note: None,
-                    error: None,
-                };
+                let mut rw = RegionWork::new(region.as_str());
                 let mut journal = Journal::default();
+                if let Some(reason) = super::regions::skip_before(region.as_str(), enabled) {
+                    rw.skip_reason = Some(reason);
+                    return (rw, journal);
+                }
                 match detector.ensure(spec).await {
                     Ok(report) => {
                         rw.detector_id = report.detector_id;
@@ -170,7 +205,7 @@ async fn first_pass(env: &FanoutEnv<'_>, account: DiscoveredAccount) -> AccountW
                         journal.extend(report.journal);
                     }
                     Err(e) => {
-                        rw.error = Some(e);
+                        rw.fail(e);
                         return (rw, journal);
                     }
                 }
@@ -178,7 +213,7 @@ async fn first_pass(env: &FanoutEnv<'_>, account: DiscoveredAccount) -> AccountW
                 if let (false, Some(det)) = (rw.detector_created, rw.detector_id.as_deref()) {
                     match detector.read_destinations(det).await {
                         Ok(found) => rw.destinations = found,
-                        Err(e) => rw.error = Some(e),
+                        Err(e) => rw.fail(e),
                     }
                 }
                 (rw, journal)
@@ -221,7 +256,7 @@ async fn second_pass(env: &FanoutEnv<'_>, work: &mut AccountWork, spec: &Destina
     let tasks = work
         .regions
         .iter_mut()
-        .filter(|r| r.error.is_none())
+        .filter(|r| r.error.is_none() && r.skip_reason.is_none())
         .map(|rw| async move {
             let region = rw.region.clone();
             let detector = Detector {
@@ -239,7 +274,7 @@ async fn second_pass(env: &FanoutEnv<'_>, work: &mut AccountWork, spec: &Destina
                     Some(report.journal)
                 }
                 Err(e) => {
-                    rw.error = Some(e);
+                    rw.fail(e);
                     None
                 }
             }

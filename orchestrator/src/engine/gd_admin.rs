@@ -134,14 +134,19 @@ pub(crate) async fn designate(
 #[derive(Debug, Default)]
 pub(crate) struct AdminReport {
     pub(crate) notices: Vec<String>,
+    /// The Regions whose configuration failed (the others went on).
+    pub(crate) errors: Vec<EngineError>,
 }
 
 /// From the administrator (`admin`, with its detectors from fan-out 1): per Region, the
-/// organization configuration and the members.
+/// organization configuration and the members. `pending`: the Regions where the administrator
+/// is designated by this run (a plan cannot read there yet: it plans everything). One Region's
+/// failure is reported and never stops the other Regions.
 pub(crate) async fn configure(
     run: &Run<'_>,
     admin: &AccountWork,
     members: &[DiscoveredAccount],
+    pending: &[Region],
     mode: Mode,
     log: &mut HubLog,
 ) -> Result<AdminReport, EngineError> {
@@ -166,15 +171,18 @@ pub(crate) async fn configure(
             let mut notices = Vec::new();
             let region = rw.region.as_str();
             let gd = clients.guardduty(region);
-            let Some(detector) = rw.detector_id.as_deref() else {
-                // Planned: the administrator's detector is created by apply; so are the rest.
+            let not_yet = mode == Mode::Plan && pending.iter().any(|p| p.as_str() == region);
+            let detector = rw.detector_id.as_deref().filter(|_| !not_yet);
+            let Some(detector) = detector else {
+                // Planned: the administrator's detector or its designation comes with apply; so
+                // does the rest.
                 let resource = format!("guardduty:{region}:organization-configuration");
                 part.journal.changes.push(Change::new(
                     &resource,
                     ChangeAction::Create,
                     None,
                     Some(desired_org_json(s3_protection)),
-                    "the administrator's detector is created first",
+                    "the administrator is designated and its detector created first",
                 ));
                 part.record(&resource, "guardduty-organization", ResourceStatus::Planned, None);
                 return Ok::<_, EngineError>((part, notices));
@@ -263,9 +271,14 @@ pub(crate) async fn configure(
                     .send()
                     .await
                     .map_err(hub_sdk("guardduty:ListMembers", &resource))?;
+                // Only an enabled member counts (a removed, resigned or disabled one is added again).
                 present.extend(
                     page.members()
                         .iter()
+                        .filter(|m| {
+                            m.relationship_status()
+                                .is_some_and(|s| s.eq_ignore_ascii_case("enabled"))
+                        })
                         .filter_map(|m| m.account_id().map(str::to_owned)),
                 );
                 token = page.next_token().filter(|t| !t.is_empty()).map(str::to_owned);
@@ -329,9 +342,13 @@ pub(crate) async fn configure(
     .await;
     let mut report = AdminReport::default();
     for part in parts {
-        let (part, notices) = part?;
-        log.extend(part);
-        report.notices.extend(notices);
+        match part {
+            Ok((part, notices)) => {
+                log.extend(part);
+                report.notices.extend(notices);
+            }
+            Err(e) => report.errors.push(e),
+        }
     }
     report.notices.push(format!(
         "GuardDuty: the delegated administrator `{}` manages every covered account's GuardDuty (auto-enable for all members); only its detectors export, and members inherit its publishing frequency",

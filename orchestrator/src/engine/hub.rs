@@ -112,7 +112,14 @@ impl Hub<'_> {
                 },
                 &prefix,
             );
-            let wiring = n.check(&topic, true).await?;
+            let mut wiring = n.check(&topic, true).await?;
+            // A customer's topic of another account than the hub: the hub role could subscribe
+            // only through a change of the customer's topic policy, which the tool never makes.
+            if let (Wiring::Reuse { rule, .. }, true) =
+                (&wiring, found.bucket_account != run.pf.hub)
+            {
+                wiring = Wiring::Refuse { rule: rule.clone() };
+            }
             if let Wiring::Refuse { rule } = &wiring {
                 return Err(overlap_error(&n.resource(), rule));
             }
@@ -378,13 +385,25 @@ impl Hub<'_> {
                 topic.clone()
             }
             _ => {
+                // A topic of another account than the hub also lets the hub role subscribe.
+                let cross_account = found.bucket_account != run.pf.hub;
                 let topic = Topic {
                     place,
                     name: &ct.sns_topic,
                 }
-                .ensure(&mut log, |t| {
-                    builders::trail_bucket_topic_statement(t, &found.bucket, &found.bucket_account)
-                        .map_err(|e| invalid("the trail's bucket", e))
+                .ensure_all(&mut log, |t| {
+                    let mut wanted = vec![
+                        builders::trail_bucket_topic_statement(
+                            t,
+                            &found.bucket,
+                            &found.bucket_account,
+                        )
+                        .map_err(|e| invalid("the trail's bucket", e))?,
+                    ];
+                    if cross_account {
+                        wanted.push(builders::topic_subscriber_statement(t, hub_role_arn));
+                    }
+                    Ok(wanted)
                 })
                 .await?;
                 let prefix = found.logs_prefix();

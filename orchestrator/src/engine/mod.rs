@@ -17,6 +17,7 @@ mod hub;
 mod offboard;
 mod org_trail;
 mod patch;
+mod regions;
 mod resources;
 mod run;
 mod verify;
@@ -33,6 +34,7 @@ use crate::outcome::{
 };
 use crate::progress::Progress;
 use common::HubLog;
+use policy_model::AccountId;
 
 /// Everything a run needs besides the configuration.
 #[derive(Clone)]
@@ -271,9 +273,6 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
         mode,
         checks,
     };
-    if let Some(a) = admin {
-        gd_admin::designate(&run, a, &designate, mode, &mut log).await?;
-    }
     let filter_by_ou = !cfg.organization.include_ous.is_empty();
     let (facts, raw, mut pending_walk, parent_of) = if filter_by_ou {
         let (facts, raw, parents) = futures::join!(
@@ -311,13 +310,14 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
         .map(|gd| account_worker::DetectorSpec {
             frequency: gd.publishing_frequency.as_str().to_owned(),
             s3_protection: gd.s3_protection,
+            create_only: false,
         });
     let env = fanout::FanoutEnv {
         run: &run,
         member_role: Some(&member_spec),
         detector: detector_spec.as_ref(),
         // Through a managed administrator, members' detectors are GuardDuty's to run.
-        detectors_only_in: admin.map(|a| [a.as_str(), pf.management.as_str()]),
+        admin: admin.map(AccountId::as_str),
         mode,
     };
     let included: Vec<DiscoveredAccount> = disc
@@ -334,6 +334,11 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
                 "`guardduty.admin_account_id` `{a}` is not a covered ACTIVE account of the organization; choose one of its accounts (a landing zone's Audit account) or widen `organization.include_ous`"
             ),
         });
+    }
+    // Designated only now that the administrator is known to be covered: nothing of GuardDuty's
+    // is written for an administrator the run would then refuse.
+    if let Some(a) = admin {
+        gd_admin::designate(&run, a, &designate, mode, &mut log).await?;
     }
     let mut warnings = Vec::new();
     let mut works = match pending_walk.take() {
@@ -364,15 +369,31 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
 
     // GuardDuty's administrator: the organization configuration and the members, per Region.
     if let Some(a) = admin
-        && let Some(admin_work) = works.iter().find(|w| w.account.id == a.as_str())
+        && let Some(i) = works.iter().position(|w| w.account.id == a.as_str())
     {
-        if admin_work.failed() {
+        if works[i].failed() {
             warnings.push(format!(
                 "GuardDuty's administrator `{a}` failed in fan-out 1: its organization configuration and members are left as they are this run"
             ));
         } else {
-            let report = gd_admin::configure(&run, admin_work, &included, mode, &mut log).await?;
+            let report =
+                gd_admin::configure(&run, &works[i], &included, &designate, mode, &mut log).await?;
             warnings.extend(report.notices);
+            // A Region that failed is the administrator account's failure (exit 1); the other
+            // Regions and every account go on.
+            if !report.errors.is_empty() {
+                works[i].error = Some(account_worker::WorkerError::new(
+                    account_worker::ErrorKind::Other,
+                    "guardduty:organization",
+                    "AdministratorFailed",
+                    report
+                        .errors
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ));
+            }
         }
         step_done("guardduty administrator");
     }

@@ -57,12 +57,18 @@ async fn offboard_account(
         Some(a) if a.as_str() != id => &[],
         _ => &cfg.organization.regions,
     };
+    let enabled = super::regions::enabled(run, &id).await;
     for region in regions {
+        // Nothing of ours can be in a Region the account has not enabled or an SCP denies.
+        if super::regions::skip_before(region.as_str(), enabled.as_ref()).is_some() {
+            continue;
+        }
         match (Detector { member, region })
             .remove(dest, admin.is_some())
             .await
         {
             Ok(j) => journal.extend(j),
+            Err(e) if super::regions::skip_after(region.as_str(), &e).is_some() => {}
             Err(e) => {
                 work.error = Some(e);
                 work.journal = journal;
@@ -131,6 +137,16 @@ pub(crate) async fn run(
 
     // Then the hub, in reverse order of onboarding.
     let mut log = HubLog::default();
+    let mut warnings = Vec::new();
+    if let Some(a) = cfg
+        .guardduty
+        .as_ref()
+        .and_then(|g| g.admin_account_id.as_ref())
+    {
+        warnings.push(format!(
+            "GuardDuty's delegated administrator `{a}`, its detectors, its organization configuration and its members are left in place (the organization keeps GuardDuty); only the product's destinations and policy statements are removed"
+        ));
+    }
     let place = run.hub_place(mode);
     let keep = opts.keep_data;
     let bucket = |name| Bucket { place, name };
@@ -177,8 +193,16 @@ pub(crate) async fn run(
     }
     // A reused trail: only what the product added (its topic, its notification entry, its
     // statements in the bucket's and the key's policies); the trail and the rest stay.
-    if let (Some(ct), Some(found)) = (&cfg.cloudtrail, super::org_trail::check(&run, false).await?)
-    {
+    let reused = match super::org_trail::check(&run, false).await {
+        Ok(found) => found,
+        Err(e) => {
+            warnings.push(format!(
+                "the reused trail's wiring (its topic, notification entry and statements) was not removed: {e}"
+            ));
+            None
+        }
+    };
+    if let (Some(ct), Some(found)) = (&cfg.cloudtrail, reused) {
         let bucket_place = run.place_of(found.bucket_account.as_str(), mode);
         let trail_bucket = Bucket {
             place: bucket_place,
@@ -250,15 +274,6 @@ pub(crate) async fn run(
         api_calls: totals.api_calls,
         retries: totals.retries,
         throttles: totals.throttles,
-        warnings: match cfg
-            .guardduty
-            .as_ref()
-            .and_then(|g| g.admin_account_id.as_ref())
-        {
-            Some(a) => vec![format!(
-                "GuardDuty's delegated administrator `{a}`, its detectors, its organization configuration and its members are left in place (the organization keeps GuardDuty); only the product's destinations and policy statements are removed"
-            )],
-            None => Vec::new(),
-        },
+        warnings,
     })
 }

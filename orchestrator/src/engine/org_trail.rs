@@ -179,7 +179,7 @@ pub(crate) async fn check(
         run.pf.caller.clone()
     } else {
         return Err(pre(format!(
-            "the bucket `{bucket}` of the trail `{arn}` belongs to neither the hub `{}` nor the caller's account; set `organization.hub_account_id` to the bucket's account (a landing zone's Log Archive account)",
+            "the bucket `{bucket}` of the trail `{arn}` belongs to neither the hub `{}` nor the caller's account (or neither may `s3:ListBucket` it: HeadBucket answered 403 to both); set `organization.hub_account_id` to the bucket's account (a landing zone's Log Archive account), or grant the access role `s3:ListBucket` on it",
             run.pf.hub
         )));
     };

@@ -47,6 +47,8 @@ pub(crate) struct Run<'a> {
     /// was the largest part of the peak memory).
     hub_sts: crate::aws::sdk::sts::Client,
     start: Totals,
+    /// Whether each account's Region status can be read (`regions.rs`).
+    pub(crate) region_status: super::regions::RegionStatus,
 }
 
 fn totals_now(ctx: &RunContext) -> Totals {
@@ -76,6 +78,7 @@ impl<'a> Run<'a> {
             consistency: ctx.consistency(cfg),
             hub_sts,
             start,
+            region_status: super::regions::RegionStatus::default(),
         };
         if run.pf.hub != run.pf.caller {
             let hub = run.pf.hub.clone();

@@ -81,14 +81,28 @@ async fn account_checks(run: &Run<'_>, topology: &Topology, a: DiscoveredAccount
         return out;
     };
     let dest = super::common::findings_destination(cfg, gd);
+    let enabled = super::regions::enabled(run, &a.id).await;
     for region in &cfg.organization.regions {
+        // A Region the account has not enabled, or that an SCP denies, is skipped (as apply
+        // skips it), not failed.
+        if let Some(reason) = super::regions::skip_before(region.as_str(), enabled.as_ref()) {
+            out.push(check(&a.id, Some(region), "region-skipped", true, reason));
+            continue;
+        }
         let gd = clients.guardduty(region);
-        let ids = gd
-            .list_detectors()
-            .send()
-            .await
-            .map(|o| o.detector_ids().to_vec())
-            .unwrap_or_default();
+        let ids = match gd.list_detectors().send().await {
+            Ok(o) => o.detector_ids().to_vec(),
+            Err(e) => {
+                let e = account_worker::WorkerError::from_sdk("guardduty:ListDetectors", &e);
+                match super::regions::skip_after(region.as_str(), &e) {
+                    Some(reason) => {
+                        out.push(check(&a.id, Some(region), "region-skipped", true, reason));
+                        continue;
+                    }
+                    None => Vec::new(),
+                }
+            }
+        };
         let Some(id) = ids.first() else {
             out.push(check(
                 &a.id,
@@ -320,6 +334,56 @@ async fn admin_checks(run: &Run<'_>, admin: &DiscoveredAccount, covered: &[&str]
     out
 }
 
+/// The findings bucket notifies the GuardDuty topic of new objects (the product's entry, or a
+/// customer's SNS rule that is reused).
+async fn findings_notification_check(run: &Run<'_>, gd: &crate::config::GuardDuty) -> Check {
+    use super::resources::notification::{Notification, Wiring};
+    let place = run.hub_place(Mode::Plan);
+    let bucket = Bucket {
+        place,
+        name: &gd.bucket,
+    };
+    let topic = super::resources::topic::Topic {
+        place,
+        name: &gd.sns_topic,
+    }
+    .arn();
+    let wiring = match (&topic, bucket.read().await) {
+        (Ok(t), Ok(true)) => Notification::findings(bucket)
+            .check(t, true)
+            .await
+            .map_err(|e| e.to_string()),
+        (Ok(_), Ok(false)) => Err(format!(
+            "the findings bucket `{}` does not exist: run apply",
+            gd.bucket
+        )),
+        (Err(e), _) => Err(e.to_string()),
+        (_, Err(e)) => Err(e.to_string()),
+    };
+    let home = run.home();
+    let (ok, detail) = match wiring {
+        Ok(Wiring::Present) => (true, "new findings reach the GuardDuty topic".to_owned()),
+        Ok(Wiring::Reuse { rule, topic }) => (
+            true,
+            format!("the customer's {rule} reaches `{topic}`, which Radiant reads"),
+        ),
+        Ok(other) => (
+            false,
+            format!(
+                "the findings bucket does not notify the GuardDuty topic ({other:?}): run apply"
+            ),
+        ),
+        Err(e) => (false, e),
+    };
+    check(
+        "hub",
+        Some(home),
+        "findings-bucket-notification",
+        ok,
+        detail,
+    )
+}
+
 /// Checks of a reused trail: it logs, its bucket notifies Radiant's topic of new log files, and
 /// the trail's key lets the hub role decrypt them.
 async fn reused_trail_checks(
@@ -364,6 +428,7 @@ async fn reused_trail_checks(
         Err(e) => Err(e.to_string()),
     };
     use super::resources::notification::Wiring;
+    let reused_topic = matches!(wiring, Ok(Wiring::Reuse { .. }));
     let (ok, detail) = match wiring {
         Ok(Wiring::Present) => (
             true,
@@ -385,6 +450,34 @@ async fn reused_trail_checks(
         ok,
         detail,
     ));
+    if !reused_topic && let Ok(t) = &topic {
+        let topic = super::resources::topic::Topic {
+            place,
+            name: &ct.sns_topic,
+        };
+        let ok = topic
+            .read()
+            .await
+            .ok()
+            .flatten()
+            .flatten()
+            .is_some_and(|text| {
+                PolicyDocument::parse(&text)
+                    .ok()
+                    .is_some_and(|d| d.statement(sid::CLOUDTRAIL_BUCKET_NOTIFICATIONS).is_some())
+            });
+        out.push(check(
+            "hub",
+            Some(&home),
+            "trail-topic-policy",
+            ok,
+            if ok {
+                format!("S3 may publish new log files to `{t}`")
+            } else {
+                format!("the policy of `{t}` does not let S3 publish: run apply")
+            },
+        ));
+    }
     if let Some(key) = &found.key {
         let key_place = run.place_of(key.account(), Mode::Plan);
         let role = format!(
@@ -456,6 +549,9 @@ pub(crate) async fn run(
     if let (Some(ct), Some(found)) = (&cfg.cloudtrail, super::org_trail::check(&run, false).await?)
     {
         checks.extend(reused_trail_checks(&run, ct, &found).await);
+    }
+    if let Some(gd) = &cfg.guardduty {
+        checks.push(findings_notification_check(&run, gd).await);
     }
     let place = run.hub_place(Mode::Plan);
     let role = HubRole {

@@ -255,6 +255,15 @@ pub fn failures(out: &mut dyn Write, o: &RunOutcome, style: Style) -> io::Result
             )?;
         }
         for r in &a.regions {
+            if let Some(reason) = &r.skip_reason {
+                writeln!(
+                    out,
+                    "{} account {} {}: {reason}",
+                    style.yellow("skipped:"),
+                    a.id,
+                    r.region
+                )?;
+            }
             if let Some(e) = &r.error {
                 writeln!(
                     out,

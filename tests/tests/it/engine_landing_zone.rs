@@ -738,3 +738,70 @@ async fn a_customer_topic_on_the_trail_bucket_is_reused_one_elsewhere_refused() 
     );
     assert!(writes(&emu).is_empty(), "{:#?}", writes(&emu));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_managed_administrator_plans_before_it_is_designated_and_never_updates_a_member() {
+    let emu = emulator();
+    // The future administrator and the management account already run GuardDuty (ONE_HOUR).
+    let seeded = emu.seed(&SeedSpec {
+        accounts: 3,
+        regions: vec![DEFAULT_REGION.to_owned()],
+        existing_detectors: 1,
+        management_detector: true,
+        ..SeedSpec::default()
+    });
+    let admin = seeded.accounts[0].id.clone();
+    let aws = factory(&emu).await;
+    enable_trusted_access(&aws).await;
+    let with_frequency = |f: &str| {
+        config(
+            &[DEFAULT_REGION],
+            &format!(
+                "export = \"delegated-admin\"\nadmin_account_id = \"{admin}\"\npublishing_frequency = \"{f}\""
+            ),
+        )
+    };
+    let cfg = with_frequency("FIFTEEN_MINUTES");
+    let ctx = context(aws.clone(), 4);
+
+    // Plan reads nothing the administrator could answer only once designated.
+    emu.reset_counters();
+    let planned = engine::plan(&cfg, &ctx).await.expect("plan");
+    assert!(!planned.has_failures(), "{:#?}", planned.accounts);
+    assert!(
+        planned
+            .changes
+            .iter()
+            .any(|c| c.resource.contains("delegated-administrator")),
+        "{:#?}",
+        planned.changes
+    );
+    assert!(writes(&emu).is_empty(), "{:#?}", writes(&emu));
+
+    let applied = engine::apply(&cfg, &ctx).await.expect("apply");
+    assert!(!applied.has_failures(), "{:#?}", applied.accounts);
+    // The management account is a member now: its detector keeps the administrator's settings.
+    emu.reset_counters();
+    let changed = engine::apply(&with_frequency("SIX_HOURS"), &ctx)
+        .await
+        .expect("a new frequency");
+    assert!(!changed.has_failures(), "{:#?}", changed.accounts);
+    let detector_updates: Vec<_> = emu
+        .counters()
+        .calls
+        .into_iter()
+        .filter(|c| c.write && c.operation == "UpdateDetector")
+        .map(|c| c.account)
+        .collect();
+    assert_eq!(
+        detector_updates,
+        vec![admin.clone()],
+        "only the administrator's"
+    );
+    emu.reset_counters();
+    let again = engine::apply(&with_frequency("SIX_HOURS"), &ctx)
+        .await
+        .expect("re-run");
+    assert!(!again.has_changes(), "{:#?}", again.changes);
+    assert!(writes(&emu).is_empty(), "{:#?}", writes(&emu));
+}

@@ -19,8 +19,7 @@ const GOV_PRINCIPAL: &str =
     reason = "test fixture: a broken fixture must fail the test loudly"
 )]
 fn gov_config() -> Config {
-    let mut cfg = config(&[GOV], "");
-    cfg.organization.home_region = GOV.parse().expect("a Region");
+    let mut cfg = config_with_home(GOV, &[GOV], "");
     cfg.radiant.principal_arn = GOV_PRINCIPAL.parse().expect("an ARN");
     cfg
 }

@@ -50,6 +50,8 @@ impl Bucket<'_> {
     /// True when the bucket belongs to this place's account: `HeadBucket` with
     /// `ExpectedBucketOwner`, which S3 answers 403 when another account owns the bucket
     /// (`aws-facts.md`, "CloudTrail across accounts"). A trail names its bucket, not its owner.
+    /// A 403 is also what a caller without `s3:ListBucket` gets: the error that follows from a
+    /// `false` says both.
     pub(crate) async fn owned_here(&self) -> Result<bool, EngineError> {
         let s3 = self.place.clients.s3(self.place.region.as_str());
         match s3

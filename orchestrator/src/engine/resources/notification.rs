@@ -401,9 +401,11 @@ impl<'a> Notification<'a> {
     pub(crate) async fn remove(&self, log: &mut HubLog) -> Result<(), EngineError> {
         let place = self.bucket.place;
         let resource = self.resource();
-        let Ok(cur) = self.read().await else {
+        // Only a bucket that is gone has nothing to remove; any other failure is reported.
+        if !self.bucket.read().await? {
             return Ok(());
-        };
+        }
+        let cur = self.read().await?;
         let topics = cur.topic_configurations().to_vec();
         if !topics.iter().any(|t| t.id() == Some(self.id)) {
             return Ok(());

@@ -52,6 +52,15 @@ impl Topic<'_> {
         log: &mut HubLog,
         statement: impl Fn(&Arn) -> Result<Statement, EngineError>,
     ) -> Result<Arn, EngineError> {
+        self.ensure_all(log, |t| Ok(vec![statement(t)?])).await
+    }
+
+    /// Ensures the topic exists and its policy holds every statement of `statements(topic_arn)`.
+    pub(crate) async fn ensure_all(
+        &self,
+        log: &mut HubLog,
+        statements: impl Fn(&Arn) -> Result<Vec<Statement>, EngineError>,
+    ) -> Result<Arn, EngineError> {
         let place = self.place;
         let sns = place.clients.sns(place.region.as_str());
         let arn = self.arn()?;
@@ -88,7 +97,7 @@ impl Topic<'_> {
                 None,
             );
         }
-        let stmt = statement(&arn)?;
+        let wanted = statements(&arn)?;
         let policy_resource = format!("{resource}#policy");
         let first = current.flatten();
         let used_first = AtomicBool::new(false);
@@ -114,7 +123,7 @@ impl Topic<'_> {
                     .transpose()
             },
             |doc| {
-                plan_fixed(doc, vec![stmt.clone()], PolicyKind::SnsTopic)
+                plan_fixed(doc, wanted.clone(), PolicyKind::SnsTopic)
                     .map_err(plan_err(&policy_resource))
             },
             async |text| self.write_policy(text).await,

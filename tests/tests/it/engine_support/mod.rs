@@ -22,6 +22,11 @@ pub const GD_BUCKET: &str = "org-guardduty-findings";
 
 /// The configuration of the tests: CloudTrail with a key, GuardDuty export, given Regions.
 pub fn config(regions: &[&str], extra: &str) -> Config {
+    config_with_home("us-east-1", regions, extra)
+}
+
+/// [`config`] with another home Region.
+pub fn config_with_home(home: &str, regions: &[&str], extra: &str) -> Config {
     let regions = regions
         .iter()
         .map(|r| format!("\"{r}\""))
@@ -30,7 +35,7 @@ pub fn config(regions: &[&str], extra: &str) -> Config {
     let text = format!(
         r#"
 [organization]
-home_region = "us-east-1"
+home_region = "{home}"
 regions = [{regions}]
 
 [radiant]
