@@ -139,6 +139,10 @@ class EmulatorApp:
                 return json_response({"reset": True})
             if (method, path) == ("GET", "guardrails"):
                 return json_response(self.state.guardrails.snapshot())
+            if (method, path) == ("POST", "regions"):
+                return json_response(self.state.regions.control(body))
+            if (method, path) == ("GET", "regions"):
+                return json_response(self.state.regions.snapshot())
             if (method, path) == ("POST", "credentials"):
                 return json_response(self.state.issue_credentials(body))
             if (method, path) == ("GET", "health"):

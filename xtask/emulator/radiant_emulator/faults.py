@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, fields
 from typing import Any
 
-from .protocol import JSON, QUERY, REST_JSON, REST_XML, Response, error
+from .protocol import EC2, JSON, QUERY, REST_JSON, REST_XML, Response, error
 
 # Each service's real throttling error: (HTTP status, code, message). Every code is one the AWS
 # SDK for Rust classifies as throttling (aws-runtime's THROTTLING_ERRORS), so it retries.
@@ -22,6 +22,10 @@ THROTTLING: dict[str, tuple[int, str, str]] = {
     "organizations": (400, "TooManyRequestsException", "AWS Organizations can't complete your request because another request is already in progress. Try again later."),
     "s3": (503, "SlowDown", "Please reduce your request rate."),
     "guardduty": (429, "TooManyRequestsException", "Rate exceeded"),
+    # Account Management: TooManyRequestsException, 429 (its service model); EC2:
+    # RequestLimitExceeded, 503 (EC2 API Reference, "Request throttling").
+    "account": (429, "TooManyRequestsException", "Rate exceeded"),
+    "ec2": (503, "RequestLimitExceeded", "Request limit exceeded."),
 }
 
 
@@ -35,7 +39,13 @@ def internal_error(service: str, protocol: str) -> Response:
         return error(protocol, 500, "InternalError", "We encountered an internal error. Please try again.", sender=False)
     if protocol == QUERY:
         return error(protocol, 500, "InternalFailure", "The request processing has failed because of an unknown error, exception or failure.", sender=False)
+    if protocol == EC2:
+        # EC2 API Reference, "Error codes": InternalError, 500.
+        return error(protocol, 500, "InternalError", "An internal error has occurred.", sender=False)
     if protocol == REST_JSON:
+        if service == "account":
+            # Account Management's service model: InternalServerException, 500.
+            return error(protocol, 500, "InternalServerException", "Internal server error", sender=False)
         return error(protocol, 500, "InternalServerErrorException", "Internal server error", sender=False)
     assert protocol == JSON
     return error(protocol, 500, "InternalFailure" if service != "kms" else "KMSInternalException", "Internal failure", sender=False)
@@ -127,6 +137,8 @@ ACCESS_DENIED: dict[str, tuple[int, str]] = {
     REST_XML: (403, "AccessDenied"),
     REST_JSON: (403, "AccessDeniedException"),
     JSON: (400, "AccessDeniedException"),
+    # EC2 API Reference, "Error codes": UnauthorizedOperation, 403.
+    EC2: (403, "UnauthorizedOperation"),
 }
 
 

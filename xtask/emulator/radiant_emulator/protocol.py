@@ -56,6 +56,10 @@ QUERY = "query"
 JSON = "json"
 REST_JSON = "rest-json"
 REST_XML = "rest-xml"
+# EC2's own query protocol: the same form-encoded requests as QUERY, but errors as
+# `<Response><Errors><Error><Code>..</Code><Message>..</Message></Error></Errors><RequestID>..`
+# (the wire answer quoted in aws/aws-sdk-java-v2 issue #2981; botocore's `ec2` protocol).
+EC2 = "ec2"
 
 PROTOCOLS = {
     "iam": QUERY,
@@ -66,7 +70,9 @@ PROTOCOLS = {
     "organizations": JSON,
     "cloudtrail": JSON,
     "guardduty": REST_JSON,
+    "account": REST_JSON,
     "s3": REST_XML,
+    "ec2": EC2,
 }
 
 # Operations that read only, even though their names do not say so.
@@ -206,6 +212,14 @@ GUARDDUTY_ROUTES: list[tuple[str, re.Pattern[str], str]] = [
 ]
 
 
+def account_operation(path: str) -> str:
+    """Account Management (REST-JSON) names its routes after the operation, lower camel case:
+    `POST /listRegions` is ListRegions, `POST /getRegionOptStatus` GetRegionOptStatus (the
+    service model's `requestUri`s)."""
+    name = path.strip("/")
+    return name[:1].upper() + name[1:] if name and "/" not in name else f"POST {path}"
+
+
 def guardduty_operation(method: str, path: str) -> tuple[str, dict[str, str]]:
     for m, pattern, op in GUARDDUTY_ROUTES:
         if m == method:
@@ -328,6 +342,8 @@ def identify(environ: dict[str, Any]) -> AwsRequest | None:
         req.operation, req.s3_bucket, req.s3_key = s3_operation(method, path, query, headers)
     elif service == "guardduty":
         req.operation, req.route = guardduty_operation(method, path.rstrip("/") or "/")
+    elif service == "account":
+        req.operation = account_operation(path)
     else:
         action = req.query.get("Action")
         if action:
@@ -349,7 +365,7 @@ class Response:
     headers: list[tuple[str, str]]
 
 
-_STATUS_TEXT = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
+_STATUS_TEXT = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
                 429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
 
 
@@ -374,6 +390,12 @@ def error(protocol: str, status: int, code: str, message: str, sender: bool = Tr
             f"<RequestId>{rid}</RequestId></ErrorResponse>"
         )
         return Response(status, body.encode(), [("Content-Type", "text/xml"), ("x-amzn-RequestId", rid)])
+    if protocol == EC2:
+        body = (
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>{escape(code)}</Code>'
+            f"<Message>{escape(message)}</Message></Error></Errors><RequestID>{rid}</RequestID></Response>"
+        )
+        return Response(status, body.encode(), [("Content-Type", "text/xml;charset=UTF-8")])
     if protocol == REST_XML:
         more = "".join(f"<{k}>{escape(v)}</{k}>" for k, v in (extra or {}).items())
         body = (

@@ -10,7 +10,11 @@ zones"): the shared accounts Log Archive and Audit in an OU `Security`, the orga
 `aws-controltower-BaselineCloudTrail` of the management account writing to a bucket of Log Archive
 with the organization ID as prefix, encrypted with a key of the management account and notifying
 the topic `aws-controltower-AllConfigNotifications` of Audit, and the mandatory guardrails
-(`guardrails`) enforced from then on."""
+(`guardrails`) enforced from then on.
+
+With `disabled_regions`, some accounts have not enabled some opt-in Regions (every opt-in Region
+is enabled otherwise, see `regions`); with `region_deny`, Control Tower's Region deny control is
+attached to one OU (see `guardrails`)."""
 
 from __future__ import annotations
 
@@ -29,8 +33,10 @@ from .extensions import (
     notification_rules_from_moto,
     place_org_access_role,
 )
-from .guardrails import CT_EXECUTION_ROLE
+from .extensions import guardduty_principal
+from .guardrails import CT_EXECUTION_ROLE, RegionDeny
 from .protocol import DEFAULT_ACCOUNT, DEFAULT_PARTITION, partition_of
+from .regions import OPT_IN_REGIONS, is_opt_in, partition_regions
 
 MANAGEMENT_ACCOUNT = DEFAULT_ACCOUNT
 
@@ -49,6 +55,8 @@ SPEC_FIELDS = {
     "trusted_services": [],
     "landing_zone": False,
     "guardduty_admin": None,
+    "disabled_regions": {},
+    "region_deny": None,
     "seed": 0,
 }
 
@@ -59,6 +67,8 @@ LZ_SECURITY_OU = "Security"
 LZ_ACCOUNTS = (("log_archive", "Log Archive", "log-archive"), ("audit", "Audit", "audit"))
 CLOUDTRAIL_PRINCIPAL = "cloudtrail.amazonaws.com"
 NOTIFICATION_RULE_FIELDS = {"bucket", "account", "id", "events", "prefix", "suffix", "destination"}
+# `disabled_regions` keys besides a 12-digit account id: these names, or `first:N`.
+DISABLED_REGION_REFS = ("*", "management", "log_archive", "audit")
 
 
 def normalize_spec(body: dict[str, Any]) -> dict[str, Any]:
@@ -69,6 +79,8 @@ def normalize_spec(body: dict[str, Any]) -> dict[str, Any]:
     for field in ("hub_customer_buckets", "regions", "trusted_services", "existing_notification_rules"):
         if spec[field] is None:
             spec[field] = list(SPEC_FIELDS[field])  # type: ignore[arg-type]
+    if spec["disabled_regions"] is None:
+        spec["disabled_regions"] = {}
     if not spec["regions"]:
         raise ValueError("`regions` must name at least one Region")
     partitions = sorted({partition_of(str(r)) for r in spec["regions"]})
@@ -106,7 +118,54 @@ def normalize_spec(body: dict[str, Any]) -> dict[str, Any]:
             raise ValueError('`destination` must be "sns" or "sqs"')
         if rule.get("account") in ("log_archive", "audit") and not spec["landing_zone"]:
             raise ValueError(f'`account: "{rule["account"]}"` needs `landing_zone: true`')
+    _check_disabled_regions(spec, partitions[0])
+    _check_region_deny(spec, partitions[0])
     return spec
+
+
+def _check_disabled_regions(spec: dict[str, Any], partition: str) -> None:
+    """`disabled_regions`: {ACCOUNT | "first:N" | "*" | "management" | "log_archive" | "audit":
+    [opt-in Region, ...]}; only opt-in Regions can be disabled (aws-facts.md, "Opt-in Regions and
+    partitions": they are all commercial)."""
+    disabled = spec["disabled_regions"]
+    if not isinstance(disabled, dict):
+        raise ValueError("`disabled_regions` must be an object: {account id | \"first:N\" | \"*\" | \"management\": [Region, ...]}")
+    for ref, names in disabled.items():
+        first = re.fullmatch(r"first:(\d+)", ref)
+        if not (re.fullmatch(r"\d{12}", ref) or first or ref in DISABLED_REGION_REFS):
+            raise ValueError(f'`disabled_regions`: `{ref}` is not an account id, "first:N", "*", "management", "log_archive" or "audit"')
+        if first and int(first.group(1)) > spec["accounts"]:
+            raise ValueError(f"`disabled_regions`: `{ref}` names more than the {spec['accounts']} member accounts")
+        if ref in ("log_archive", "audit") and not spec["landing_zone"]:
+            raise ValueError(f"`disabled_regions`: `{ref}` needs `landing_zone: true`")
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise ValueError(f"`disabled_regions`: `{ref}` must map to a list of Regions")
+        bad = sorted(n for n in names if not is_opt_in(n))
+        if bad:
+            raise ValueError(f"`disabled_regions`: {bad} are not opt-in Regions; only these can be disabled: {sorted(OPT_IN_REGIONS)}")
+        if names and partition != DEFAULT_PARTITION:
+            raise ValueError(f"`disabled_regions`: opt-in Regions are commercial; the organization is in {partition}")
+
+
+def _check_region_deny(spec: dict[str, Any], partition: str) -> None:
+    """`region_deny`: null or {"ou": OU id | "ou-index:N" (1 = the first of the `ous`) |
+    "security" (with `landing_zone`), "regions": [Region, ...] (the Regions denied)}."""
+    deny = spec["region_deny"]
+    if deny is None:
+        return
+    if not isinstance(deny, dict) or set(deny) != {"ou", "regions"}:
+        raise ValueError('`region_deny` must be null or {"ou": OU id | "ou-index:N" | "security", "regions": [Region, ...]}')
+    ou, names = deny["ou"], deny["regions"]
+    index = re.fullmatch(r"ou-index:(\d+)", str(ou))
+    if index and not 1 <= int(index.group(1)) <= spec["ous"]:
+        raise ValueError(f"`region_deny`: `{ou}` is not one of the {spec['ous']} seeded OUs (ou-index:1 is the first)")
+    if ou == "security" and not spec["landing_zone"]:
+        raise ValueError('`region_deny`: `"ou": "security"` needs `landing_zone: true`')
+    if not index and ou != "security" and not re.fullmatch(r"ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}", str(ou)):
+        raise ValueError(f'`region_deny`: `{ou}` is not an OU id, "ou-index:N" or "security"')
+    known = partition_regions(partition)
+    if not isinstance(names, list) or not names or any(n not in known for n in names):
+        raise ValueError(f"`region_deny`: `regions` must be a non-empty list of Regions of {partition}: {list(known)}")
 
 
 def _account_ids(rng: random.Random, n: int) -> list[str]:
@@ -146,7 +205,7 @@ def _customer_bucket_policy(bucket: str, partition: str) -> str:
     )
 
 
-def _guardduty_bucket_policy(bucket: str, account: str, partition: str) -> str:
+def _guardduty_bucket_policy(bucket: str, account: str, partition: str, service: str) -> str:
     arn = f"arn:{partition}:s3:::{bucket}"
     cond = {
         "StringEquals": {"aws:SourceAccount": account},
@@ -156,9 +215,9 @@ def _guardduty_bucket_policy(bucket: str, account: str, partition: str) -> str:
         {
             "Version": "2012-10-17",
             "Statement": [
-                {"Sid": "GuardDutyLocation", "Effect": "Allow", "Principal": {"Service": "guardduty.amazonaws.com"},
+                {"Sid": "GuardDutyLocation", "Effect": "Allow", "Principal": {"Service": service},
                  "Action": "s3:GetBucketLocation", "Resource": arn, "Condition": cond},
-                {"Sid": "GuardDutyPut", "Effect": "Allow", "Principal": {"Service": "guardduty.amazonaws.com"},
+                {"Sid": "GuardDutyPut", "Effect": "Allow", "Principal": {"Service": service},
                  "Action": "s3:PutObject", "Resource": f"{arn}/*", "Condition": cond},
             ],
         }
@@ -383,6 +442,20 @@ def seed_organization(body: dict[str, Any], state: Any) -> dict[str, Any]:
 
     admin = account_of(spec["guardduty_admin"], "`guardduty_admin`") if spec["guardduty_admin"] is not None else None
     rule_accounts = [account_of(r.get("account"), "`existing_notification_rules`") for r in spec["existing_notification_rules"]]
+    disabled: list[tuple[str, str]] = []
+    for ref, names in spec["disabled_regions"].items():
+        first = re.fullmatch(r"first:(\d+)", ref)
+        if first:
+            targets = ids[: int(first.group(1))]
+        elif ref == "*":
+            targets = [MANAGEMENT_ACCOUNT, *shared_ids, *ids]
+        elif ref in ("management", "log_archive", "audit"):
+            targets = [account_of(ref, "`disabled_regions`")]
+        elif ref in {MANAGEMENT_ACCOUNT, *shared_ids, *ids}:
+            targets = [ref]  # suspended members too
+        else:
+            raise ValueError(f"`disabled_regions`: `{ref}` is not an account of the seeded organization")
+        disabled.extend((account, region) for account in targets for region in names)
 
     orgs = organizations_backends[MANAGEMENT_ACCOUNT][partition]
     # Organizations is global; the Region only gives the partition of its ARNs.
@@ -404,6 +477,13 @@ def seed_organization(body: dict[str, Any], state: Any) -> dict[str, Any]:
     for i in range(spec["ous"]):
         described = orgs.create_organizational_unit(ParentId=root_id, Name=f"ou-{i + 1:02d}")["OrganizationalUnit"]
         ous.append({"id": described["Id"], "name": described["Name"], "arn": described["Arn"]})
+    deny_ou = None
+    if spec["region_deny"] is not None:
+        ref = str(spec["region_deny"]["ou"])
+        index = re.fullmatch(r"ou-index:(\d+)", ref)
+        deny_ou = ous[int(index.group(1)) - 1]["id"] if index else security_ou if ref == "security" else ref
+        if deny_ou not in {o["id"] for o in ous} | {security_ou}:
+            raise ValueError(f"`region_deny`: `{ref}` is not an OU of the seeded organization (call `POST /_radiant/reset` before seeding again)")
 
     pending = iter(all_ids)
     original = org_utils.make_random_account_id
@@ -460,11 +540,13 @@ def seed_organization(body: dict[str, Any], state: Any) -> dict[str, Any]:
         bucket = f"foreign-findings-{account_id}"
         s3 = s3_backends[account_id][partition]
         s3.create_bucket(bucket, home)
-        s3.put_bucket_policy(bucket, _guardduty_bucket_policy(bucket, account_id, partition).encode())
+        # In an opt-in home Region GuardDuty publishes as `guardduty.HOME.amazonaws.com`.
+        gd_service = guardduty_principal(home)
+        s3.put_bucket_policy(bucket, _guardduty_bucket_policy(bucket, account_id, partition, gd_service).encode())
         key = _create_key(
             account_id,
             home,
-            _key_policy(account_id, partition, [{"Sid": "GuardDutyKey", "Effect": "Allow", "Principal": {"Service": "guardduty.amazonaws.com"},
+            _key_policy(account_id, partition, [{"Sid": "GuardDutyKey", "Effect": "Allow", "Principal": {"Service": gd_service},
                                        "Action": "kms:GenerateDataKey", "Resource": "*"}]),
             "findings of another security tool",
         )
@@ -557,6 +639,14 @@ def seed_organization(body: dict[str, Any], state: Any) -> dict[str, Any]:
     if with_lz:
         # From now on the mandatory guardrails deny what they deny (see `guardrails`).
         state.guardrails.enable(MANAGEMENT_ACCOUNT)
+    region_deny = None
+    if deny_ou is not None:
+        denied = frozenset(str(r) for r in spec["region_deny"]["regions"])
+        state.guardrails.enable_region_deny(RegionDeny(MANAGEMENT_ACCOUNT, deny_ou, denied))
+        region_deny = {"ou": deny_ou, "regions": sorted(denied),
+                       "accounts": [a["id"] for a in accounts if a["ou_id"] == deny_ou]}
+    for account, region in disabled:
+        state.regions.set_enabled(account, region, False)
 
     return {
         "organization_id": org.id,
@@ -575,4 +665,6 @@ def seed_organization(body: dict[str, Any], state: Any) -> dict[str, Any]:
         "existing_notification_rules": rules,
         "landing_zone": landing_zone,
         "guardduty_admin": gd_admin,
+        "disabled_regions": state.regions.snapshot()["disabled"],
+        "region_deny": region_deny,
     }
