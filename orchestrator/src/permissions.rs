@@ -350,6 +350,9 @@ pub const OPERATIONS: &[Operation] = &[
         Member,
     ),
     op("guardduty", "ListMembers", "guardduty:ListMembers", Member),
+    // The Regions each account has enabled, when an opt-in Region is configured (from the
+    // management account, with the member's AccountId).
+    op("account", "ListRegions", "account:ListRegions", Caller),
     op(
         "guardduty",
         "CreateMembers",

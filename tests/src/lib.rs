@@ -361,6 +361,12 @@ impl EmulatorGuard {
         (field("access_key_id"), field("secret_access_key"))
     }
 
+    /// Enables or disables an opt-in `region` in `account`.
+    pub fn set_region(&self, account: &str, region: &str, enabled: bool) {
+        let body = serde_json::json!({ "account": account, "region": region, "enabled": enabled });
+        self.control("POST", "regions", &body.to_string());
+    }
+
     /// How many requests Control Tower's guardrails (seeded with the landing zone) denied.
     #[expect(
         clippy::panic,
@@ -497,6 +503,12 @@ pub struct SeedSpec {
     /// "sns"|"sqs"}`): the bucket, the topic or queue (admitting S3) and the rule are created.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub existing_notification_rules: Vec<serde_json::Value>,
+    /// Opt-in Regions disabled per account: `{"ACCOUNT" | "first:N" | "management": [REGION]}`.
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    pub disabled_regions: serde_json::Map<String, serde_json::Value>,
+    /// Control Tower's Region deny as an SCP: `{"ou": "ou-index:N", "regions": [REGION]}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region_deny: Option<serde_json::Value>,
     /// Seed of account ids, names, emails and every other generated id.
     pub seed: u64,
 }
@@ -516,6 +528,8 @@ impl Default for SeedSpec {
             existing_notification_bucket: None,
             landing_zone: false,
             existing_notification_rules: Vec::new(),
+            disabled_regions: serde_json::Map::new(),
+            region_deny: None,
             seed: 0,
         }
     }

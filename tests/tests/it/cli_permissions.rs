@@ -487,6 +487,35 @@ fn delegated_administrator(cov: &mut Coverage) {
     s.step(cov, &["offboard", "--yes", "-c", &c], 0);
 }
 
+/// An opt-in Region, disabled in one account: the Regions each account has enabled are read;
+/// every command, then offboarding.
+fn opt_in_regions(cov: &mut Coverage) {
+    let mut disabled = serde_json::Map::new();
+    disabled.insert("first:1".to_owned(), serde_json::json!(["af-south-1"]));
+    let s = Scenario::new(
+        "opt-in",
+        &SeedSpec {
+            accounts: 2,
+            ous: 1,
+            regions: vec!["us-east-1".to_owned(), "af-south-1".to_owned()],
+            disabled_regions: disabled,
+            seed: 35,
+            ..SeedSpec::default()
+        },
+    );
+    let c = s.config(
+        "onboard.toml",
+        &Settings {
+            regions: &["us-east-1", "af-south-1"],
+            ..Settings::default()
+        },
+    );
+    s.step(cov, &["plan", "-c", &c], 0);
+    s.step(cov, &["apply", "--yes", "-c", &c], 0);
+    s.step(cov, &["verify", "-c", &c], 0);
+    s.step(cov, &["offboard", "--yes", "-c", &c], 0);
+}
+
 /// Returns the environment of a session of `account`'s access role: a caller that is neither
 /// the management account nor a delegated administrator.
 #[expect(
@@ -575,6 +604,7 @@ fn every_call_is_listed_with_its_scope_and_every_listed_operation_is_called() {
     create_change_keep_and_delete(&mut cov);
     caller_outside_the_management_account(&mut cov);
     delegated_administrator(&mut cov);
+    opt_in_regions(&mut cov);
     let problems = cov.problems();
     assert!(
         problems.is_empty(),

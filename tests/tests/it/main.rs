@@ -25,6 +25,7 @@ mod engine_offboard;
 mod engine_offboard_plan;
 mod engine_onboard;
 mod engine_partition;
+mod engine_regions;
 mod engine_resilience;
 mod engine_scale;
 mod engine_topology;

@@ -1,0 +1,126 @@
+//! Every Region an organization uses: opt-in Regions disabled in some accounts, a Region denied
+//! by an SCP in one OU. Apply exits without failure, every enabled (account, Region) exports, the
+//! others are skipped with their reason; a re-run writes nothing; a Region enabled later is
+//! onboarded by the next run, alone.
+
+use crate::engine_support::*;
+use integration_tests::{DEFAULT_REGION, SeedSpec, emulator};
+use orchestrator::engine;
+
+const REGIONS: [&str; 4] = ["us-east-1", "eu-west-1", "af-south-1", "me-south-1"];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disabled_and_denied_regions_are_skipped_with_their_reason_and_picked_up_later() {
+    let emu = emulator();
+    let mut disabled = serde_json::Map::new();
+    disabled.insert("first:5".to_owned(), serde_json::json!(["af-south-1"]));
+    let seeded = emu.seed(&SeedSpec {
+        accounts: 20,
+        ous: 2,
+        regions: REGIONS.iter().map(|r| (*r).to_owned()).collect(),
+        disabled_regions: disabled,
+        region_deny: Some(serde_json::json!({"ou": "ou-index:2", "regions": ["me-south-1"]})),
+        ..SeedSpec::default()
+    });
+    let aws = factory(&emu).await;
+    enable_trusted_access(&aws).await;
+    // The management account reads each account's Regions (Account Management, trusted access).
+    hub(&aws)
+        .organizations(DEFAULT_REGION)
+        .enable_aws_service_access()
+        .service_principal("account.amazonaws.com")
+        .send()
+        .await
+        .expect("trusted access for Account Management");
+    let cfg = config(&REGIONS, "");
+    let ctx = context(aws.clone(), 8);
+    let first_five: Vec<&str> = seeded.accounts[..5].iter().map(|a| a.id.as_str()).collect();
+    let denied_ou = &seeded.ous[1].id;
+    let in_denied_ou = |id: &str| {
+        seeded
+            .accounts
+            .iter()
+            .any(|a| a.id == id && &a.ou_id == denied_ou)
+    };
+
+    let applied = engine::apply(&cfg, &ctx).await.expect("apply");
+    assert!(
+        !applied.has_failures(),
+        "{:#?}",
+        applied
+            .accounts
+            .iter()
+            .filter(|a| a.error.is_some() || a.regions.iter().any(|r| r.error.is_some()))
+            .collect::<Vec<_>>()
+    );
+    let mut skipped = 0;
+    for a in &applied.accounts {
+        for r in &a.regions {
+            let disabled = r.region == "af-south-1" && first_five.contains(&a.id.as_str());
+            let denied = r.region == "me-south-1" && in_denied_ou(&a.id);
+            match (&r.skip_reason, disabled, denied) {
+                (Some(why), true, _) => {
+                    assert!(why.starts_with("region-disabled"), "{}: {why}", a.id);
+                    skipped += 1;
+                }
+                (Some(why), false, true) => {
+                    assert!(why.starts_with("scp-denied"), "{}: {why}", a.id);
+                    skipped += 1;
+                }
+                (None, false, false) => assert!(
+                    r.destination_id.is_some(),
+                    "{} {} exports: {r:#?}",
+                    a.id,
+                    r.region
+                ),
+                other => panic!("{} {}: unexpected {other:?}", a.id, r.region),
+            }
+        }
+    }
+    assert!(
+        skipped > 5,
+        "{skipped} skipped: 5 disabled and at least one denied"
+    );
+
+    emu.reset_counters();
+    let again = engine::apply(&cfg, &ctx).await.expect("re-run");
+    assert!(!again.has_changes(), "{:#?}", again.changes);
+    assert!(writes(&emu).is_empty(), "{:#?}", writes(&emu));
+
+    // af-south-1 enabled in one account: the next run onboards just that (account, Region).
+    let enabled = first_five[0];
+    emu.set_region(enabled, "af-south-1", true);
+    emu.reset_counters();
+    let later = engine::apply(&cfg, &ctx).await.expect("after enabling");
+    assert!(!later.has_failures());
+    let accounts_written: std::collections::BTreeSet<String> = emu
+        .counters()
+        .calls
+        .into_iter()
+        .filter(|c| c.write && c.service == "guardduty")
+        .map(|c| c.account)
+        .collect();
+    assert_eq!(
+        accounts_written.into_iter().collect::<Vec<_>>(),
+        vec![enabled.to_owned()],
+        "only that account's GuardDuty was written"
+    );
+    let row = later
+        .accounts
+        .iter()
+        .find(|a| a.id == enabled)
+        .and_then(|a| a.regions.iter().find(|r| r.region == "af-south-1"))
+        .expect("the Region");
+    assert!(
+        row.skip_reason.is_none() && row.destination_id.is_some(),
+        "{row:#?}"
+    );
+    // The findings bucket and key policies admit GuardDuty's regional principals.
+    let policy = bucket_policy(&aws, GD_BUCKET).await.to_json_minified();
+    for p in [
+        "guardduty.af-south-1.amazonaws.com",
+        "guardduty.me-south-1.amazonaws.com",
+    ] {
+        assert!(policy.contains(p), "{p}: {policy}");
+    }
+}
