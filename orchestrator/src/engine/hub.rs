@@ -37,6 +37,8 @@ pub(crate) struct HubFacts {
     pub(crate) guardduty_key: Option<Arn>,
     /// `arn:PARTITION:s3:::BUCKET[/PREFIX]`.
     pub(crate) findings_destination: Option<String>,
+    /// The findings bucket's Region (its key and topic are there too).
+    pub(crate) findings_region: Region,
     /// The bucket Radiant reads CloudTrail logs from (the product's or the reused trail's).
     pub(crate) cloudtrail_bucket: Option<String>,
     /// What the run should tell the user about the wiring (a reused topic or trail).
@@ -125,8 +127,56 @@ impl Hub<'_> {
             }
             checks.trail_wiring = Some(wiring);
         }
+        // A bucket the product adopts in another Region than the home Region: its topic and
+        // key go with it; a key already in the home Region cannot serve it (GuardDuty needs the
+        // key in the bucket's Region), nor can the product's trail use such a bucket's Region.
+        let home = &run.pf.home_region;
+        if let Some(gd) = &run.cfg.guardduty
+            && run.findings_region != *home
+        {
+            let in_home = Key {
+                place: run.hub_place(Mode::Plan),
+                alias: &gd.kms_alias,
+            }
+            .read()
+            .await?;
+            let elsewhere = Key {
+                place: run.findings_place(Mode::Plan),
+                alias: &gd.kms_alias,
+            }
+            .read()
+            .await?;
+            if let (Some((key, _)), None) = (&in_home, &elsewhere) {
+                return Err(EngineError::Preflight {
+                    message: format!(
+                        "the findings bucket `{}` is in `{}` but the key `{}` (`{key}`) is in the home Region `{home}`: GuardDuty needs the key in the bucket's Region; point `{}` at a key in `{}` (or remove the alias there to let the tool create one), or use a findings bucket in `{home}`",
+                        gd.bucket,
+                        run.findings_region,
+                        gd.kms_alias,
+                        gd.kms_alias,
+                        run.findings_region
+                    ),
+                });
+            }
+        }
+        if let Some(nt) = run.cfg.cloudtrail.as_ref().and_then(|c| c.new_trail())
+            && let Some(region) = (Bucket {
+                place: run.hub_place(Mode::Plan),
+                name: &nt.bucket,
+            })
+            .region()
+            .await?
+            && region != *home
+        {
+            return Err(EngineError::Preflight {
+                message: format!(
+                    "the CloudTrail bucket `{}` is in `{region}`, not in the home Region `{home}` where the tool creates the trail's key and topic: set `organization.home_region = \"{region}\"` or use a CloudTrail bucket in `{home}`",
+                    nt.bucket
+                ),
+            });
+        }
         if let Some(gd) = &run.cfg.guardduty {
-            let place = run.hub_place(Mode::Plan);
+            let place = run.findings_place(Mode::Plan);
             let topic = Topic {
                 place,
                 name: &gd.sns_topic,
@@ -195,6 +245,7 @@ impl Hub<'_> {
             guardduty_topic: None,
             guardduty_key: None,
             findings_destination: None,
+            findings_region: self.run.findings_region.clone(),
             cloudtrail_bucket: None,
             notices: Vec::new(),
         };
@@ -218,6 +269,14 @@ impl Hub<'_> {
     /// Where the hub's resources live: the hub account, the home Region.
     fn place(&self) -> Place<'_> {
         self.run.hub_place(self.mode)
+    }
+
+    /// A bucket of the findings store (in the findings bucket's Region).
+    fn findings_bucket<'b>(&'b self, name: &'b str) -> Bucket<'b> {
+        Bucket {
+            place: self.run.findings_place(self.mode),
+            name,
+        }
     }
 
     fn bucket<'b>(&'b self, name: &'b str) -> Bucket<'b> {
@@ -462,7 +521,7 @@ impl Hub<'_> {
     async fn ensure_guardduty_store(&self, gd: &GuardDuty) -> Result<GuardDutyPart, EngineError> {
         let bucket = Box::pin(async {
             let mut part = HubLog::default();
-            let bucket = self.bucket(&gd.bucket);
+            let bucket = self.findings_bucket(&gd.bucket);
             let exists = bucket.ensure(&mut part).await?;
             if !gd.prefix.is_empty() {
                 PrefixMarker {
@@ -477,7 +536,7 @@ impl Hub<'_> {
         let key = Box::pin(async {
             let mut part = HubLog::default();
             let (key, _exists) = Key {
-                place: self.place(),
+                place: self.run.findings_place(self.mode),
                 alias: &gd.kms_alias,
             }
             .ensure(&mut part, "GuardDuty findings encryption (radiant-onboard)")
@@ -494,7 +553,7 @@ impl Hub<'_> {
                 return Ok::<_, EngineError>((part, topic.clone()));
             }
             let topic = Topic {
-                place: self.place(),
+                place: self.run.findings_place(self.mode),
                 name: &gd.sns_topic,
             }
             .ensure(&mut part, |t| {
@@ -511,7 +570,7 @@ impl Hub<'_> {
         let (topic_log, topic) = topic?;
         log.extend(topic_log);
         let mut notices = Vec::new();
-        let notification = Notification::findings(self.bucket(&gd.bucket));
+        let notification = Notification::findings(self.findings_bucket(&gd.bucket));
         if let Some((rule, topic)) = reused {
             notices.push(format!(
                 "GuardDuty: the findings bucket's {rule} already sends new objects to `{topic}`: Radiant subscribes to that topic; nothing is added to the bucket's notifications"

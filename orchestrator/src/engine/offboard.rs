@@ -148,10 +148,15 @@ pub(crate) async fn run(
         ));
     }
     let place = run.hub_place(mode);
+    let findings = run.findings_place(mode);
     let keep = opts.keep_data;
     let bucket = |name| Bucket { place, name };
     let key = |alias| Key { place, alias };
     let topic = |name| Topic { place, name };
+    let findings_bucket = |name| Bucket {
+        place: findings,
+        name,
+    };
     HubRole {
         place,
         name: &cfg.radiant.role_name,
@@ -160,15 +165,25 @@ pub(crate) async fn run(
     .await?;
     if let Some(gd) = &cfg.guardduty {
         BucketPolicy {
-            bucket: bucket(&gd.bucket),
+            bucket: findings_bucket(&gd.bucket),
         }
         .remove(&mut log)
         .await?;
-        key(&gd.kms_alias).remove(&mut log, keep).await?;
-        Notification::findings(bucket(&gd.bucket))
+        Key {
+            place: findings,
+            alias: &gd.kms_alias,
+        }
+        .remove(&mut log, keep)
+        .await?;
+        Notification::findings(findings_bucket(&gd.bucket))
             .remove(&mut log)
             .await?;
-        topic(&gd.sns_topic).remove(&mut log, keep).await?;
+        Topic {
+            place: findings,
+            name: &gd.sns_topic,
+        }
+        .remove(&mut log, keep)
+        .await?;
     }
     if let Some((ct, nt)) = cfg
         .cloudtrail
@@ -236,7 +251,7 @@ pub(crate) async fn run(
     }
     if !keep {
         if let Some(gd) = &cfg.guardduty {
-            bucket(&gd.bucket).remove(&mut log).await?;
+            findings_bucket(&gd.bucket).remove(&mut log).await?;
         }
         if let Some(nt) = cfg.cloudtrail.as_ref().and_then(|ct| ct.new_trail()) {
             bucket(&nt.bucket).remove(&mut log).await?;

@@ -85,7 +85,7 @@ impl Patcher<'_> {
         Place {
             clients: self.hub,
             account: &self.facts.account,
-            region: &self.facts.region,
+            region: &self.facts.findings_region,
             mode: self.mode,
             consistency: self.consistency,
         }

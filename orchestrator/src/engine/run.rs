@@ -49,6 +49,10 @@ pub(crate) struct Run<'a> {
     start: Totals,
     /// Whether each account's Region status can be read (`regions.rs`).
     pub(crate) region_status: super::regions::RegionStatus,
+    /// The Region of the GuardDuty findings bucket: an adopted bucket's own (`GetBucketLocation`),
+    /// else the home Region. Its topic and key live there too (S3 notifies only a topic of the
+    /// bucket's Region; GuardDuty needs the key in the bucket's Region).
+    pub(crate) findings_region: policy_model::Region,
 }
 
 fn totals_now(ctx: &RunContext) -> Totals {
@@ -79,6 +83,7 @@ impl<'a> Run<'a> {
             hub_sts,
             start,
             region_status: super::regions::RegionStatus::default(),
+            findings_region: cfg.organization.home_region.clone(),
         };
         if run.pf.hub != run.pf.caller {
             let hub = run.pf.hub.clone();
@@ -94,7 +99,27 @@ impl<'a> Run<'a> {
                 }
             })?;
         }
+        if let Some(gd) = &cfg.guardduty {
+            let bucket = super::resources::bucket::Bucket {
+                place: run.hub_place(account_worker::Mode::Plan),
+                name: &gd.bucket,
+            };
+            if let Some(region) = bucket.region().await? {
+                run.findings_region = region;
+            }
+        }
         Ok(run)
+    }
+
+    /// Where the GuardDuty findings store lives: the hub's account, the findings bucket's Region.
+    pub(crate) fn findings_place(&self, mode: account_worker::Mode) -> Place<'_> {
+        Place {
+            clients: &self.hub,
+            account: &self.pf.hub,
+            region: &self.findings_region,
+            mode,
+            consistency: &self.consistency,
+        }
     }
 
     /// Where a hub resource lives: the hub's account and clients, the home Region.

@@ -338,7 +338,7 @@ async fn admin_checks(run: &Run<'_>, admin: &DiscoveredAccount, covered: &[&str]
 /// customer's SNS rule that is reused).
 async fn findings_notification_check(run: &Run<'_>, gd: &crate::config::GuardDuty) -> Check {
     use super::resources::notification::{Notification, Wiring};
-    let place = run.hub_place(Mode::Plan);
+    let place = run.findings_place(Mode::Plan);
     let bucket = Bucket {
         place,
         name: &gd.bucket,
@@ -594,7 +594,7 @@ pub(crate) async fn run(
         .map(|a| a.id.as_str())
         .collect();
     let mut orphans = Vec::new();
-    for doc in shared_documents(cfg, place).await {
+    for doc in shared_documents(cfg, run.findings_place(Mode::Plan)).await {
         for v in named_accounts(&doc) {
             let orphan = v.parse::<Arn>().is_ok_and(|a| {
                 let account = a.account();
@@ -654,7 +654,7 @@ pub(crate) async fn run(
                     } else {
                         format!("{}/AWSLogs/{}/GuardDuty/", findings.prefix, pf.hub)
                     };
-                    let s3 = hub.s3(&home);
+                    let s3 = hub.s3(run.findings_region.as_str());
                     let start = Instant::now();
                     let mut seen = false;
                     loop {

@@ -1,7 +1,8 @@
-//! GovCloud end to end: with the home Region `us-gov-west-1` (partition `aws-us-gov`), plan,
-//! apply, verify, `plan --offboard` and offboard work, and every ARN the tool builds, writes or
-//! reports carries `arn:aws-us-gov:` (the emulator keeps one IAM/STS/Organizations/S3 backend
-//! per partition and refuses ARNs of another partition, as AWS does).
+//! GovCloud and China end to end: with the home Region `us-gov-west-1` (partition `aws-us-gov`)
+//! or `cn-north-1` (`aws-cn`), plan, apply, verify, `plan --offboard` and offboard work, and
+//! every ARN the tool builds, writes or reports carries the partition (the emulator keeps one
+//! IAM/STS/Organizations/S3 backend per partition and refuses ARNs of another partition, as AWS
+//! does).
 
 use crate::engine_support::*;
 use integration_tests::{MANAGEMENT_ACCOUNT_ID, SeedSpec, emulator};
@@ -9,18 +10,21 @@ use orchestrator::config::Config;
 use orchestrator::engine::{self, OffboardOptions, VerifyOptions};
 
 const GOV: &str = "us-gov-west-1";
-/// A Radiant principal in the same partition (a trust policy cannot name another partition's).
-const GOV_PRINCIPAL: &str =
-    "arn:aws-us-gov:sts::649384204969:assumed-role/tenant-aws-access-role/radiant-security";
+const CN: &str = "cn-north-1";
 
-/// The engine tests' configuration, moved to GovCloud.
+/// The engine tests' configuration, moved to `home` (partition `partition`), with a Radiant
+/// principal of the same partition (a trust policy cannot name another partition's).
 #[expect(
     clippy::expect_used,
     reason = "test fixture: a broken fixture must fail the test loudly"
 )]
-fn gov_config() -> Config {
-    let mut cfg = config_with_home(GOV, &[GOV], "");
-    cfg.radiant.principal_arn = GOV_PRINCIPAL.parse().expect("an ARN");
+fn partition_config(home: &str, partition: &str) -> Config {
+    let mut cfg = config_with_home(home, &[home], "");
+    cfg.radiant.principal_arn = format!(
+        "arn:{partition}:sts::649384204969:assumed-role/tenant-aws-access-role/radiant-security"
+    )
+    .parse()
+    .expect("an ARN");
     cfg
 }
 
@@ -41,14 +45,12 @@ fn arns(v: &serde_json::Value, out: &mut Vec<String>) {
     }
 }
 
-fn assert_gov_only(what: &str, v: &serde_json::Value) {
+fn assert_partition_only(partition: &str, what: &str, v: &serde_json::Value) {
     let mut found = Vec::new();
     arns(v, &mut found);
     assert!(!found.is_empty(), "{what}: no ARN at all");
-    let foreign: Vec<_> = found
-        .iter()
-        .filter(|a| !a.starts_with("arn:aws-us-gov:"))
-        .collect();
+    let prefix = format!("arn:{partition}:");
+    let foreign: Vec<_> = found.iter().filter(|a| !a.starts_with(&prefix)).collect();
     assert!(
         foreign.is_empty(),
         "{what}: ARNs of another partition: {foreign:#?}"
@@ -57,26 +59,36 @@ fn assert_gov_only(what: &str, v: &serde_json::Value) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn govcloud_plan_apply_verify_and_offboard_use_the_aws_us_gov_partition() {
+    end_to_end_in(GOV, "aws-us-gov").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn china_plan_apply_verify_and_offboard_use_the_aws_cn_partition() {
+    end_to_end_in(CN, "aws-cn").await;
+}
+
+async fn end_to_end_in(home: &str, partition: &str) {
     let emu = emulator();
     emu.seed(&SeedSpec {
         accounts: 3,
-        regions: vec![GOV.to_owned()],
+        regions: vec![home.to_owned()],
         ..SeedSpec::default()
     });
     let aws = factory(&emu).await;
     aws.caller(MANAGEMENT_ACCOUNT_ID)
-        .organizations(GOV)
+        .organizations(home)
         .enable_aws_service_access()
         .service_principal("cloudtrail.amazonaws.com")
         .send()
         .await
         .expect("enable trusted access");
-    let cfg = gov_config();
+    let cfg = partition_config(home, partition);
     let ctx = context(aws.clone(), 4);
 
     let planned = engine::plan(&cfg, &ctx).await.expect("plan");
     assert!(!planned.has_failures(), "{:#?}", planned.accounts);
-    assert_gov_only(
+    assert_partition_only(
+        partition,
         "plan",
         &serde_json::to_value(&planned.changes).expect("json"),
     );
@@ -89,8 +101,13 @@ async fn govcloud_plan_apply_verify_and_offboard_use_the_aws_us_gov_partition() 
         applied.accounts
     );
     let outcome = serde_json::to_value(&applied).expect("json");
-    assert_gov_only("apply", &outcome);
-    assert!(applied.handoff.role_arn.starts_with("arn:aws-us-gov:iam::"));
+    assert_partition_only(partition, "apply", &outcome);
+    assert!(
+        applied
+            .handoff
+            .role_arn
+            .starts_with(&format!("arn:{partition}:iam::"))
+    );
     assert!(
         applied
             .accounts
@@ -126,7 +143,8 @@ async fn govcloud_plan_apply_verify_and_offboard_use_the_aws_us_gov_partition() 
         .await
         .expect("plan --offboard");
     assert!(off_plan.has_changes());
-    assert_gov_only(
+    assert_partition_only(
+        partition,
         "plan --offboard",
         &serde_json::to_value(&off_plan.changes).expect("json"),
     );

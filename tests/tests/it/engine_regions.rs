@@ -124,3 +124,109 @@ async fn disabled_and_denied_regions_are_skipped_with_their_reason_and_picked_up
         assert!(policy.contains(p), "{p}: {policy}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_adopted_findings_bucket_in_another_region_gets_its_topic_and_key_there() {
+    const OTHER: &str = "eu-west-1";
+    let emu = emulator();
+    emu.seed(&SeedSpec {
+        accounts: 2,
+        regions: vec![DEFAULT_REGION.to_owned(), OTHER.to_owned()],
+        ..SeedSpec::default()
+    });
+    let aws = factory(&emu).await;
+    enable_trusted_access(&aws).await;
+    // The customer's findings bucket already exists, in eu-west-1.
+    hub(&aws)
+        .s3(OTHER)
+        .create_bucket()
+        .bucket(GD_BUCKET)
+        .create_bucket_configuration(
+            orchestrator::aws::sdk::s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(
+                    orchestrator::aws::sdk::s3::types::BucketLocationConstraint::EuWest1,
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("the customer's bucket");
+    let cfg = config(&[DEFAULT_REGION, OTHER], "");
+    let ctx = context(aws.clone(), 4);
+    let applied = engine::apply(&cfg, &ctx).await.expect("apply");
+    assert!(
+        !applied.has_failures(),
+        "{:#?} {:#?}",
+        applied.hub,
+        applied.accounts
+    );
+    let resources: Vec<&str> = applied.hub.iter().map(|a| a.resource.as_str()).collect();
+    assert!(
+        resources
+            .iter()
+            .any(|r| r.starts_with(&format!("arn:aws:sns:{OTHER}:"))
+                && r.ends_with(":radiant-guardduty")),
+        "the findings topic is in the bucket's Region: {resources:#?}"
+    );
+    assert!(
+        resources
+            .iter()
+            .any(|r| r.starts_with(&format!("arn:aws:kms:{OTHER}:"))),
+        "the findings key is in the bucket's Region: {resources:#?}"
+    );
+    assert!(
+        applied
+            .accounts
+            .iter()
+            .flat_map(|a| a.regions.iter())
+            .all(|r| r.destination_id.is_some()),
+        "every detector exports: {:#?}",
+        applied.accounts
+    );
+    emu.reset_counters();
+    let again = engine::apply(&cfg, &ctx).await.expect("re-run");
+    assert!(!again.has_changes(), "{:#?}", again.changes);
+    assert!(writes(&emu).is_empty(), "{:#?}", writes(&emu));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_in_another_region_than_its_bucket_stops_before_any_write() {
+    const OTHER: &str = "eu-west-1";
+    let emu = emulator();
+    emu.seed(&SeedSpec {
+        accounts: 1,
+        regions: vec![DEFAULT_REGION.to_owned()],
+        // The customer's key, with the configured alias, in the home Region.
+        hub_customer_key_alias: Some("alias/guardduty-findings".to_owned()),
+        ..SeedSpec::default()
+    });
+    let aws = factory(&emu).await;
+    enable_trusted_access(&aws).await;
+    hub(&aws)
+        .s3(OTHER)
+        .create_bucket()
+        .bucket(GD_BUCKET)
+        .create_bucket_configuration(
+            orchestrator::aws::sdk::s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(
+                    orchestrator::aws::sdk::s3::types::BucketLocationConstraint::EuWest1,
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("the customer's bucket");
+    let cfg = config(&[DEFAULT_REGION], "");
+    emu.reset_counters();
+    let err = engine::apply(&cfg, &context(aws.clone(), 2))
+        .await
+        .expect_err("refused");
+    let text = err.to_string();
+    assert!(
+        text.contains(OTHER)
+            && text.contains(DEFAULT_REGION)
+            && text.contains("alias/guardduty-findings"),
+        "{text}"
+    );
+    assert!(writes(&emu).is_empty(), "{:#?}", writes(&emu));
+}

@@ -47,6 +47,24 @@ impl Bucket<'_> {
         }
     }
 
+    /// The bucket's Region (`GetBucketLocation`: no constraint is `us-east-1`, `EU` is
+    /// `eu-west-1`), or `None` when the bucket does not exist.
+    pub(crate) async fn region(&self) -> Result<Option<policy_model::Region>, EngineError> {
+        let s3 = self.place.clients.s3(self.place.region.as_str());
+        let answer = s3.get_bucket_location().bucket(self.name).send().await;
+        let Some(out) = found("s3:GetBucketLocation", &self.arn(), answer)? else {
+            return Ok(None);
+        };
+        let name = match out.location_constraint().map(|c| c.as_str()) {
+            None | Some("") => "us-east-1",
+            Some("EU") => "eu-west-1",
+            Some(other) => other,
+        };
+        policy_model::Region::new(name)
+            .map(Some)
+            .map_err(|e| super::invalid("the bucket's Region", e))
+    }
+
     /// True when the bucket belongs to this place's account: `HeadBucket` with
     /// `ExpectedBucketOwner`, which S3 answers 403 when another account owns the bucket
     /// (`aws-facts.md`, "CloudTrail across accounts"). A trail names its bucket, not its owner.
