@@ -344,3 +344,64 @@ fn debug_log_names_every_call_and_never_a_credential() {
         assert!(!r.stderr.contains(secret), "{secret} in the log");
     }
 }
+
+#[test]
+fn a_second_organization_trail_and_an_overlapping_notification_exit_3_with_nothing_written() {
+    // A landing zone's trail exists: creating a second one is refused, with its cost.
+    let emu = emulator();
+    emu.seed(&SeedSpec {
+        accounts: 2,
+        landing_zone: true,
+        ..SeedSpec::default()
+    });
+    let dir = TempDir::new("second-trail");
+    let config = write_config(dir.path(), "");
+    emu.reset_counters();
+    let r = run(
+        &emu,
+        &[
+            "apply",
+            "--yes",
+            "--no-progress",
+            "-c",
+            config.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(
+        r.stderr.contains("$2.00 per 100,000") && r.stderr.contains("existing_trail"),
+        "{r:?}"
+    );
+    assert_eq!(emu.counters().writes(), 0, "nothing written");
+
+    // A queue rule that gets every new object of the findings bucket: refused, named.
+    let emu = emulator();
+    emu.seed(&SeedSpec {
+        accounts: 2,
+        existing_notification_rules: vec![serde_json::json!({
+            "bucket": "acme-guardduty-findings",
+            "account": "management",
+            "id": "customer-new-objects",
+            "events": ["s3:ObjectCreated:*"],
+            "destination": "sqs",
+        })],
+        ..SeedSpec::default()
+    });
+    enable_trusted_access(&emu);
+    let dir = TempDir::new("overlap");
+    let config = write_config(dir.path(), "");
+    emu.reset_counters();
+    let r = run(
+        &emu,
+        &[
+            "apply",
+            "--yes",
+            "--no-progress",
+            "-c",
+            config.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(r.stderr.contains("customer-new-objects"), "{r:?}");
+    assert_eq!(emu.counters().writes(), 0, "nothing written");
+}

@@ -67,6 +67,10 @@ async fn china_plan_apply_verify_and_offboard_use_the_aws_cn_partition() {
     end_to_end_in(CN, "aws-cn").await;
 }
 
+#[expect(
+    clippy::expect_used,
+    reason = "test body shared by two tests: a failure must fail the test loudly"
+)]
 async fn end_to_end_in(home: &str, partition: &str) {
     let emu = emulator();
     emu.seed(&SeedSpec {
