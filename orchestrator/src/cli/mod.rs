@@ -426,7 +426,7 @@ async fn apply(
         let outcome = engine::apply(cfg, &ctx).await?;
         ctx.progress.finish();
         write_out(|o| render::applied_human(o, &render::redact_outcome(&outcome), stdout_style()))?;
-        return finish_run(&outcome, report, &started, &loaded.digest);
+        return finish_run(&outcome, report, &started, &loaded.digest, Shown::Results);
     }
     let planned = engine::plan(cfg, &ctx).await?;
     ctx.progress.finish();
@@ -436,7 +436,17 @@ async fn apply(
     }
     let outcome = engine::apply(cfg, &ctx).await?;
     ctx.progress.finish();
-    finish_run(&outcome, report, &started, &loaded.digest)
+    finish_run(&outcome, report, &started, &loaded.digest, Shown::Nothing)
+}
+
+/// What the terminal already shows of a run's outcome before its summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shown {
+    /// Nothing: the summary starts with the failures, warnings and the accounts line.
+    Nothing,
+    /// What it did (`applied_human`), with its failures, warnings and accounts line: the
+    /// summary adds only the hand-off and the report (each line once).
+    Results,
 }
 
 fn finish_run(
@@ -444,13 +454,14 @@ fn finish_run(
     report: Option<&Path>,
     started: &Started,
     digest: &str,
+    shown: Shown,
 ) -> Result<u8, CliError> {
     if let Some(path) = report {
         write_report(path, &Report::from_run(started.metadata(digest), outcome))?;
     }
     write_out(|o| {
         writeln!(o)?;
-        render::apply_summary(o, outcome, report, stdout_style())
+        render::apply_summary(o, outcome, report, shown == Shown::Nothing, stdout_style())
     })?;
     Ok(if outcome.has_failures() {
         EXIT_FAILURES
@@ -508,7 +519,7 @@ async fn offboard(
         let outcome = engine::offboard(cfg, &ctx, opts).await?;
         ctx.progress.finish();
         write_out(|o| render::applied_human(o, &render::redact_outcome(&outcome), stdout_style()))?;
-        return finish_run(&outcome, report, &started, &loaded.digest);
+        return finish_run(&outcome, report, &started, &loaded.digest, Shown::Results);
     }
     let planned = engine::plan_offboard(cfg, &ctx, opts).await?;
     ctx.progress.finish();
@@ -525,7 +536,7 @@ async fn offboard(
     }
     let outcome = engine::offboard(cfg, &ctx, opts).await?;
     ctx.progress.finish();
-    finish_run(&outcome, report, &started, &loaded.digest)
+    finish_run(&outcome, report, &started, &loaded.digest, Shown::Nothing)
 }
 
 async fn accounts(

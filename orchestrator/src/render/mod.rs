@@ -299,13 +299,18 @@ pub fn apply_summary(
     out: &mut dyn Write,
     o: &RunOutcome,
     report: Option<&std::path::Path>,
+    with_results: bool,
     style: Style,
 ) -> io::Result<()> {
-    failures(out, o, style)?;
-    for w in &o.warnings {
-        writeln!(out, "{} {w}", style.yellow("warning:"))?;
+    // `with_results` is false when `applied_human` already printed the failures, the warnings
+    // and the accounts line: each is shown once.
+    if with_results {
+        failures(out, o, style)?;
+        for w in &o.warnings {
+            writeln!(out, "{} {w}", style.yellow("warning:"))?;
+        }
+        writeln!(out, "{}", accounts_summary(&o.accounts, o.mode))?;
     }
-    writeln!(out, "{}", accounts_summary(&o.accounts, o.mode))?;
     if !matches!(o.mode, RunMode::Offboard | RunMode::OffboardPlan) {
         writeln!(out)?;
         handoff(out, &o.handoff, style)?;

@@ -111,6 +111,21 @@ fn plan_accounts_policies_apply_then_nothing_left_to_do() {
     // No plan first (nobody reviews it): the changes it made, in the plan's format.
     assert!(!r.stdout.contains("Plan: "), "{r:?}");
     assert!(r.stdout.contains("Applied: "), "{r:?}");
+    // The accounts line and each warning are printed once (the summary after the changes
+    // repeats neither).
+    let summary_lines = r
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("5 accounts: "))
+        .count();
+    assert_eq!(summary_lines, 1, "{}", r.stdout);
+    let warnings: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| l.contains("warning:"))
+        .collect();
+    let unique: std::collections::BTreeSet<&str> = warnings.iter().copied().collect();
+    assert_eq!(warnings.len(), unique.len(), "{}", r.stdout);
     for v in [
         "acme-cloudtrail-delivery",
         "acme-guardduty-findings",
