@@ -168,6 +168,8 @@ pub const OPERATIONS: &[Operation] = &[
         Caller,
     ),
     op("s3", "GetBucketTagging", "s3:GetBucketTagging", Caller),
+    // The Region of an adopted findings bucket (its topic and key go there).
+    op("s3", "GetBucketLocation", "s3:GetBucketLocation", Caller),
     op("s3", "PutBucketTagging", "s3:PutBucketTagging", Caller),
     op("s3", "ListObjectsV2", "s3:ListBucket", Caller),
     op("s3", "ListObjectVersions", "s3:ListBucketVersions", Caller),
