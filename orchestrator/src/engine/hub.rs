@@ -187,7 +187,7 @@ impl Hub<'_> {
                 name: &gd.bucket,
             };
             let n = Notification::findings(bucket);
-            let wiring = n.check(&topic, bucket.read().await?).await?;
+            let wiring = n.check(&topic, run.findings_bucket_found).await?;
             if let Wiring::Refuse { rule } = &wiring {
                 return Err(overlap_error(&n.resource(), rule));
             }

@@ -53,6 +53,9 @@ pub(crate) struct Run<'a> {
     /// else the home Region. Its topic and key live there too (S3 notifies only a topic of the
     /// bucket's Region; GuardDuty needs the key in the bucket's Region).
     pub(crate) findings_region: policy_model::Region,
+    /// Whether the findings bucket existed when the run started (the same `GetBucketLocation`
+    /// answer: no second read is needed to know).
+    pub(crate) findings_bucket_found: bool,
 }
 
 fn totals_now(ctx: &RunContext) -> Totals {
@@ -84,6 +87,7 @@ impl<'a> Run<'a> {
             start,
             region_status: super::regions::RegionStatus::default(),
             findings_region: cfg.organization.home_region.clone(),
+            findings_bucket_found: false,
         };
         if run.pf.hub != run.pf.caller {
             let hub = run.pf.hub.clone();
@@ -106,6 +110,7 @@ impl<'a> Run<'a> {
             };
             if let Some(region) = bucket.region().await? {
                 run.findings_region = region;
+                run.findings_bucket_found = true;
             }
         }
         Ok(run)

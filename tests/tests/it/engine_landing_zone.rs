@@ -616,38 +616,13 @@ async fn trail_bucket_rule(
         Event, FilterRule, FilterRuleName, NotificationConfiguration,
         NotificationConfigurationFilter, S3KeyFilter, TopicConfiguration,
     };
-    let topic = topic_owner
-        .sns(DEFAULT_REGION)
-        .create_topic()
-        .name("customer-log-events")
-        .send()
-        .await
-        .expect("topic")
-        .topic_arn
-        .expect("an ARN");
-    let policy = serde_json::json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "CustomerS3Publish",
-            "Effect": "Allow",
-            "Principal": {"Service": "s3.amazonaws.com"},
-            "Action": "SNS:Publish",
-            "Resource": topic,
-            "Condition": {
-                "ArnLike": {"aws:SourceArn": format!("arn:aws:s3:*:*:{}", lz.trail_bucket)},
-                "StringEquals": {"aws:SourceAccount": lz.log_archive}
-            }
-        }]
-    });
-    topic_owner
-        .sns(DEFAULT_REGION)
-        .set_topic_attributes()
-        .topic_arn(&topic)
-        .attribute_name("Policy")
-        .attribute_value(policy.to_string())
-        .send()
-        .await
-        .expect("topic policy");
+    let topic = customer_topic(
+        topic_owner,
+        "customer-log-events",
+        &lz.trail_bucket,
+        &lz.log_archive,
+    )
+    .await;
     let mut rule = TopicConfiguration::builder()
         .id("customer-log-events")
         .topic_arn(&topic)

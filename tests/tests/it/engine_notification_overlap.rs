@@ -23,37 +23,13 @@ async fn findings_bucket_with_rule(aws: &orchestrator::aws::SdkFactory) -> Strin
         .await
         .expect("create the bucket");
     let config = {
-        let topic = mgmt
-            .sns(DEFAULT_REGION)
-            .create_topic()
-            .name("customer-bucket-events")
-            .send()
-            .await
-            .expect("create the topic")
-            .topic_arn
-            .expect("an ARN");
-        let policy = serde_json::json!({
-            "Version": "2012-10-17",
-            "Statement": [{
-                "Sid": "CustomerS3Publish",
-                "Effect": "Allow",
-                "Principal": {"Service": "s3.amazonaws.com"},
-                "Action": "SNS:Publish",
-                "Resource": topic,
-                "Condition": {
-                    "ArnLike": {"aws:SourceArn": format!("arn:aws:s3:*:*:{GD_BUCKET}")},
-                    "StringEquals": {"aws:SourceAccount": MANAGEMENT_ACCOUNT_ID}
-                }
-            }]
-        });
-        mgmt.sns(DEFAULT_REGION)
-            .set_topic_attributes()
-            .topic_arn(&topic)
-            .attribute_name("Policy")
-            .attribute_value(policy.to_string())
-            .send()
-            .await
-            .expect("the customer's topic policy");
+        let topic = customer_topic(
+            &mgmt,
+            "customer-bucket-events",
+            GD_BUCKET,
+            MANAGEMENT_ACCOUNT_ID,
+        )
+        .await;
         let rule = TopicConfiguration::builder()
             .id("customer-new-objects")
             .topic_arn(&topic)

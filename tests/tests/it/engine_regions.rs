@@ -137,20 +137,7 @@ async fn an_adopted_findings_bucket_in_another_region_gets_its_topic_and_key_the
     let aws = factory(&emu).await;
     enable_trusted_access(&aws).await;
     // The customer's findings bucket already exists, in eu-west-1.
-    hub(&aws)
-        .s3(OTHER)
-        .create_bucket()
-        .bucket(GD_BUCKET)
-        .create_bucket_configuration(
-            orchestrator::aws::sdk::s3::types::CreateBucketConfiguration::builder()
-                .location_constraint(
-                    orchestrator::aws::sdk::s3::types::BucketLocationConstraint::EuWest1,
-                )
-                .build(),
-        )
-        .send()
-        .await
-        .expect("the customer's bucket");
+    findings_bucket_in_eu_west_1(&aws).await;
     let cfg = config(&[DEFAULT_REGION, OTHER], "");
     let ctx = context(aws.clone(), 4);
     let applied = engine::apply(&cfg, &ctx).await.expect("apply");
@@ -202,20 +189,7 @@ async fn a_key_in_another_region_than_its_bucket_stops_before_any_write() {
     });
     let aws = factory(&emu).await;
     enable_trusted_access(&aws).await;
-    hub(&aws)
-        .s3(OTHER)
-        .create_bucket()
-        .bucket(GD_BUCKET)
-        .create_bucket_configuration(
-            orchestrator::aws::sdk::s3::types::CreateBucketConfiguration::builder()
-                .location_constraint(
-                    orchestrator::aws::sdk::s3::types::BucketLocationConstraint::EuWest1,
-                )
-                .build(),
-        )
-        .send()
-        .await
-        .expect("the customer's bucket");
+    findings_bucket_in_eu_west_1(&aws).await;
     let cfg = config(&[DEFAULT_REGION], "");
     emu.reset_counters();
     let err = engine::apply(&cfg, &context(aws.clone(), 2))
@@ -229,4 +203,25 @@ async fn a_key_in_another_region_than_its_bucket_stops_before_any_write() {
         "{text}"
     );
     assert!(writes(&emu).is_empty(), "{:#?}", writes(&emu));
+}
+
+/// The customer's findings bucket, already there, in eu-west-1.
+#[expect(
+    clippy::expect_used,
+    reason = "test fixture: a broken fixture must fail the test loudly"
+)]
+async fn findings_bucket_in_eu_west_1(aws: &orchestrator::aws::SdkFactory) {
+    use orchestrator::aws::sdk::s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
+    hub(aws)
+        .s3("eu-west-1")
+        .create_bucket()
+        .bucket(GD_BUCKET)
+        .create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::EuWest1)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("the customer's bucket");
 }

@@ -145,3 +145,44 @@ pub async fn bucket_policy(aws: &SdkFactory, bucket: &str) -> policy_model::Poli
         .expect("bucket policy");
     policy_model::PolicyDocument::parse(out.policy().expect("policy text")).expect("parse")
 }
+
+/// Creates the SNS topic `name` with `owner`'s clients, with a customer policy that lets S3
+/// publish the event notifications of `bucket` (owned by `bucket_owner`); returns its ARN.
+pub async fn customer_topic(
+    owner: &AccountClients,
+    name: &str,
+    bucket: &str,
+    bucket_owner: &str,
+) -> String {
+    let sns = owner.sns(integration_tests::DEFAULT_REGION);
+    let topic = sns
+        .create_topic()
+        .name(name)
+        .send()
+        .await
+        .expect("create the topic")
+        .topic_arn
+        .expect("an ARN");
+    let policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "CustomerS3Publish",
+            "Effect": "Allow",
+            "Principal": {"Service": "s3.amazonaws.com"},
+            "Action": "SNS:Publish",
+            "Resource": topic,
+            "Condition": {
+                "ArnLike": {"aws:SourceArn": format!("arn:aws:s3:*:*:{bucket}")},
+                "StringEquals": {"aws:SourceAccount": bucket_owner}
+            }
+        }]
+    });
+    sns.set_topic_attributes()
+        .topic_arn(&topic)
+        .attribute_name("Policy")
+        .attribute_value(policy.to_string())
+        .send()
+        .await
+        .expect("the customer's topic policy");
+    topic
+}
