@@ -352,6 +352,19 @@ pub const OPERATIONS: &[Operation] = &[
         Member,
     ),
     op("guardduty", "ListMembers", "guardduty:ListMembers", Member),
+    // The members' S3 protection, read and set through the delegated administrator.
+    op(
+        "guardduty",
+        "GetMemberDetectors",
+        "guardduty:GetMemberDetectors",
+        Member,
+    ),
+    op(
+        "guardduty",
+        "UpdateMemberDetectors",
+        "guardduty:UpdateMemberDetectors",
+        Member,
+    ),
     // The Regions each account has enabled, when an opt-in Region is configured (from the
     // management account, with the member's AccountId).
     op("account", "ListRegions", "account:ListRegions", Caller),

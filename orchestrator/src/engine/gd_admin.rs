@@ -14,8 +14,8 @@
 
 use account_worker::{Mode, WorkerError};
 use aws_sdk_guardduty::types::{
-    AccountDetail, AutoEnableMembers, OrgFeature, OrgFeatureStatus,
-    OrganizationFeatureConfiguration,
+    AccountDetail, AutoEnableMembers, FeatureStatus, MemberFeaturesConfiguration, OrgFeature,
+    OrgFeatureStatus, OrganizationFeatureConfiguration,
 };
 use futures::future::join_all;
 use policy_model::{AccountId, Region};
@@ -26,8 +26,9 @@ use super::run::Run;
 use super::{DiscoveredAccount, EngineError};
 use crate::outcome::{Change, ChangeAction, ResourceStatus};
 
-/// `CreateMembers` takes 1 to 50 accounts (GuardDuty API reference).
-const CREATE_MEMBERS_BATCH: usize = 50;
+/// `CreateMembers`, `GetMemberDetectors` and `UpdateMemberDetectors` take 1 to 50 accounts
+/// (GuardDuty API reference).
+const MEMBER_BATCH: usize = 50;
 /// `ListMembers` returns at most 50 per page.
 const LIST_MEMBERS_PAGE: i32 = 50;
 
@@ -259,32 +260,18 @@ pub(crate) async fn configure(
             }
             // The members.
             let resource = format!("{prefix}#members");
-            let mut present = std::collections::BTreeSet::new();
-            let mut token: Option<String> = None;
-            loop {
-                let page = gd
-                    .list_members()
-                    .detector_id(detector)
-                    .only_associated("false")
-                    .max_results(LIST_MEMBERS_PAGE)
-                    .set_next_token(token.take())
-                    .send()
-                    .await
-                    .map_err(hub_sdk("guardduty:ListMembers", &resource))?;
-                // Only an enabled member counts (a removed, resigned or disabled one is added again).
-                present.extend(
-                    page.members()
-                        .iter()
-                        .filter(|m| {
-                            m.relationship_status()
-                                .is_some_and(|s| s.eq_ignore_ascii_case("enabled"))
-                        })
-                        .filter_map(|m| m.account_id().map(str::to_owned)),
-                );
-                token = page.next_token().filter(|t| !t.is_empty()).map(str::to_owned);
-                if token.is_none() {
-                    break;
-                }
+            let present = enabled_members(&gd, detector)
+                .await
+                .map_err(super::common::hub_worker(&resource))?;
+            if s3_protection {
+                // The members that already were: their S3 protection, read in batches of 50.
+                let ids: Vec<&str> = members
+                    .iter()
+                    .map(|m| m.id.as_str())
+                    .filter(|id| present.contains(*id))
+                    .collect();
+                s3_protection_of_members(&gd, detector, &prefix, &ids, mode, &mut part, &mut notices)
+                    .await?;
             }
             let missing: Vec<&&DiscoveredAccount> = members
                 .iter()
@@ -304,7 +291,7 @@ pub(crate) async fn configure(
                 "covered accounts that are not yet GuardDuty members of the administrator",
             ));
             if mode == Mode::Apply {
-                for batch in missing.chunks(CREATE_MEMBERS_BATCH) {
+                for batch in missing.chunks(MEMBER_BATCH) {
                     let details: Vec<AccountDetail> = batch
                         .iter()
                         .map(|m| {
@@ -355,6 +342,161 @@ pub(crate) async fn configure(
         admin.account.id
     ));
     Ok(report)
+}
+
+/// The members of the administrator's `detector` that it has enabled (`ListMembers`, 50 a
+/// page): a removed, resigned or disabled member is not one.
+pub(crate) async fn enabled_members(
+    gd: &aws_sdk_guardduty::Client,
+    detector: &str,
+) -> Result<std::collections::BTreeSet<String>, WorkerError> {
+    let mut present = std::collections::BTreeSet::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = gd
+            .list_members()
+            .detector_id(detector)
+            .only_associated("false")
+            .max_results(LIST_MEMBERS_PAGE)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| WorkerError::from_sdk("guardduty:ListMembers", &e))?;
+        present.extend(
+            page.members()
+                .iter()
+                .filter(|m| {
+                    m.relationship_status()
+                        .is_some_and(|s| s.eq_ignore_ascii_case("enabled"))
+                })
+                .filter_map(|m| m.account_id().map(str::to_owned)),
+        );
+        token = page
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned);
+        if token.is_none() {
+            return Ok(present);
+        }
+    }
+}
+
+/// What `GetMemberDetectors` says of the members' S3 protection.
+#[derive(Debug, Default)]
+pub(crate) struct MembersS3 {
+    /// Members whose `S3_DATA_EVENTS` feature is not `ENABLED`.
+    pub(crate) off: Vec<String>,
+    /// Accounts GuardDuty did not answer for, with its reason.
+    pub(crate) unprocessed: Vec<(String, String)>,
+}
+
+/// Reads the S3 protection feature of the members `ids` of the administrator's `detector`
+/// (`GetMemberDetectors`, at most 50 accounts a call).
+pub(crate) async fn read_members_s3(
+    gd: &aws_sdk_guardduty::Client,
+    detector: &str,
+    ids: &[&str],
+) -> Result<MembersS3, WorkerError> {
+    let mut out = MembersS3::default();
+    for batch in ids.chunks(MEMBER_BATCH) {
+        let got = gd
+            .get_member_detectors()
+            .detector_id(detector)
+            .set_account_ids(Some(batch.iter().map(|s| (*s).to_owned()).collect()))
+            .send()
+            .await
+            .map_err(|e| WorkerError::from_sdk("guardduty:GetMemberDetectors", &e))?;
+        for m in got.member_data_source_configurations() {
+            let on = m.features().iter().any(|f| {
+                f.name() == Some(&OrgFeature::S3DataEvents)
+                    && f.status() == Some(&FeatureStatus::Enabled)
+            });
+            if !on {
+                out.off.push(m.account_id().unwrap_or_default().to_owned());
+            }
+        }
+        out.unprocessed
+            .extend(got.unprocessed_accounts().iter().map(|u| {
+                (
+                    u.account_id().unwrap_or_default().to_owned(),
+                    u.result().unwrap_or_default().to_owned(),
+                )
+            }));
+    }
+    Ok(out)
+}
+
+/// The S3 protection of the members `ids`: read through the administrator and, where it is
+/// off, turned on for them in batches (`UpdateMemberDetectors`, from the administrator; a
+/// member's own detector is never written).
+async fn s3_protection_of_members(
+    gd: &aws_sdk_guardduty::Client,
+    detector: &str,
+    prefix: &str,
+    ids: &[&str],
+    mode: Mode,
+    part: &mut HubLog,
+    notices: &mut Vec<String>,
+) -> Result<(), EngineError> {
+    let resource = format!("{prefix}#members-s3-protection");
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let read = read_members_s3(gd, detector, ids)
+        .await
+        .map_err(super::common::hub_worker(&resource))?;
+    for (account, why) in &read.unprocessed {
+        notices.push(format!(
+            "GuardDuty: the member `{account}`'s detector could not be read through the administrator: {why}"
+        ));
+    }
+    if read.off.is_empty() {
+        part.record(
+            &resource,
+            "guardduty-member-features",
+            ResourceStatus::Unchanged,
+            None,
+        );
+        return Ok(());
+    }
+    part.journal.changes.push(Change::new(
+        &resource,
+        ChangeAction::Update,
+        Some(serde_json::json!({ "S3_DATA_EVENTS": "DISABLED", "Accounts": read.off })),
+        Some(serde_json::json!({ "S3_DATA_EVENTS": "ENABLED", "Accounts": read.off })),
+        "members whose S3 protection is off (the organization configuration turns it on for new members)",
+    ));
+    if mode == Mode::Apply {
+        for batch in read.off.chunks(MEMBER_BATCH) {
+            let out = gd
+                .update_member_detectors()
+                .detector_id(detector)
+                .set_account_ids(Some(batch.to_vec()))
+                .features(
+                    MemberFeaturesConfiguration::builder()
+                        .name(OrgFeature::S3DataEvents)
+                        .status(FeatureStatus::Enabled)
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(hub_sdk("guardduty:UpdateMemberDetectors", &resource))?;
+            for u in out.unprocessed_accounts() {
+                notices.push(format!(
+                    "GuardDuty: S3 protection was not turned on for the member `{}`: {}",
+                    u.account_id().unwrap_or_default(),
+                    u.result().unwrap_or_default()
+                ));
+            }
+        }
+    }
+    part.record(
+        &resource,
+        "guardduty-member-features",
+        super::common::changed_status(mode, false),
+        Some(format!("S3 protection for {} members", read.off.len())),
+    );
+    Ok(())
 }
 
 /// The organization configuration the product asks for, as plans show it.

@@ -100,7 +100,7 @@ impl Hub<'_> {
             ..HubChecks::default()
         };
         if let (Some(ct), Some(found)) = (&run.cfg.cloudtrail, &checks.trail) {
-            let place = trail_bucket_place(run, found, Mode::Plan);
+            let place = found.bucket_place(run, Mode::Plan);
             let topic = Topic {
                 place,
                 name: &ct.sns_topic,
@@ -414,7 +414,7 @@ impl Hub<'_> {
             });
         };
         let run = self.run;
-        let place = trail_bucket_place(run, found, self.mode);
+        let place = found.bucket_place(run, self.mode);
         let bucket = Bucket {
             place,
             name: &found.bucket,
@@ -483,12 +483,12 @@ impl Hub<'_> {
             BucketPolicy { bucket }
                 .ensure(&mut log, true, statements)
                 .await?;
-            if let Some(key) = &found.key {
-                self.admit_reader(&mut log, key, hub_role_arn).await?;
+            if let Some((place, key)) = found.key_place(run, self.mode) {
+                admit_reader(&mut log, place, key, hub_role_arn).await?;
             }
-        } else if let Some(key) = &found.key {
+        } else if let Some((place, key)) = found.key_place(run, self.mode) {
             role_ready.await?;
-            self.admit_reader(&mut log, key, hub_role_arn).await?;
+            admit_reader(&mut log, place, key, hub_role_arn).await?;
         }
         Ok(CloudTrailPart {
             log,
@@ -497,23 +497,6 @@ impl Hub<'_> {
             bucket: found.bucket.clone(),
             notices,
         })
-    }
-
-    /// The hub role's decrypt statement in the policy of the trail's `key`, in its account.
-    async fn admit_reader(
-        &self,
-        log: &mut HubLog,
-        key: &Arn,
-        reader: &Arn,
-    ) -> Result<(), EngineError> {
-        let place = self.run.place_of(key.account(), self.mode);
-        KeyPolicy { place, key }
-            .ensure(
-                log,
-                true,
-                KeyPolicy::desired_for_reused_trail(std::slice::from_ref(reader)),
-            )
-            .await
     }
 
     // -- GuardDuty findings store -----------------------------------------------------------
@@ -595,7 +578,19 @@ impl Hub<'_> {
     }
 }
 
-/// Where an existing trail's bucket lives: its owner (the hub or the caller), the home Region.
-fn trail_bucket_place<'r>(run: &'r Run<'_>, found: &FoundTrail, mode: Mode) -> Place<'r> {
-    run.place_of(found.bucket_account.as_str(), mode)
+/// The hub role's decrypt statement in the policy of the trail's `key`, in its account and
+/// Region (`place`).
+async fn admit_reader(
+    log: &mut HubLog,
+    place: Place<'_>,
+    key: &Arn,
+    reader: &Arn,
+) -> Result<(), EngineError> {
+    KeyPolicy { place, key }
+        .ensure(
+            log,
+            true,
+            KeyPolicy::desired_for_reused_trail(std::slice::from_ref(reader)),
+        )
+        .await
 }

@@ -218,7 +218,7 @@ pub(crate) async fn run(
         }
     };
     if let (Some(ct), Some(found)) = (&cfg.cloudtrail, reused) {
-        let bucket_place = run.place_of(found.bucket_account.as_str(), mode);
+        let bucket_place = found.bucket_place(&run, mode);
         let trail_bucket = Bucket {
             place: bucket_place,
             name: &found.bucket,
@@ -234,13 +234,8 @@ pub(crate) async fn run(
             .remove(&mut log)
             .await?;
         }
-        if let Some(key) = &found.key {
-            KeyPolicy {
-                place: run.place_of(key.account(), mode),
-                key,
-            }
-            .remove(&mut log)
-            .await?;
+        if let Some((place, key)) = found.key_place(&run, mode) {
+            KeyPolicy { place, key }.remove(&mut log).await?;
         }
         Topic {
             place: bucket_place,

@@ -2,10 +2,11 @@
 //! `cloudtrail.existing_trail` reuses (its bucket, prefix and key, wherever they live), and the
 //! refusal to create a second organization trail next to one that exists.
 
-use account_worker::WorkerError;
-use policy_model::{AccountId, Arn};
+use account_worker::{Mode, WorkerError};
+use policy_model::{AccountId, Arn, Region};
 
 use super::EngineError;
+use super::resources::Place;
 use super::resources::bucket::Bucket;
 use super::run::Run;
 use crate::config::{ExistingTrail, TrailChoice};
@@ -21,6 +22,10 @@ pub(crate) struct FoundTrail {
     pub(crate) key: Option<Arn>,
     /// The account that owns the bucket: the hub or the caller.
     pub(crate) bucket_account: AccountId,
+    /// The bucket's Region (`GetBucketLocation`): the topic it notifies must be in it.
+    pub(crate) bucket_region: Region,
+    /// The key's Region (from its ARN), where its policy is read and written.
+    pub(crate) key_region: Option<Region>,
 }
 
 impl FoundTrail {
@@ -31,6 +36,23 @@ impl FoundTrail {
         } else {
             format!("{}/AWSLogs/", self.prefix.trim_end_matches('/'))
         }
+    }
+
+    /// Where the trail's bucket (and the topic it notifies) lives: its owner's clients, its
+    /// Region.
+    pub(crate) fn bucket_place<'a>(&'a self, run: &'a Run<'_>, mode: Mode) -> Place<'a> {
+        run.place_in(self.bucket_account.as_str(), &self.bucket_region, mode)
+    }
+
+    /// Where the trail's key lives: its account's clients (the hub or the caller), its Region.
+    pub(crate) fn key_place<'a>(
+        &'a self,
+        run: &'a Run<'_>,
+        mode: Mode,
+    ) -> Option<(Place<'a>, &'a Arn)> {
+        let key = self.key.as_ref()?;
+        let region = self.key_region.as_ref()?;
+        Some((run.place_in(key.account(), region, mode), key))
     }
 
     /// True when the bucket is Control Tower's: its policy is guarded by an SCP.
@@ -143,12 +165,6 @@ pub(crate) async fn check(
             "CloudTrail answered an unusable trail ARN `{arn_text}`: {e}"
         ))
     })?;
-    if trail.home_region() != Some(home) {
-        return Err(pre(format!(
-            "the trail `{arn}` lives in `{}`, not in the home Region `{home}`; set `organization.home_region` to the trail's Region (its bucket's notification topic must be in the bucket's Region)",
-            trail.home_region().unwrap_or("?")
-        )));
-    }
     let bucket = trail.s3_bucket_name().unwrap_or_default().to_owned();
     let key = match trail.kms_key_id() {
         None => None,
@@ -158,29 +174,50 @@ pub(crate) async fn check(
             ))
         })?),
     };
+    let key_region = match &key {
+        None => None,
+        Some(k) => Some(Region::new(k.region()).map_err(|e| {
+            pre(format!(
+                "the key `{k}` of the trail `{arn}` names no usable Region: {e}"
+            ))
+        })?),
+    };
     // The bucket's owner: the hub (the landing zone's Log Archive, usually) or the caller.
-    let hub_place = run.hub_place(account_worker::Mode::Plan);
-    let bucket_account = if (Bucket {
+    // (HeadBucket and GetBucketLocation answer from any Region's endpoint.)
+    let hub_place = run.hub_place(Mode::Plan);
+    let caller_place = run.caller_place(Mode::Plan);
+    let (bucket_account, owner_place) = if (Bucket {
         place: hub_place,
         name: &bucket,
     })
     .owned_here()
     .await?
     {
-        run.pf.hub.clone()
+        (run.pf.hub.clone(), hub_place)
     } else if run.pf.hub != run.pf.caller
         && (Bucket {
-            place: run.caller_place(account_worker::Mode::Plan),
+            place: caller_place,
             name: &bucket,
         })
         .owned_here()
         .await?
     {
-        run.pf.caller.clone()
+        (run.pf.caller.clone(), caller_place)
     } else {
         return Err(pre(format!(
             "the bucket `{bucket}` of the trail `{arn}` belongs to neither the hub `{}` nor the caller's account (or neither may `s3:ListBucket` it: HeadBucket answered 403 to both); set `organization.hub_account_id` to the bucket's account (a landing zone's Log Archive account), or grant the access role `s3:ListBucket` on it",
             run.pf.hub
+        )));
+    };
+    let Some(bucket_region) = (Bucket {
+        place: owner_place,
+        name: &bucket,
+    })
+    .region()
+    .await?
+    else {
+        return Err(pre(format!(
+            "the bucket `{bucket}` of the trail `{arn}` does not exist (GetBucketLocation): the trail cannot deliver; fix the trail first"
         )));
     };
     let found = FoundTrail {
@@ -189,6 +226,8 @@ pub(crate) async fn check(
         prefix: trail.s3_key_prefix().unwrap_or_default().to_owned(),
         key,
         bucket_account,
+        bucket_region,
+        key_region,
     };
     if found.bucket_account != run.pf.hub && found.guarded_bucket() {
         return Err(pre(format!(

@@ -160,6 +160,20 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// Where a resource of `account` (the hub's or the caller's) lives in `region`: an existing
+    /// trail's bucket, topic or key, which may be in another Region than the home Region.
+    pub(crate) fn place_in<'p>(
+        &'p self,
+        account: &str,
+        region: &'p policy_model::Region,
+        mode: account_worker::Mode,
+    ) -> Place<'p> {
+        Place {
+            region,
+            ..self.place_of(account, mode)
+        }
+    }
+
     fn access_role_arn(&self, account: &str) -> String {
         let partition = self.pf.home_region.partition();
         format!(

@@ -235,6 +235,7 @@ fn named_accounts(doc: &PolicyDocument) -> Vec<String> {
 /// enables every member, and every covered account is a member.
 async fn admin_checks(run: &Run<'_>, admin: &DiscoveredAccount, covered: &[&str]) -> Vec<Check> {
     let mut out = Vec::new();
+    let s3_protection = run.cfg.guardduty.as_ref().is_some_and(|g| g.s3_protection);
     let clients = match run.clients_of(admin).await {
         Ok(c) => c,
         Err(e) => {
@@ -287,33 +288,19 @@ async fn admin_checks(run: &Run<'_>, admin: &DiscoveredAccount, covered: &[&str]
                 "members are not all enabled by the administrator: run apply"
             },
         ));
-        let mut members = std::collections::BTreeSet::new();
-        let mut token: Option<String> = None;
-        loop {
-            let Ok(page) = gd
-                .list_members()
-                .detector_id(detector)
-                .only_associated("false")
-                .max_results(50)
-                .set_next_token(token.take())
-                .send()
-                .await
-            else {
-                break;
-            };
-            members.extend(
-                page.members()
-                    .iter()
-                    .filter_map(|m| m.account_id().map(str::to_owned)),
-            );
-            token = page
-                .next_token()
-                .filter(|t| !t.is_empty())
-                .map(str::to_owned);
-            if token.is_none() {
-                break;
+        let members = match super::gd_admin::enabled_members(&gd, detector).await {
+            Ok(m) => m,
+            Err(e) => {
+                out.push(check(
+                    &admin.id,
+                    Some(region),
+                    "guardduty-members",
+                    false,
+                    format!("{} failed ({}): {}", e.operation, e.code, e.message),
+                ));
+                continue;
             }
-        }
+        };
         let missing: Vec<&str> = covered
             .iter()
             .copied()
@@ -330,6 +317,40 @@ async fn admin_checks(run: &Run<'_>, admin: &DiscoveredAccount, covered: &[&str]
                 format!("not members: {}: run apply", missing.join(", "))
             },
         ));
+        if s3_protection {
+            let ids: Vec<&str> = covered
+                .iter()
+                .copied()
+                .filter(|c| *c != admin.id && members.contains(*c))
+                .collect();
+            let (ok, detail) = match super::gd_admin::read_members_s3(&gd, detector, &ids).await {
+                Ok(read) if read.off.is_empty() && read.unprocessed.is_empty() => {
+                    (true, format!("S3 protection on for {} members", ids.len()))
+                }
+                Ok(read) => (
+                    false,
+                    format!(
+                        "S3 protection off for: {}{}: run apply",
+                        read.off.join(", "),
+                        read.unprocessed
+                            .iter()
+                            .map(|(a, why)| format!("; `{a}` unreadable ({why})"))
+                            .collect::<String>()
+                    ),
+                ),
+                Err(e) => (
+                    false,
+                    format!("{} failed ({}): {}", e.operation, e.code, e.message),
+                ),
+            };
+            out.push(check(
+                &admin.id,
+                Some(region),
+                "members-s3-protection",
+                ok,
+                detail,
+            ));
+        }
     }
     out
 }
@@ -411,7 +432,7 @@ async fn reused_trail_checks(
         ),
     };
     out.push(check("hub", Some(&home), "trail-logging", ok, detail));
-    let place = run.place_of(found.bucket_account.as_str(), Mode::Plan);
+    let place = found.bucket_place(run, Mode::Plan);
     let bucket = Bucket {
         place,
         name: &found.bucket,
@@ -445,7 +466,7 @@ async fn reused_trail_checks(
     };
     out.push(check(
         "hub",
-        Some(&home),
+        Some(found.bucket_region.as_str()),
         "trail-bucket-notification",
         ok,
         detail,
@@ -468,7 +489,7 @@ async fn reused_trail_checks(
             });
         out.push(check(
             "hub",
-            Some(&home),
+            Some(found.bucket_region.as_str()),
             "trail-topic-policy",
             ok,
             if ok {
@@ -478,8 +499,7 @@ async fn reused_trail_checks(
             },
         ));
     }
-    if let Some(key) = &found.key {
-        let key_place = run.place_of(key.account(), Mode::Plan);
+    if let Some((key_place, key)) = found.key_place(run, Mode::Plan) {
         let role = format!(
             "arn:{}:iam::{}:role/{}",
             run.pf.home_region.partition(),
@@ -498,7 +518,7 @@ async fn reused_trail_checks(
         });
         out.push(check(
             "hub",
-            Some(&home),
+            Some(key_place.region.as_str()),
             "trail-key-decrypt",
             ok,
             if ok {

@@ -481,10 +481,55 @@ fn delegated_administrator(cov: &mut Coverage) {
     );
     s.step(cov, &["plan", "-c", &c], 0);
     s.step(cov, &["apply", "--yes", "-c", &c], 0);
+    // A member's S3 protection turned off: apply turns it on again through the administrator.
+    member_s3_protection_off(&s.emu, &s.seed.accounts[0].id, &s.seed.accounts[1].id);
     s.step(cov, &["apply", "--yes", "-c", &c], 0);
     s.step(cov, &["verify", "-c", &c], 0);
     s.step(cov, &["plan", "--offboard", "-c", &c], 0);
     s.step(cov, &["offboard", "--yes", "-c", &c], 0);
+}
+
+/// Turns the S3 protection of GuardDuty's `member` off, from its administrator `admin`, in the
+/// home Region (as a console user would).
+#[expect(
+    clippy::expect_used,
+    reason = "test helper: a failed set-up must fail the test loudly"
+)]
+fn member_s3_protection_off(emu: &EmulatorGuard, admin: &str, member: &str) {
+    use orchestrator::aws::sdk::guardduty::types::{
+        FeatureStatus, MemberFeaturesConfiguration, OrgFeature,
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    rt.block_on(async {
+        let aws = crate::engine_support::factory(emu).await;
+        let gd = crate::engine_support::member(&aws, admin)
+            .await
+            .guardduty(DEFAULT_REGION);
+        let detector = gd
+            .list_detectors()
+            .send()
+            .await
+            .expect("detectors")
+            .detector_ids()
+            .first()
+            .cloned()
+            .expect("the administrator's detector");
+        gd.update_member_detectors()
+            .detector_id(detector)
+            .account_ids(member)
+            .features(
+                MemberFeaturesConfiguration::builder()
+                    .name(OrgFeature::S3DataEvents)
+                    .status(FeatureStatus::Disabled)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("S3 protection off");
+    });
 }
 
 /// An opt-in Region, disabled in one account: the Regions each account has enabled are read;

@@ -397,6 +397,139 @@ async fn the_organization_trail_is_reused_and_nothing_of_control_tower_is_change
     assert!(!key_policy.contains("RadiantOnboard"), "{key_policy}");
 }
 
+/// The organization trail and its bucket live in `us-east-1`, the hub's home Region is
+/// `eu-west-1`: the topic is made in the bucket's Region and the decrypt statement in the key's,
+/// verify reads them there, offboard removes them there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trail_of_another_region_is_wired_in_its_bucket_region() {
+    let emu = emulator();
+    let seeded = emu.seed(&SeedSpec {
+        regions: vec![DEFAULT_REGION.to_owned(), "eu-west-1".to_owned()],
+        ..landing_zone_seed()
+    });
+    let lz = seeded.landing_zone.clone().expect("a landing zone");
+    let aws = factory(&emu).await;
+    let mut cfg = landing_zone_config(&lz.log_archive, "existing_trail = \"auto\"");
+    let home: policy_model::Region = "eu-west-1".parse().expect("a Region");
+    cfg.organization.home_region = home.clone();
+    cfg.organization.regions = vec![home];
+    let ctx = context(aws.clone(), 4);
+
+    let applied = engine::apply(&cfg, &ctx).await.expect("apply");
+    assert!(
+        !applied.has_failures(),
+        "{:#?} {:#?}",
+        applied.hub,
+        applied.accounts
+    );
+    assert_eq!(emu.guardrail_denials(), 0, "no guardrail was hit");
+    let log_archive = member(&aws, &lz.log_archive).await;
+    let topic_arn = format!(
+        "arn:aws:sns:{DEFAULT_REGION}:{}:radiant-cloudtrail",
+        lz.log_archive
+    );
+    let attrs = log_archive
+        .sns(DEFAULT_REGION)
+        .get_topic_attributes()
+        .topic_arn(&topic_arn)
+        .send()
+        .await
+        .expect("the topic is in the bucket's Region");
+    assert!(
+        attrs
+            .attributes()
+            .and_then(|a| a.get("Policy"))
+            .is_some_and(|p| p.contains(&lz.trail_bucket))
+    );
+    let rules = log_archive
+        .s3(DEFAULT_REGION)
+        .get_bucket_notification_configuration()
+        .bucket(&lz.trail_bucket)
+        .send()
+        .await
+        .expect("notification");
+    assert!(
+        rules
+            .topic_configurations()
+            .iter()
+            .any(|t| t.topic_arn() == topic_arn),
+        "{rules:?}"
+    );
+    let mgmt = hub(&aws);
+    let key_policy = mgmt
+        .kms(DEFAULT_REGION)
+        .get_key_policy()
+        .key_id(&lz.trail_key_arn)
+        .policy_name("default")
+        .send()
+        .await
+        .expect("key policy")
+        .policy
+        .unwrap_or_default();
+    assert!(key_policy.contains("RadiantOnboardCloudTrailDecrypt"));
+    // Nothing of the trail's wiring went to the home Region.
+    let home_topics = log_archive
+        .sns("eu-west-1")
+        .list_topics()
+        .send()
+        .await
+        .expect("topics");
+    assert!(
+        !home_topics.topics().iter().any(|t| t
+            .topic_arn()
+            .is_some_and(|a| a.ends_with(":radiant-cloudtrail"))),
+        "{home_topics:?}"
+    );
+
+    emu.reset_counters();
+    let again = engine::apply(&cfg, &ctx).await.expect("re-run");
+    assert!(!again.has_changes(), "{:#?}", again.changes);
+    assert!(writes(&emu).is_empty(), "{:#?}", writes(&emu));
+    let verified = engine::verify(
+        &cfg,
+        &ctx,
+        &VerifyOptions {
+            sample_findings: false,
+            wait: std::time::Duration::ZERO,
+        },
+    )
+    .await
+    .expect("verify");
+    let failed: Vec<_> = verified.checks.iter().filter(|c| !c.ok).collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+    let topic_check = verified
+        .checks
+        .iter()
+        .find(|c| c.name == "trail-topic-policy")
+        .expect("the topic is checked");
+    assert_eq!(topic_check.region.as_deref(), Some(DEFAULT_REGION));
+
+    let opts = OffboardOptions { keep_data: false };
+    let off = engine::offboard(&cfg, &ctx, &opts).await.expect("offboard");
+    assert!(!off.has_failures(), "{:#?}", off.accounts);
+    assert!(
+        log_archive
+            .sns(DEFAULT_REGION)
+            .get_topic_attributes()
+            .topic_arn(&topic_arn)
+            .send()
+            .await
+            .is_err(),
+        "the topic is removed from the bucket's Region"
+    );
+    let key_policy = mgmt
+        .kms(DEFAULT_REGION)
+        .get_key_policy()
+        .key_id(&lz.trail_key_arn)
+        .policy_name("default")
+        .send()
+        .await
+        .expect("key policy")
+        .policy
+        .unwrap_or_default();
+    assert!(!key_policy.contains("RadiantOnboard"), "{key_policy}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_organization_trail_is_refused_unless_asked_for() {
     let emu = emulator();
@@ -538,6 +671,16 @@ async fn guardduty_is_managed_through_the_delegated_administrator() {
     let again = engine::apply(&cfg, &ctx).await.expect("re-run");
     assert!(!again.has_changes(), "{:#?}", again.changes);
     assert!(writes(&emu).is_empty(), "{:#?}", writes(&emu));
+    // The members' S3 protection is read through the administrator, 50 accounts a call: two
+    // GetMemberDetectors per Region for 54 members.
+    let member_reads: u64 = emu
+        .counters()
+        .calls
+        .iter()
+        .filter(|c| c.operation == "GetMemberDetectors" && c.account == lz.audit)
+        .map(|c| c.count)
+        .sum();
+    assert_eq!(member_reads, 4);
     let workload = &seeded.accounts[2].id;
     let (reads, writes_made) = calls_of(&emu, workload);
     assert!(
@@ -563,6 +706,74 @@ async fn guardduty_is_managed_through_the_delegated_administrator() {
             .iter()
             .any(|c| c.name == "guardduty-members")
     );
+    assert_eq!(
+        verified
+            .checks
+            .iter()
+            .filter(|c| c.name == "members-s3-protection" && c.ok)
+            .count(),
+        2
+    );
+
+    // A member's S3 protection turned off (by the administrator, as a console user would):
+    // verify names the member, apply turns it on again through the administrator only.
+    let off_member = seeded.accounts[5].id.clone();
+    let gd = audit.guardduty(REGIONS[1]);
+    let detector = gd
+        .list_detectors()
+        .send()
+        .await
+        .expect("detectors")
+        .detector_ids()
+        .first()
+        .cloned()
+        .expect("the administrator's detector");
+    gd.update_member_detectors()
+        .detector_id(&detector)
+        .account_ids(&off_member)
+        .features(
+            orchestrator::aws::sdk::guardduty::types::MemberFeaturesConfiguration::builder()
+                .name(orchestrator::aws::sdk::guardduty::types::OrgFeature::S3DataEvents)
+                .status(orchestrator::aws::sdk::guardduty::types::FeatureStatus::Disabled)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("turn a member's S3 protection off");
+    let drifted = engine::verify(
+        &cfg,
+        &ctx,
+        &VerifyOptions {
+            sample_findings: false,
+            wait: std::time::Duration::ZERO,
+        },
+    )
+    .await
+    .expect("verify");
+    let bad: Vec<_> = drifted.checks.iter().filter(|c| !c.ok).collect();
+    assert_eq!(bad.len(), 1, "{bad:#?}");
+    assert_eq!(bad[0].name, "members-s3-protection");
+    assert!(bad[0].detail.contains(&off_member), "{bad:#?}");
+    emu.reset_counters();
+    let fixed = engine::apply(&cfg, &ctx).await.expect("repair");
+    assert!(!fixed.has_failures());
+    let w = writes(&emu);
+    assert_eq!(
+        w,
+        std::iter::once(("guardduty:UpdateMemberDetectors".to_owned(), 1)).collect(),
+        "{w:#?}"
+    );
+    assert!(
+        emu.counters()
+            .calls
+            .iter()
+            .filter(|c| c.write)
+            .all(|c| c.account == lz.audit),
+        "only the administrator writes"
+    );
+    emu.reset_counters();
+    let settled = engine::apply(&cfg, &ctx).await.expect("re-run");
+    assert!(!settled.has_changes(), "{:#?}", settled.changes);
 
     // Offboard leaves the administrator and the organization configuration in place.
     let opts = OffboardOptions { keep_data: false };
