@@ -179,6 +179,9 @@ pub struct VerifyOutcome {
     pub checks: Vec<Check>,
     /// ARNs or detector IDs in shared policies that belong to no current account.
     pub orphans: Vec<String>,
+    /// Hardening the customer's own resources lack (one line each, with the check and the
+    /// fix); never a failure.
+    pub advisories: Vec<String>,
     /// API calls per service.
     pub api_calls: BTreeMap<String, u64>,
 }

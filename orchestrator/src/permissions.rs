@@ -170,6 +170,55 @@ pub const OPERATIONS: &[Operation] = &[
     op("s3", "GetBucketTagging", "s3:GetBucketTagging", Caller),
     // The Region of an adopted findings bucket (its topic and key go there).
     op("s3", "GetBucketLocation", "s3:GetBucketLocation", Caller),
+    // Hardening of the log buckets (`resources/hardening.rs`).
+    op(
+        "s3",
+        "GetBucketPublicAccessBlock",
+        "s3:GetBucketPublicAccessBlock",
+        Caller,
+    ),
+    op(
+        "s3",
+        "PutBucketPublicAccessBlock",
+        "s3:PutBucketPublicAccessBlock",
+        Caller,
+    ),
+    op(
+        "s3",
+        "GetBucketOwnershipControls",
+        "s3:GetBucketOwnershipControls",
+        Caller,
+    ),
+    op(
+        "s3",
+        "PutBucketOwnershipControls",
+        "s3:PutBucketOwnershipControls",
+        Caller,
+    ),
+    op(
+        "s3",
+        "GetBucketEncryption",
+        "s3:GetEncryptionConfiguration",
+        Caller,
+    ),
+    op(
+        "s3",
+        "PutBucketEncryption",
+        "s3:PutEncryptionConfiguration",
+        Caller,
+    ),
+    op(
+        "s3",
+        "GetBucketVersioning",
+        "s3:GetBucketVersioning",
+        Caller,
+    ),
+    op(
+        "s3",
+        "PutBucketVersioning",
+        "s3:PutBucketVersioning",
+        Caller,
+    ),
     op("s3", "PutBucketTagging", "s3:PutBucketTagging", Caller),
     op("s3", "ListObjectsV2", "s3:ListBucket", Caller),
     op("s3", "ListObjectVersions", "s3:ListBucketVersions", Caller),
@@ -184,6 +233,13 @@ pub const OPERATIONS: &[Operation] = &[
     op("kms", "GetKeyPolicy", "kms:GetKeyPolicy", Caller),
     op("kms", "PutKeyPolicy", "kms:PutKeyPolicy", Caller),
     op("kms", "ListResourceTags", "kms:ListResourceTags", Caller),
+    op(
+        "kms",
+        "GetKeyRotationStatus",
+        "kms:GetKeyRotationStatus",
+        Caller,
+    ),
+    op("kms", "EnableKeyRotation", "kms:EnableKeyRotation", Caller),
     op(
         "kms",
         "ScheduleKeyDeletion",

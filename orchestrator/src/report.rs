@@ -172,7 +172,7 @@ impl Report {
             api_calls: outcome.api_calls.clone(),
             retries: 0,
             throttles: 0,
-            warnings: Vec::new(),
+            warnings: outcome.advisories.clone(),
             handoff: None,
             verify: Some(VerifySection {
                 checks: outcome.checks.clone(),

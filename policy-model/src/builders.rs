@@ -48,6 +48,8 @@ pub mod sid {
     /// Bucket of an existing trail in another account than the hub: the hub role lists the
     /// log prefix.
     pub const CLOUDTRAIL_LIST_LOGS: &str = "RadiantOnboardCloudTrailListLogs";
+    /// A log bucket the product owns: deny every request that is not over TLS.
+    pub const DENY_INSECURE_TRANSPORT: &str = "RadiantOnboardDenyInsecureTransport";
     /// A topic in another account than the hub: the hub role may subscribe to it.
     pub const HUB_ROLE_SUBSCRIBE: &str = "RadiantOnboardHubRoleSubscribe";
     /// Key policy of a key the product creates: the owner account's root administers it.
@@ -463,6 +465,29 @@ pub fn trail_reader_bucket_statements(
             [format!("{logs_prefix}*")],
         ),
     ])
+}
+
+/// The bucket policy statement that refuses plain HTTP (AWS FSBP S3.5, CIS): Deny `s3:*` on the
+/// bucket and its objects to anyone when `aws:SecureTransport` is false.
+pub fn deny_insecure_transport(partition: Partition, bucket: &str) -> Result<Statement, ArnError> {
+    let bucket_arn = Arn::bucket(partition, bucket)?.to_string();
+    Ok(Statement::deny(sid::DENY_INSECURE_TRANSPORT)
+        .principal_any()
+        .action("s3:*")
+        .resources([bucket_arn.clone(), format!("{bucket_arn}/*")])
+        .condition("Bool", "aws:SecureTransport", ["false"]))
+}
+
+/// True when `doc` denies requests without TLS (the product's statement, or a customer's of the
+/// same meaning: a Deny of `s3:*` with `Bool aws:SecureTransport = false`).
+pub fn denies_insecure_transport(doc: &PolicyDocument) -> bool {
+    doc.statements().iter().any(|s| {
+        s.effect() == crate::statement::Effect::Deny
+            && s.action_values().contains(&"s3:*")
+            && s.condition_values("Bool", "aws:SecureTransport")
+                .iter()
+                .any(|v| v == "false")
+    })
 }
 
 /// A topic of another account than the hub: the hub role may subscribe Radiant's endpoint to it.

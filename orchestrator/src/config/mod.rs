@@ -38,6 +38,33 @@ pub struct Config {
     /// `None` when `[guardduty] enabled = false`.
     pub guardduty: Option<GuardDuty>,
     pub run: RunConfig,
+    /// Top-level `hardening`: the customer's adopted buckets and keys are only advised about
+    /// (the default), or hardened like the product's own.
+    pub hardening: HardeningMode,
+    /// `[retention] days`: log objects (and noncurrent versions) of the product's own buckets
+    /// expire after that many days. `None`: kept forever (the default).
+    pub retention_days: Option<u32>,
+}
+
+/// What the tool does to the customer's own (adopted) buckets and keys that lack a hardening
+/// setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HardeningMode {
+    /// List what is missing as advisories; change nothing.
+    #[default]
+    Advise,
+    /// Apply the same settings as to the product's own resources (shown in the plan first);
+    /// offboard restores what they were.
+    Enforce,
+}
+
+/// `[retention]` as written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// Days after which log objects and noncurrent versions expire (at least 1).
+    pub days: u32,
 }
 
 /// `[organization]`, parsed.
@@ -88,6 +115,9 @@ pub struct NewTrail {
     /// Opt-in: create the trail even when the organization already has another organization
     /// trail (a second copy of every management event is billed).
     pub allow_second_trail: bool,
+    /// `cloudtrail.access_logs_bucket`: server access logging of the trail's bucket to this
+    /// bucket (created, or adopted, by the tool in the hub).
+    pub access_logs_bucket: Option<BucketName>,
 }
 
 /// `cloudtrail.existing_trail`.
@@ -172,6 +202,10 @@ pub struct CloudTrailConfig {
     /// Opt-in: create a trail even when another organization trail exists.
     #[serde(default)]
     pub allow_second_trail: bool,
+    /// Server access logging of the CloudTrail bucket to this bucket; refused with
+    /// `existing_trail`.
+    #[serde(default)]
+    pub access_logs_bucket: Option<String>,
 }
 
 /// `[guardduty]` as written.
@@ -267,6 +301,7 @@ impl Default for CloudTrailConfig {
             data_events: None,
             existing_trail: None,
             allow_second_trail: false,
+            access_logs_bucket: None,
         }
     }
 }

@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 use super::locate::Locator;
 use super::{
     CloudTrail, CloudTrailConfig, Config, ConfigIssue, ExistingTrail, GuardDuty, GuardDutyConfig,
-    NewTrail, OrganizationConfig, RadiantConfig, RunConfig, TrailChoice, default_access_role_name,
-    default_member_role_name, default_principal_arn, default_role_name, default_trail_name,
+    HardeningMode, NewTrail, OrganizationConfig, RadiantConfig, RetentionConfig, RunConfig,
+    TrailChoice, default_access_role_name, default_member_role_name, default_principal_arn,
+    default_role_name, default_trail_name,
 };
 
 /// The whole configuration file as written (strings), before it is checked and parsed.
@@ -25,6 +26,10 @@ pub struct RawConfig {
     pub guardduty: GuardDutyConfig,
     #[serde(default)]
     pub run: RunConfig,
+    #[serde(default)]
+    pub hardening: HardeningMode,
+    #[serde(default)]
+    pub retention: Option<RetentionConfig>,
 }
 
 /// `[organization]`
@@ -212,8 +217,21 @@ impl RawConfig {
                     None
                 }
             };
-            match (bucket, kms_alias) {
-                (Some(bucket), Some(kms_alias)) => Some(CloudTrail {
+            let access_logs_bucket = match c.access_logs_bucket.as_deref().map(BucketName::new) {
+                None => Some(None),
+                Some(Ok(b)) => Some(Some(b)),
+                Some(Err(e)) => {
+                    issue(
+                        "cloudtrail.access_logs_bucket",
+                        None,
+                        c.access_logs_bucket.as_deref(),
+                        e.to_string(),
+                    );
+                    None
+                }
+            };
+            match (bucket, kms_alias, access_logs_bucket) {
+                (Some(bucket), Some(kms_alias), Some(access_logs_bucket)) => Some(CloudTrail {
                     sns_topic: c.sns_topic,
                     trail: TrailChoice::Create(NewTrail {
                         trail_name: c.trail_name.unwrap_or_else(default_trail_name),
@@ -221,6 +239,7 @@ impl RawConfig {
                         kms_alias,
                         data_events: c.data_events.unwrap_or(true),
                         allow_second_trail: c.allow_second_trail,
+                        access_logs_bucket,
                     }),
                 }),
                 _ => None,
@@ -291,6 +310,8 @@ impl RawConfig {
             cloudtrail,
             guardduty,
             run: self.run,
+            hardening: self.hardening,
+            retention_days: self.retention.map(|r| r.days),
         })
     }
 }

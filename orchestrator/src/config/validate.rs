@@ -148,6 +148,15 @@ impl RawConfig {
 
         let c = &self.cloudtrail;
         let g = &self.guardduty;
+        if let Some(r) = &self.retention {
+            v.check(
+                "retention",
+                "days",
+                &r.days.to_string(),
+                r.days >= 1,
+                "log objects expire after at least 1 day; set `days` to the number of days to keep them (e.g. 365), or remove `[retention]` to keep them forever",
+            );
+        }
         if !c.enabled && !g.enabled {
             v.push(
                 "cloudtrail",
@@ -177,6 +186,7 @@ impl RawConfig {
                     "allow_second_trail",
                     c.allow_second_trail.then(|| "true".to_owned()),
                 ),
+                ("access_logs_bucket", c.access_logs_bucket.clone()),
             ];
             for (key, value) in set {
                 if let Some(value) = value {
@@ -203,6 +213,23 @@ impl RawConfig {
             );
             v.not_control_tower("cloudtrail", "trail_name", &name);
             v.required_bucket("cloudtrail", &c.bucket);
+            if let Some(logs) = &c.access_logs_bucket {
+                v.check(
+                    "cloudtrail",
+                    "access_logs_bucket",
+                    logs,
+                    is_bucket_name(logs),
+                    "an S3 bucket name has 3 to 63 lowercase letters, digits, '.' or '-', starts and ends with a letter or digit, is not an IP address and has no reserved prefix or suffix",
+                );
+                v.check(
+                    "cloudtrail",
+                    "access_logs_bucket",
+                    logs,
+                    *logs != c.bucket && (!g.enabled || *logs != g.bucket),
+                    "server access logs go to a bucket of their own (a bucket that logs to itself logs its own log writes without end); name another bucket",
+                );
+                v.not_control_tower("cloudtrail", "access_logs_bucket", logs);
+            }
             v.required_topic("cloudtrail", &c.sns_topic);
             if let Some(alias) = &c.kms_alias {
                 v.check(

@@ -38,6 +38,8 @@ const MERGE_ATTEMPTS: usize = 3;
 pub(crate) struct HubLog {
     pub(crate) journal: Journal,
     pub(crate) size_decisions: Vec<SizeDecision>,
+    /// Hardening the customer's own resources lack (`resources/hardening.rs`).
+    pub(crate) advisories: Vec<String>,
 }
 
 impl HubLog {
@@ -58,6 +60,7 @@ impl HubLog {
     pub(crate) fn extend(&mut self, other: HubLog) {
         self.journal.extend(other.journal);
         self.size_decisions.extend(other.size_decisions);
+        self.advisories.extend(other.advisories);
     }
 
     pub(crate) fn decision(&mut self, document: &str, d: &policy_model::SizeDecision) {

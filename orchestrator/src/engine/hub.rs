@@ -13,6 +13,7 @@ use super::EngineError;
 use super::common::HubLog;
 use super::org_trail::FoundTrail;
 use super::resources::bucket::{Bucket, BucketPolicy, BucketPolicyWants, PrefixMarker};
+use super::resources::hardening::{BucketHardening, KeyRotation, advisory};
 use super::resources::key::{Key, KeyPolicy};
 use super::resources::notification::{Notification, Wiring, overlap_error};
 use super::resources::role::HubRole;
@@ -286,6 +287,52 @@ impl Hub<'_> {
         }
     }
 
+    /// Hardens the product's own bucket; for the customer's, records what it lacks as advisories.
+    async fn harden_bucket(
+        &self,
+        log: &mut HubLog,
+        bucket: Bucket<'_>,
+        exists: bool,
+        ours: bool,
+        key: Option<&Arn>,
+    ) -> Result<(), EngineError> {
+        let hardening = BucketHardening { bucket, key };
+        if ours {
+            return hardening.ensure(log, exists).await;
+        }
+        for g in hardening.gaps(exists).await? {
+            log.advisories.push(advisory(&bucket.arn(), &g));
+        }
+        let policy = BucketPolicy { bucket }.read().await?;
+        if !policy
+            .as_ref()
+            .is_some_and(builders::denies_insecure_transport)
+        {
+            log.advisories
+                .push(insecure_transport_advisory(&bucket.arn()));
+        }
+        Ok(())
+    }
+
+    /// Turns on rotation of the product's own key; for the customer's, an advisory.
+    async fn harden_key(
+        &self,
+        log: &mut HubLog,
+        place: Place<'_>,
+        key: &Arn,
+        exists: bool,
+        ours: bool,
+    ) -> Result<(), EngineError> {
+        let rotation = KeyRotation { place, key };
+        if ours {
+            return rotation.ensure(log, exists).await;
+        }
+        if let Some(g) = rotation.gap(exists).await? {
+            log.advisories.push(advisory(&key.to_string(), &g));
+        }
+        Ok(())
+    }
+
     async fn ensure_hub_role(&self, log: &mut HubLog, arn: &Arn) -> Result<(), EngineError> {
         let trust = HubRole::desired_trust(&self.cfg().radiant);
         HubRole {
@@ -328,23 +375,31 @@ impl Hub<'_> {
         let bucket = Box::pin(async {
             let mut part = HubLog::default();
             let bucket = self.bucket(&nt.bucket);
-            let exists = bucket.ensure(&mut part).await?;
+            let (exists, ours) = bucket.ensure_owned(&mut part).await?;
+            let mut statements = bucket_statements;
+            if ours {
+                // The product's own bucket refuses plain HTTP (hardening).
+                statements.push(deny_insecure(&bucket)?);
+            }
             BucketPolicy { bucket }
-                .ensure(&mut part, exists, bucket_statements)
+                .ensure(&mut part, exists, statements)
                 .await?;
-            Ok::<_, EngineError>(part)
+            Ok::<_, EngineError>((part, exists, ours))
         });
         let key = Box::pin(async {
             let mut part = HubLog::default();
             let Some(alias) = &nt.kms_alias else {
                 return Ok((part, None));
             };
-            let (key, exists) = Key {
+            let k = Key {
                 place: self.place(),
                 alias,
-            }
-            .ensure(&mut part, "CloudTrail log encryption (radiant-onboard)")
-            .await?;
+            };
+            let before = part.journal.actions.len();
+            let (key, exists) = k
+                .ensure(&mut part, "CloudTrail log encryption (radiant-onboard)")
+                .await?;
+            let ours = key_is_ours(&k, &part, before, &key).await;
             role_ready.await?;
             KeyPolicy {
                 place: self.place(),
@@ -352,6 +407,8 @@ impl Hub<'_> {
             }
             .ensure(&mut part, exists, key_statements)
             .await?;
+            self.harden_key(&mut part, self.place(), &key, exists, ours)
+                .await?;
             Ok::<_, EngineError>((part, Some(key)))
         });
         let topic = Box::pin(async {
@@ -367,11 +424,20 @@ impl Hub<'_> {
             Ok::<_, EngineError>((part, topic))
         });
         let (bucket, key, topic) = futures::join!(bucket, key, topic);
-        let mut log = bucket?;
+        let (mut log, bucket_exists, bucket_ours) = bucket?;
         let (key_log, key) = key?;
         log.extend(key_log);
         let (topic_log, topic) = topic?;
         log.extend(topic_log);
+        // Default encryption names the trail's key, so the bucket is hardened after it.
+        self.harden_bucket(
+            &mut log,
+            self.bucket(&nt.bucket),
+            bucket_exists,
+            bucket_ours,
+            key.as_ref(),
+        )
+        .await?;
         let topic_arn = topic.to_string();
         let settings = TrailSettings::desired(
             nt,
@@ -490,6 +556,12 @@ impl Hub<'_> {
             role_ready.await?;
             admit_reader(&mut log, place, key, hub_role_arn).await?;
         }
+        // The trail's bucket and key are the customer's: what they lack is an advisory.
+        self.harden_bucket(&mut log, bucket, true, false, found.key.as_ref())
+            .await?;
+        if let Some((place, key)) = found.key_place(run, self.mode) {
+            self.harden_key(&mut log, place, key, true, false).await?;
+        }
         Ok(CloudTrailPart {
             log,
             topic,
@@ -505,7 +577,13 @@ impl Hub<'_> {
         let bucket = Box::pin(async {
             let mut part = HubLog::default();
             let bucket = self.findings_bucket(&gd.bucket);
-            let exists = bucket.ensure(&mut part).await?;
+            let (exists, ours) = bucket.ensure_owned(&mut part).await?;
+            if ours {
+                // The product's own bucket refuses plain HTTP; the patch keeps the statement.
+                BucketPolicy { bucket }
+                    .ensure(&mut part, exists, vec![deny_insecure(&bucket)?])
+                    .await?;
+            }
             if !gd.prefix.is_empty() {
                 PrefixMarker {
                     bucket,
@@ -514,15 +592,26 @@ impl Hub<'_> {
                 .ensure(&mut part, exists)
                 .await?;
             }
-            Ok::<_, EngineError>((part, exists))
+            Ok::<_, EngineError>((part, exists, ours))
         });
         let key = Box::pin(async {
             let mut part = HubLog::default();
-            let (key, _exists) = Key {
+            let k = Key {
                 place: self.run.findings_place(self.mode),
                 alias: &gd.kms_alias,
-            }
-            .ensure(&mut part, "GuardDuty findings encryption (radiant-onboard)")
+            };
+            let before = part.journal.actions.len();
+            let (key, exists) = k
+                .ensure(&mut part, "GuardDuty findings encryption (radiant-onboard)")
+                .await?;
+            let ours = key_is_ours(&k, &part, before, &key).await;
+            self.harden_key(
+                &mut part,
+                self.run.findings_place(self.mode),
+                &key,
+                exists,
+                ours,
+            )
             .await?;
             Ok::<_, EngineError>((part, key))
         });
@@ -547,11 +636,19 @@ impl Hub<'_> {
             Ok::<_, EngineError>((part, topic))
         });
         let (bucket, key, topic) = futures::join!(bucket, key, topic);
-        let (mut log, bucket_exists) = bucket?;
+        let (mut log, bucket_exists, bucket_ours) = bucket?;
         let (key_log, key) = key?;
         log.extend(key_log);
         let (topic_log, topic) = topic?;
         log.extend(topic_log);
+        self.harden_bucket(
+            &mut log,
+            self.findings_bucket(&gd.bucket),
+            bucket_exists,
+            bucket_ours,
+            Some(&key),
+        )
+        .await?;
         let mut notices = Vec::new();
         let notification = Notification::findings(self.findings_bucket(&gd.bucket));
         if let Some((rule, topic)) = reused {
@@ -576,6 +673,28 @@ impl Hub<'_> {
             notices,
         })
     }
+}
+
+/// The product's statement refusing plain HTTP in `bucket`'s policy.
+fn deny_insecure(bucket: &Bucket<'_>) -> Result<policy_model::Statement, EngineError> {
+    builders::deny_insecure_transport(bucket.place.partition(), bucket.name)
+        .map_err(|e| invalid("the bucket", e))
+}
+
+/// The advisory of a customer's bucket that accepts plain HTTP.
+pub(crate) fn insecure_transport_advisory(bucket: &str) -> String {
+    format!(
+        "advisory: `{bucket}` deny-insecure-transport: S3.5: add a bucket-policy statement denying `s3:*` when `aws:SecureTransport` is false (the tool does not change the customer's resources)"
+    )
+}
+
+/// True when the key is the product's: created (or planned) by this run (`before`: the log's
+/// length before [`Key::ensure`]) or tagged by an earlier one.
+async fn key_is_ours(k: &Key<'_>, log: &HubLog, before: usize, key: &Arn) -> bool {
+    log.journal.actions[before..]
+        .iter()
+        .any(|a| matches!(a.status, ResourceStatus::Created | ResourceStatus::Planned))
+        || k.is_ours(key.resource().trim_start_matches("key/")).await
 }
 
 /// The hub role's decrypt statement in the policy of the trail's `key`, in its account and

@@ -511,6 +511,7 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
         }
     }
     warnings.extend(facts.notices.iter().cloned());
+    warnings.extend(log.advisories.iter().cloned());
     if let Topology::DelegatedAdmin { admin_account_id } = &disc.topology {
         warnings.push(format!(
             "GuardDuty delegated administrator `{admin_account_id}` exports for its members: member accounts get no destination of their own"

@@ -355,6 +355,116 @@ async fn admin_checks(run: &Run<'_>, admin: &DiscoveredAccount, covered: &[&str]
     out
 }
 
+/// The hardening of the log buckets and keys: the product's own are checked (a setting changed
+/// by someone else is drift, a failed check); the customer's give advisories.
+async fn hardening_checks(run: &Run<'_>) -> (Vec<Check>, Vec<String>) {
+    use super::resources::hardening::{BucketHardening, KeyRotation, advisory, bucket_is_ours};
+    let cfg = run.cfg;
+    let mut checks = Vec::new();
+    let mut advisories = Vec::new();
+    // (place, bucket, key alias) of each log bucket the configuration names.
+    let mut buckets: Vec<(Place<'_>, &str, Option<&str>)> = Vec::new();
+    if let Some(nt) = cfg.cloudtrail.as_ref().and_then(|c| c.new_trail()) {
+        buckets.push((
+            run.hub_place(Mode::Plan),
+            nt.bucket.as_str(),
+            nt.kms_alias.as_ref().map(|a| a.as_str()),
+        ));
+    }
+    if let Some(gd) = &cfg.guardduty {
+        buckets.push((
+            run.findings_place(Mode::Plan),
+            gd.bucket.as_str(),
+            Some(gd.kms_alias.as_str()),
+        ));
+    }
+    for (place, name, alias) in buckets {
+        let bucket = Bucket { place, name };
+        if !bucket.read().await.unwrap_or(false) {
+            continue;
+        }
+        let key = match alias {
+            Some(alias) => (Key { place, alias }).read().await.ok().flatten(),
+            None => None,
+        };
+        let key_arn = key.as_ref().map(|(arn, _)| arn);
+        let ours = bucket_is_ours(&bucket).await;
+        let tls_only = BucketPolicy { bucket }
+            .read()
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|d| policy_model::builders::denies_insecure_transport(&d));
+        if ours {
+            checks.push(check(
+                "hub",
+                Some(place.region.as_str()),
+                "bucket-denies-insecure-transport",
+                tls_only,
+                if tls_only {
+                    format!("`{name}` refuses plain HTTP")
+                } else {
+                    format!("`{name}`'s policy lost its statement refusing plain HTTP (drift): run apply")
+                },
+            ));
+        } else if !tls_only {
+            advisories.push(super::hub::insecure_transport_advisory(&bucket.arn()));
+        }
+        match (BucketHardening { bucket, key: key_arn }).gaps(true).await {
+            Ok(gaps) if ours => checks.push(check(
+                "hub",
+                Some(place.region.as_str()),
+                "bucket-hardening",
+                gaps.is_empty(),
+                if gaps.is_empty() {
+                    format!("`{name}`: public access block, ACLs disabled, default encryption, versioning")
+                } else {
+                    format!(
+                        "`{name}` drifted: {}; run apply",
+                        gaps.iter()
+                            .map(|g| format!("{} is {} (wanted {})", g.setting.name(), g.before, g.after))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                },
+            )),
+            Ok(gaps) => advisories.extend(gaps.iter().map(|g| advisory(&bucket.arn(), g))),
+            Err(e) => checks.push(check(
+                "hub",
+                Some(place.region.as_str()),
+                "bucket-hardening",
+                false,
+                e.to_string(),
+            )),
+        }
+        if let (Some((arn, id)), Some(alias)) = (&key, alias) {
+            let ours = (Key { place, alias }).is_ours(id).await;
+            match (KeyRotation { place, key: arn }).gap(true).await {
+                Ok(gap) if ours => checks.push(check(
+                    "hub",
+                    Some(place.region.as_str()),
+                    "key-rotation",
+                    gap.is_none(),
+                    if gap.is_none() {
+                        format!("`{alias}` rotates automatically")
+                    } else {
+                        format!("`{alias}` has automatic rotation off (drift): run apply")
+                    },
+                )),
+                Ok(gap) => advisories.extend(gap.iter().map(|g| advisory(&arn.to_string(), g))),
+                Err(e) => checks.push(check(
+                    "hub",
+                    Some(place.region.as_str()),
+                    "key-rotation",
+                    false,
+                    e.to_string(),
+                )),
+            }
+        }
+    }
+    (checks, advisories)
+}
+
 /// The findings bucket notifies the GuardDuty topic of new objects (the product's entry, or a
 /// customer's SNS rule that is reused).
 async fn findings_notification_check(run: &Run<'_>, gd: &crate::config::GuardDuty) -> Check {
@@ -714,9 +824,12 @@ pub(crate) async fn run(
             detail,
         ));
     }
+    let (hardening, advisories) = hardening_checks(&run).await;
+    checks.extend(hardening);
     Ok(VerifyOutcome {
         checks,
         orphans,
+        advisories,
         api_calls: run.totals().api_calls,
     })
 }

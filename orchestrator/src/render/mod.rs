@@ -361,6 +361,9 @@ pub fn verify_human(out: &mut dyn Write, v: &VerifyOutcome, style: Style) -> io:
             style.red("orphan")
         )?;
     }
+    for a in &v.advisories {
+        writeln!(out, "{}", style.yellow(a))?;
+    }
     let failed = v.checks.iter().filter(|c| !c.ok).count();
     writeln!(
         out,

@@ -441,6 +441,9 @@ fn create_change_keep_and_delete(cov: &mut Coverage) {
         },
     );
     s.step(cov, &["apply", "--yes", "-c", &c], 0);
+    // Someone loosens the findings bucket (public access block and ownership controls gone):
+    // the next apply restores them.
+    loosen_bucket(&s.emu, GD_BUCKET);
     s.step(cov, &["apply", "--yes", "-c", &changed], 0);
     s.step(cov, &["apply", "--yes", "-c", &c], 0);
     s.step(cov, &["plan", "--offboard", "--keep-data", "-c", &c], 0);
@@ -559,6 +562,48 @@ fn opt_in_regions(cov: &mut Coverage) {
     s.step(cov, &["apply", "--yes", "-c", &c], 0);
     s.step(cov, &["verify", "-c", &c], 0);
     s.step(cov, &["offboard", "--yes", "-c", &c], 0);
+}
+
+/// Deletes the public access block and the ownership controls of the management account's
+/// `bucket` (drift the next apply repairs).
+#[expect(
+    clippy::unwrap_used,
+    reason = "test helper: a failed set-up must fail the test loudly"
+)]
+fn loosen_bucket(emu: &EmulatorGuard, bucket: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(emu.endpoint())
+            .region(aws_config::Region::new(DEFAULT_REGION))
+            .credentials_provider(aws_sdk_sts::config::Credentials::new(
+                ACCESS_KEY_ID,
+                SECRET_ACCESS_KEY,
+                None,
+                None,
+                "emulator",
+            ))
+            .load()
+            .await;
+        let s3 = orchestrator::aws::sdk::s3::Client::from_conf(
+            orchestrator::aws::sdk::s3::config::Builder::from(&conf)
+                .force_path_style(true)
+                .build(),
+        );
+        s3.delete_public_access_block()
+            .bucket(bucket)
+            .send()
+            .await
+            .unwrap();
+        s3.delete_bucket_ownership_controls()
+            .bucket(bucket)
+            .send()
+            .await
+            .unwrap();
+    });
 }
 
 /// Returns the environment of a session of `account`'s access role: a caller that is neither

@@ -18,6 +18,7 @@ mod engine_adopt;
 mod engine_concurrency;
 mod engine_consistency;
 mod engine_discovery;
+mod engine_hardening;
 mod engine_hub_failure;
 mod engine_landing_zone;
 mod engine_notification_overlap;

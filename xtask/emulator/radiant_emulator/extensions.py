@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import unquote
 
+from . import hardening
 from .guardrails import Guardrails
 from .policy import Principal, Request, evaluate, ALLOW, DENY
 from .propagation import BUCKET, KEY, Propagation
@@ -356,6 +357,10 @@ class State:
         mismatch = s3_expected_owner(req)
         if mismatch is not None:
             return mismatch
+        # A bucket policy's explicit Deny is authorization: before the request is validated.
+        denied = hardening.s3_policy_denial(req, ident)
+        if denied is not None:
+            return denied
         handler = PRE_HOOKS.get((req.service, req.operation))
         if handler is None:
             return None
@@ -723,6 +728,9 @@ def _publish(state: State, source_account: str, region: str, detector_id: str, p
         return
     from moto.s3.models import s3_backends
 
+    # Written as GuardDuty delivers, with no ACL (aws-facts.md, "Hardening that CIS / AWS FSBP
+    # checks expect of log resources": GuardDuty delivers to a `BucketOwnerEnforced` bucket),
+    # straight into moto's backend: `check_destination` above evaluated the bucket policy.
     s3_backends[bucket.account_id][bucket.partition].put_object(
         bucket_name, key, payload, encryption="aws:kms", kms_key_id=props["kmsKeyArn"], disable_notification=False
     )
@@ -1595,11 +1603,31 @@ def cloudtrail_check(state: State, req: AwsRequest, ident: Identity) -> Response
     return None
 
 
+def _shallow_version_copies() -> None:
+    """moto's ListObjectVersions deep-copies every stored version, which recurses past Python's
+    limit for the versioned log buckets the product hardens (their objects carry the backend's
+    state), so S3's answer became a 500. A copy of each version object is what the listing
+    needs (it sorts them and reads their fields); the stored versions stay untouched."""
+    import copy as _copy
+    import types
+
+    import moto.s3.models as s3_models
+
+    def copy_versions(value: Any, memo: Any = None) -> Any:
+        if isinstance(value, list):
+            return [_copy.copy(v) for v in value]
+        return _copy.deepcopy(value, memo)
+
+    s3_models.copy = types.SimpleNamespace(copy=_copy.copy, deepcopy=copy_versions)  # type: ignore[attr-defined]
+
+
 def patch_moto() -> None:
     """moto's CloudTrail looks for a trail's bucket and topic in the trail's own account only, and
     builds the topic ARN from `SnsTopicName` even when it is an ARN. On AWS both may belong to
     another account and `SnsTopicName` accepts a name or an ARN (aws-facts.md, "CloudTrail across
-    accounts"); `cloudtrail_check` has already checked their policies."""
+    accounts"); `cloudtrail_check` has already checked their policies. Then `hardening`'s
+    patches of moto's S3 (new buckets' defaults, bucket-policy enforcement)."""
+    _shallow_version_copies()
     from moto.cloudtrail import models as ct
     from moto.cloudtrail.exceptions import InsufficientSnsTopicPolicyException, S3BucketDoesNotExistException
 
@@ -1622,6 +1650,8 @@ def patch_moto() -> None:
     ct.Trail.topic_arn = property(topic_arn)  # type: ignore[assignment]
     ct.Trail.check_bucket_exists = check_bucket_exists  # type: ignore[assignment]
     ct.Trail.check_topic_exists = check_topic_exists  # type: ignore[assignment]
+    # S3's defaults for new buckets and its bucket-policy conditions (see `hardening`).
+    hardening.patch_moto()
 
 
 PRE_HOOKS: dict[tuple[str, str], Any] = {
@@ -1666,6 +1696,7 @@ PRE_HOOKS: dict[tuple[str, str], Any] = {
     ("cloudtrail", "CreateTrail"): cloudtrail_check,
     ("cloudtrail", "UpdateTrail"): cloudtrail_check,
     **REGION_HOOKS,
+    **hardening.PRE_HOOKS,
 }
 
 def s3_get_notification_after(state: State, req: AwsRequest, ident: Identity, body: bytes) -> bytes | None:
@@ -1675,6 +1706,21 @@ def s3_get_notification_after(state: State, req: AwsRequest, ident: Identity, bo
     if root.tag.split("}")[-1] != "NotificationConfiguration" and len(root) == 0:
         return b'<?xml version="1.0" encoding="UTF-8"?>\n<NotificationConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>'
     return None
+
+
+def s3_get_versioning_after(state: State, req: AwsRequest, ident: Identity, body: bytes) -> bytes | None:
+    """moto answers GetBucketVersioning under the root `<GetBucketVersioningResponse>`; S3
+    answers `<VersioningConfiguration>` (S3 API Reference, GetBucketVersioning; with no Status
+    for a bucket never versioned), the root the SDKs decode. The children are kept."""
+    root = ET.fromstring(body or b"<VersioningConfiguration/>")
+    if root.tag.split("}")[-1] == "VersioningConfiguration":
+        return None
+    ns = "http://s3.amazonaws.com/doc/2006-03-01/"
+    out = ET.Element("VersioningConfiguration", {"xmlns": ns})
+    for child in root:
+        element = ET.SubElement(out, child.tag.split("}")[-1])
+        element.text = child.text
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(out)
 
 
 # -- propagation history: what was written when (see `propagation`) ----------------------------
@@ -1756,6 +1802,7 @@ BEFORE_HOOKS: dict[tuple[str, str], Any] = {
 POST_HOOKS: dict[tuple[str, str], Any] = {
     ("guardduty", "DeleteDetector"): gd_delete_detector_after,
     ("s3", "GetBucketNotificationConfiguration"): s3_get_notification_after,
+    ("s3", "GetBucketVersioning"): s3_get_versioning_after,
     ("s3", "PutBucketPolicy"): s3_policy_written,
     ("s3", "DeleteBucketPolicy"): s3_policy_written,
     ("s3", "DeleteBucket"): s3_bucket_deleted,

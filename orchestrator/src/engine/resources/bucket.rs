@@ -144,6 +144,18 @@ impl Bucket<'_> {
         Ok(true)
     }
 
+    /// [`Bucket::ensure`], and whether the bucket is the product's (created by this run, or
+    /// tagged by an earlier one): only such a bucket is hardened (`hardening.rs`).
+    pub(crate) async fn ensure_owned(&self, log: &mut HubLog) -> Result<(bool, bool), EngineError> {
+        let before = log.journal.actions.len();
+        let exists = self.ensure(log).await?;
+        let created = log.journal.actions[before..]
+            .iter()
+            .any(|a| matches!(a.status, ResourceStatus::Created | ResourceStatus::Planned));
+        let ours = created || super::hardening::bucket_is_ours(self).await;
+        Ok((exists, ours))
+    }
+
     /// Offboard: deletes the bucket, every object version in it first, when the product created
     /// it (tagged); a customer's bucket is left alone.
     pub(crate) async fn remove(&self, log: &mut HubLog) -> Result<(), EngineError> {
@@ -159,6 +171,7 @@ impl Bucket<'_> {
         ) {
             return Ok(());
         }
+        let mut previous: Option<Vec<(String, Option<String>)>> = None;
         while self.place.apply() {
             let page = s3
                 .list_object_versions()
@@ -181,11 +194,24 @@ impl Bucket<'_> {
             if keys.is_empty() {
                 break;
             }
+            if previous.as_ref() == Some(&keys) {
+                // Nothing was deleted by the last round (an object lock, a policy): stop rather
+                // than loop.
+                return Err(EngineError::Hub {
+                    operation: "s3:DeleteObject".to_owned(),
+                    resource,
+                    kind: account_worker::ErrorKind::Other,
+                    message: "the bucket's object versions are not deleted (an object lock or a policy keeps them): empty it by hand or offboard with --keep-data".to_owned(),
+                });
+            }
+            previous = Some(keys.clone());
             for (key, version) in keys {
                 s3.delete_object()
                     .bucket(self.name)
                     .key(&key)
-                    .set_version_id(version.filter(|v| v != "null"))
+                    // "null" names the version written before versioning was enabled; without
+                    // a version, a versioned bucket would only add a delete marker.
+                    .set_version_id(version)
                     .send()
                     .await
                     .map_err(hub_sdk("s3:DeleteObject", &resource))?;

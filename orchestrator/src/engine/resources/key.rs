@@ -137,6 +137,25 @@ impl Key<'_> {
         Ok((arn, true))
     }
 
+    /// True when the key `key_id` carries the product's tag (it created the key).
+    pub(crate) async fn is_ours(&self, key_id: &str) -> bool {
+        self.place
+            .clients
+            .kms(self.place.region.as_str())
+            .list_resource_tags()
+            .key_id(key_id)
+            .send()
+            .await
+            .map(|t| {
+                tagged(
+                    t.tags()
+                        .iter()
+                        .map(|t| (t.tag_key().to_owned(), t.tag_value().to_owned())),
+                )
+            })
+            .unwrap_or(false)
+    }
+
     /// Offboard: a key the product created is deleted (alias removed, deletion scheduled in 7
     /// days) unless `keep_data`; otherwise only the product's key-policy statements go.
     pub(crate) async fn remove(
@@ -149,19 +168,7 @@ impl Key<'_> {
         let Ok(Some((key, key_id))) = self.read().await else {
             return Ok(());
         };
-        let ours = kms
-            .list_resource_tags()
-            .key_id(&key_id)
-            .send()
-            .await
-            .map(|t| {
-                tagged(
-                    t.tags()
-                        .iter()
-                        .map(|t| (t.tag_key().to_owned(), t.tag_value().to_owned())),
-                )
-            })
-            .unwrap_or(false);
+        let ours = self.is_ours(&key_id).await;
         if ours && !keep_data {
             if place.apply() {
                 kms.delete_alias()

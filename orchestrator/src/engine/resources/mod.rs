@@ -12,6 +12,7 @@
 //! `offboard.rs`) decide the order; they never talk to AWS about these resources themselves.
 
 pub(crate) mod bucket;
+pub(crate) mod hardening;
 pub(crate) mod key;
 pub(crate) mod managed_policy;
 pub(crate) mod member;
