@@ -220,6 +220,42 @@ pub const OPERATIONS: &[Operation] = &[
         Caller,
     ),
     op("s3", "PutBucketTagging", "s3:PutBucketTagging", Caller),
+    // `hardening = "enforce"` undone by offboard: what a customer's bucket did not have goes.
+    op("s3", "DeleteBucketTagging", "s3:PutBucketTagging", Caller),
+    op(
+        "s3",
+        "DeleteBucketPublicAccessBlock",
+        "s3:PutBucketPublicAccessBlock",
+        Caller,
+    ),
+    op(
+        "s3",
+        "DeleteBucketOwnershipControls",
+        "s3:PutBucketOwnershipControls",
+        Caller,
+    ),
+    // `[retention]`: the lifecycle rule of the product's buckets.
+    op(
+        "s3",
+        "GetBucketLifecycleConfiguration",
+        "s3:GetLifecycleConfiguration",
+        Caller,
+    ),
+    op(
+        "s3",
+        "PutBucketLifecycleConfiguration",
+        "s3:PutLifecycleConfiguration",
+        Caller,
+    ),
+    op(
+        "s3",
+        "DeleteBucketLifecycleConfiguration",
+        "s3:PutLifecycleConfiguration",
+        Caller,
+    ),
+    // `cloudtrail.access_logs_bucket`: server access logging of the CloudTrail bucket.
+    op("s3", "GetBucketLogging", "s3:GetBucketLogging", Caller),
+    op("s3", "PutBucketLogging", "s3:PutBucketLogging", Caller),
     op("s3", "ListObjectsV2", "s3:ListBucket", Caller),
     op("s3", "ListObjectVersions", "s3:ListBucketVersions", Caller),
     op("s3", "HeadObject", "s3:GetObject", Caller),
@@ -240,6 +276,16 @@ pub const OPERATIONS: &[Operation] = &[
         Caller,
     ),
     op("kms", "EnableKeyRotation", "kms:EnableKeyRotation", Caller),
+    // `hardening = "enforce"`: a customer's key's previous rotation, recorded in a tag and
+    // restored by offboard.
+    op("kms", "TagResource", "kms:TagResource", Caller),
+    op("kms", "UntagResource", "kms:UntagResource", Caller),
+    op(
+        "kms",
+        "DisableKeyRotation",
+        "kms:DisableKeyRotation",
+        Caller,
+    ),
     op(
         "kms",
         "ScheduleKeyDeletion",

@@ -50,6 +50,9 @@ pub mod sid {
     pub const CLOUDTRAIL_LIST_LOGS: &str = "RadiantOnboardCloudTrailListLogs";
     /// A log bucket the product owns: deny every request that is not over TLS.
     pub const DENY_INSECURE_TRANSPORT: &str = "RadiantOnboardDenyInsecureTransport";
+    /// The access logs bucket: S3's logging service delivers the CloudTrail bucket's server
+    /// access logs (`cloudtrail.access_logs_bucket`).
+    pub const SERVER_ACCESS_LOGS: &str = "RadiantOnboardServerAccessLogs";
     /// A topic in another account than the hub: the hub role may subscribe to it.
     pub const HUB_ROLE_SUBSCRIBE: &str = "RadiantOnboardHubRoleSubscribe";
     /// Key policy of a key the product creates: the owner account's root administers it.
@@ -476,6 +479,27 @@ pub fn deny_insecure_transport(partition: Partition, bucket: &str) -> Result<Sta
         .action("s3:*")
         .resources([bucket_arn.clone(), format!("{bucket_arn}/*")])
         .condition("Bool", "aws:SecureTransport", ["false"]))
+}
+
+/// The access logs bucket's statement: S3's logging service (`logging.s3.amazonaws.com`) may
+/// write the server access logs of `source` (a bucket of `account`) under `prefix` (S3 User
+/// Guide, "Permissions for log delivery": a bucket policy, since ACLs are off with
+/// `BucketOwnerEnforced`).
+pub fn server_access_logs_statement(
+    partition: Partition,
+    logs_bucket: &str,
+    prefix: &str,
+    source: &str,
+    account: &AccountId,
+) -> Result<Statement, ArnError> {
+    let logs_arn = Arn::bucket(partition, logs_bucket)?.to_string();
+    let source_arn = Arn::bucket(partition, source)?.to_string();
+    Ok(Statement::allow(sid::SERVER_ACCESS_LOGS)
+        .principal_service("logging.s3.amazonaws.com")
+        .action("s3:PutObject")
+        .resource(format!("{logs_arn}/{prefix}*"))
+        .condition("ArnLike", "aws:SourceArn", [source_arn])
+        .condition("StringEquals", "aws:SourceAccount", [account.as_str()]))
 }
 
 /// True when `doc` denies requests without TLS (the product's statement, or a customer's of the

@@ -301,3 +301,19 @@ fn reused_trail_statements() {
     statements.push(builders::trail_reader_key_statement(&[hub_role()]));
     insta::assert_snapshot!(doc(statements));
 }
+
+#[test]
+fn log_bucket_hardening_statements() {
+    let statements = vec![
+        builders::deny_insecure_transport(Partition::Aws, "org-cloudtrail-logs").unwrap(),
+        builders::server_access_logs_statement(
+            Partition::Aws,
+            "org-s3-access-logs",
+            "org-cloudtrail-logs/",
+            "org-cloudtrail-logs",
+            &hub(),
+        )
+        .unwrap(),
+    ];
+    insta::assert_snapshot!(doc(statements));
+}

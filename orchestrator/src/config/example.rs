@@ -6,6 +6,18 @@
 pub const EXAMPLE_CONFIG: &str = r#"# radiant-onboard configuration (docs/configuration.md describes every key).
 # Unknown keys are errors. Values shown are the defaults unless marked "example".
 
+# What the tool does to the customer's own (adopted) buckets and keys that lack a hardening
+# setting (public access block, ACLs disabled, SSE-KMS with a Bucket Key, versioning, TLS only,
+# key rotation): "advise" lists them as advisories and changes nothing; "enforce" applies the
+# same settings as to the tool's own (shown in the plan; offboard restores what they were).
+# The tool's own buckets and keys are always hardened. (A top-level key: before any [table].)
+hardening = "advise"
+
+# Optional, off by default: log objects and noncurrent versions in the tool's own buckets expire
+# after this many days (only under the prefix the logs are written to).
+# [retention]
+# days = 365
+
 [organization]
 # Account that centralizes the logs (the hub), e.g. a landing zone's Log Archive account.
 # Default: the caller's account. When it is another account, run with the management account's
@@ -51,6 +63,9 @@ sns_topic = "acme-cloudtrail-delivery"
 # kms_alias = "alias/cloudtrail-log-encryption"
 # S3 data events for all objects.
 data_events = true
+# Optional: server access logging of the CloudTrail bucket (CIS) to this bucket, created (or
+# adopted) in the hub; not with existing_trail.
+# access_logs_bucket = "acme-s3-access-logs"
 
 [guardduty]
 enabled = true

@@ -536,6 +536,68 @@ kms_alias = "alias/guardduty-findings"
     }
 
     #[test]
+    fn hardening_retention_and_access_logs_are_opt_in_and_checked() {
+        let c = Config::from_toml_str_with_env(GOOD, None).unwrap();
+        assert_eq!(c.hardening, HardeningMode::Advise);
+        assert_eq!(c.retention_days, None);
+        assert_eq!(
+            c.cloudtrail
+                .unwrap()
+                .new_trail()
+                .unwrap()
+                .access_logs_bucket,
+            None
+        );
+        let on = format!(
+            "hardening = \"enforce\"\n[retention]\ndays = 365\n{}",
+            GOOD.replace(
+                "[cloudtrail]",
+                "[cloudtrail]\naccess_logs_bucket = \"acme-s3-access-logs\""
+            )
+        );
+        let c = Config::from_toml_str_with_env(&on, None).unwrap();
+        assert_eq!(c.hardening, HardeningMode::Enforce);
+        assert_eq!(c.retention_days, Some(365));
+        assert_eq!(
+            c.cloudtrail
+                .unwrap()
+                .new_trail()
+                .unwrap()
+                .access_logs_bucket
+                .as_ref()
+                .map(|b| b.as_str().to_owned()),
+            Some("acme-s3-access-logs".to_owned())
+        );
+        let keys = |text: &str| -> Vec<String> {
+            Config::from_toml_str_with_env(text, None)
+                .unwrap_err()
+                .issues()
+                .iter()
+                .map(|i| i.key.clone())
+                .collect()
+        };
+        assert_eq!(
+            keys(&format!("[retention]\ndays = 0\n{GOOD}")),
+            ["retention.days"]
+        );
+        assert_eq!(
+            keys(&GOOD.replace(
+                "[cloudtrail]",
+                "[cloudtrail]\naccess_logs_bucket = \"acme-cloudtrail-logs\""
+            )),
+            ["cloudtrail.access_logs_bucket"],
+            "a bucket that logs to itself"
+        );
+        let reuse = GOOD.replace(
+            "bucket = \"acme-cloudtrail-logs\"\n",
+            "existing_trail = \"auto\"\naccess_logs_bucket = \"acme-s3-access-logs\"\n",
+        );
+        assert_eq!(keys(&reuse), ["cloudtrail.access_logs_bucket"]);
+        let bad = format!("hardening = \"strict\"\n{GOOD}");
+        assert!(Config::from_toml_str_with_env(&bad, None).is_err());
+    }
+
+    #[test]
     fn an_existing_trail_is_auto_or_an_arn_and_refuses_the_keys_of_a_created_one() {
         let reuse = GOOD.replace(
             "bucket = \"acme-cloudtrail-logs\"",

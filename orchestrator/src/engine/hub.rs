@@ -15,13 +15,14 @@ use super::org_trail::FoundTrail;
 use super::resources::bucket::{Bucket, BucketPolicy, BucketPolicyWants, PrefixMarker};
 use super::resources::hardening::{BucketHardening, KeyRotation, advisory};
 use super::resources::key::{Key, KeyPolicy};
+use super::resources::log_options::{AccessLogging, Retention};
 use super::resources::notification::{Notification, Wiring, overlap_error};
 use super::resources::role::HubRole;
 use super::resources::topic::Topic;
 use super::resources::trail::{Trail, TrailSettings};
 use super::resources::{Place, invalid};
 use super::run::Run;
-use crate::config::{CloudTrail, Config, GuardDuty, TrailChoice};
+use crate::config::{CloudTrail, Config, GuardDuty, HardeningMode, TrailChoice};
 use crate::outcome::ResourceStatus;
 
 /// What the hub step established, for the later steps.
@@ -287,6 +288,13 @@ impl Hub<'_> {
         }
     }
 
+    /// True when `hardening = "enforce"` hardens the customer's `bucket` too (never Control
+    /// Tower's: its guardrails deny it).
+    fn enforces(&self, bucket: &str) -> bool {
+        self.cfg().hardening == HardeningMode::Enforce
+            && !bucket.starts_with(super::org_trail::CONTROL_TOWER_PREFIX)
+    }
+
     /// Hardens the product's own bucket; for the customer's, records what it lacks as advisories.
     async fn harden_bucket(
         &self,
@@ -299,6 +307,9 @@ impl Hub<'_> {
         let hardening = BucketHardening { bucket, key };
         if ours {
             return hardening.ensure(log, exists).await;
+        }
+        if self.enforces(bucket.name) {
+            return hardening.enforce(log).await;
         }
         for g in hardening.gaps(exists).await? {
             log.advisories.push(advisory(&bucket.arn(), &g));
@@ -326,6 +337,9 @@ impl Hub<'_> {
         let rotation = KeyRotation { place, key };
         if ours {
             return rotation.ensure(log, exists).await;
+        }
+        if self.cfg().hardening == HardeningMode::Enforce {
+            return rotation.enforce(log).await;
         }
         if let Some(g) = rotation.gap(exists).await? {
             log.advisories.push(advisory(&key.to_string(), &g));
@@ -377,7 +391,7 @@ impl Hub<'_> {
             let bucket = self.bucket(&nt.bucket);
             let (exists, ours) = bucket.ensure_owned(&mut part).await?;
             let mut statements = bucket_statements;
-            if ours {
+            if ours || self.enforces(&nt.bucket) {
                 // The product's own bucket refuses plain HTTP (hardening).
                 statements.push(deny_insecure(&bucket)?);
             }
@@ -438,6 +452,21 @@ impl Hub<'_> {
             key.as_ref(),
         )
         .await?;
+        let mut notices = Vec::new();
+        self.retain(
+            &mut log,
+            self.bucket(&nt.bucket),
+            "AWSLogs/",
+            bucket_exists,
+            bucket_ours,
+        )
+        .await?;
+        if let Some(logs) = &nt.access_logs_bucket {
+            notices.extend(
+                self.ensure_access_logs(&mut log, nt, logs, bucket_exists)
+                    .await?,
+            );
+        }
         let topic_arn = topic.to_string();
         let settings = TrailSettings::desired(
             nt,
@@ -458,8 +487,77 @@ impl Hub<'_> {
             topic,
             key,
             bucket: nt.bucket.to_string(),
-            notices: Vec::new(),
+            notices,
         })
+    }
+
+    /// `[retention]` on one of the product's own buckets (a customer's bucket never gets it; a
+    /// notice says so when retention is asked for).
+    async fn retain(
+        &self,
+        log: &mut HubLog,
+        bucket: Bucket<'_>,
+        prefix: &str,
+        exists: bool,
+        ours: bool,
+    ) -> Result<(), EngineError> {
+        if !ours {
+            if self.cfg().retention_days.is_some() {
+                log.advisories.push(format!(
+                    "advisory: `{}` retention: `[retention]` applies to the tool's own buckets only; the customer's bucket keeps its lifecycle (the tool does not change the customer's resources)",
+                    bucket.arn()
+                ));
+            }
+            return Ok(());
+        }
+        Retention {
+            bucket,
+            prefix,
+            days: self.cfg().retention_days,
+        }
+        .ensure(log, exists)
+        .await
+    }
+
+    /// `cloudtrail.access_logs_bucket`: the access logs bucket (created and hardened with SSE-S3,
+    /// or adopted), its statement admitting S3's logging service for the CloudTrail bucket, and
+    /// the CloudTrail bucket's server access logging to it.
+    async fn ensure_access_logs(
+        &self,
+        log: &mut HubLog,
+        nt: &crate::config::NewTrail,
+        logs: &policy_model::BucketName,
+        trail_bucket_exists: bool,
+    ) -> Result<Option<String>, EngineError> {
+        let prefix = format!("{}/", nt.bucket);
+        let target = self.bucket(logs);
+        let (exists, ours) = target.ensure_owned(log).await?;
+        let mut statements = vec![
+            builders::server_access_logs_statement(
+                target.place.partition(),
+                logs,
+                &prefix,
+                &nt.bucket,
+                &self.run.pf.hub,
+            )
+            .map_err(|e| invalid("`cloudtrail.access_logs_bucket`", e))?,
+        ];
+        if ours || self.enforces(logs) {
+            statements.push(deny_insecure(&target)?);
+        }
+        BucketPolicy { bucket: target }
+            .ensure(log, exists, statements)
+            .await?;
+        // S3 delivers server access logs only to a bucket with SSE-S3 default encryption.
+        self.harden_bucket(log, target, exists, ours, None).await?;
+        self.retain(log, target, &prefix, exists, ours).await?;
+        AccessLogging {
+            source: self.bucket(&nt.bucket),
+            target: logs,
+            prefix: &prefix,
+        }
+        .ensure(log, trail_bucket_exists)
+        .await
     }
 
     /// `cloudtrail.existing_trail`: the trail, its bucket and key stay as they are; Radiant is
@@ -538,22 +636,26 @@ impl Hub<'_> {
                 topic
             }
         };
-        if found.bucket_account != run.pf.hub {
-            let statements = BucketPolicy::desired(&BucketPolicyWants::TrailReaders {
+        let mut statements = if found.bucket_account == run.pf.hub {
+            Vec::new()
+        } else {
+            BucketPolicy::desired(&BucketPolicyWants::TrailReaders {
                 bucket: &found.bucket,
                 logs_prefix: &found.logs_prefix(),
                 readers: std::slice::from_ref(hub_role_arn),
                 partition: place.partition(),
-            })?;
-            role_ready.await?;
+            })?
+        };
+        if self.enforces(&found.bucket) {
+            statements.push(deny_insecure(&bucket)?);
+        }
+        role_ready.await?;
+        if !statements.is_empty() {
             BucketPolicy { bucket }
                 .ensure(&mut log, true, statements)
                 .await?;
-            if let Some((place, key)) = found.key_place(run, self.mode) {
-                admit_reader(&mut log, place, key, hub_role_arn).await?;
-            }
-        } else if let Some((place, key)) = found.key_place(run, self.mode) {
-            role_ready.await?;
+        }
+        if let Some((place, key)) = found.key_place(run, self.mode) {
             admit_reader(&mut log, place, key, hub_role_arn).await?;
         }
         // The trail's bucket and key are the customer's: what they lack is an advisory.
@@ -578,7 +680,7 @@ impl Hub<'_> {
             let mut part = HubLog::default();
             let bucket = self.findings_bucket(&gd.bucket);
             let (exists, ours) = bucket.ensure_owned(&mut part).await?;
-            if ours {
+            if ours || self.enforces(&gd.bucket) {
                 // The product's own bucket refuses plain HTTP; the patch keeps the statement.
                 BucketPolicy { bucket }
                     .ensure(&mut part, exists, vec![deny_insecure(&bucket)?])
@@ -647,6 +749,20 @@ impl Hub<'_> {
             bucket_exists,
             bucket_ours,
             Some(&key),
+        )
+        .await?;
+        // GuardDuty writes under `PREFIX/AWSLogs/`; the prefix marker `PREFIX/` stays.
+        let findings_prefix = if gd.prefix.is_empty() {
+            "AWSLogs/".to_owned()
+        } else {
+            format!("{}/AWSLogs/", gd.prefix)
+        };
+        self.retain(
+            &mut log,
+            self.findings_bucket(&gd.bucket),
+            &findings_prefix,
+            bucket_exists,
+            bucket_ours,
         )
         .await?;
         let mut notices = Vec::new();

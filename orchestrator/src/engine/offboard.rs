@@ -10,7 +10,9 @@ use super::common::HubLog;
 use super::discovery;
 use super::fanout::AccountWork;
 use super::resources::bucket::{Bucket, BucketPolicy};
+use super::resources::hardening::{BucketHardening, KeyRotation};
 use super::resources::key::{Key, KeyPolicy};
+use super::resources::log_options::AccessLogging;
 use super::resources::member::{Detector, Member, MemberRole};
 use super::resources::notification::Notification;
 use super::resources::role::HubRole;
@@ -163,6 +165,44 @@ pub(crate) async fn run(
     }
     .remove(&mut log)
     .await?;
+    // `hardening = "enforce"` changed the customer's buckets and keys: their settings go back
+    // to what the tag `radiant-onboard:previous-hardening` recorded (nothing without it).
+    let mut adopted: Vec<(Bucket<'_>, Option<Key<'_>>)> = Vec::new();
+    if let Some(gd) = &cfg.guardduty {
+        adopted.push((
+            findings_bucket(&gd.bucket),
+            Some(Key {
+                place: findings,
+                alias: &gd.kms_alias,
+            }),
+        ));
+    }
+    if let Some(nt) = cfg.cloudtrail.as_ref().and_then(|ct| ct.new_trail()) {
+        adopted.push((bucket(&nt.bucket), nt.kms_alias.as_ref().map(|a| key(a))));
+        if let Some(logs) = &nt.access_logs_bucket {
+            adopted.push((bucket(logs), None));
+        }
+    }
+    for (b, k) in &adopted {
+        warnings.extend(
+            BucketHardening {
+                bucket: *b,
+                key: None,
+            }
+            .restore(&mut log)
+            .await?,
+        );
+        if let Some(k) = k
+            && let Some((arn, _)) = k.read().await?
+        {
+            KeyRotation {
+                place: k.place,
+                key: &arn,
+            }
+            .restore(&mut log)
+            .await?;
+        }
+    }
     if let Some(gd) = &cfg.guardduty {
         BucketPolicy {
             bucket: findings_bucket(&gd.bucket),
@@ -201,6 +241,21 @@ pub(crate) async fn run(
         }
         .remove(&mut log)
         .await?;
+        if let Some(logs) = &nt.access_logs_bucket {
+            let prefix = format!("{}/", nt.bucket);
+            AccessLogging {
+                source: bucket(&nt.bucket),
+                target: logs,
+                prefix: &prefix,
+            }
+            .remove(&mut log)
+            .await?;
+            BucketPolicy {
+                bucket: bucket(logs),
+            }
+            .remove(&mut log)
+            .await?;
+        }
         if let Some(alias) = &nt.kms_alias {
             key(alias).remove(&mut log, keep).await?;
         }
@@ -224,6 +279,17 @@ pub(crate) async fn run(
             name: &found.bucket,
         };
         let prefix = found.logs_prefix();
+        warnings.extend(
+            BucketHardening {
+                bucket: trail_bucket,
+                key: None,
+            }
+            .restore(&mut log)
+            .await?,
+        );
+        if let Some((place, key)) = found.key_place(&run, mode) {
+            KeyRotation { place, key }.restore(&mut log).await?;
+        }
         Notification::trail_logs(trail_bucket, &prefix)
             .remove(&mut log)
             .await?;
@@ -250,6 +316,9 @@ pub(crate) async fn run(
         }
         if let Some(nt) = cfg.cloudtrail.as_ref().and_then(|ct| ct.new_trail()) {
             bucket(&nt.bucket).remove(&mut log).await?;
+            if let Some(logs) = &nt.access_logs_bucket {
+                bucket(logs).remove(&mut log).await?;
+            }
         }
     }
 

@@ -362,23 +362,76 @@ async fn hardening_checks(run: &Run<'_>) -> (Vec<Check>, Vec<String>) {
     let cfg = run.cfg;
     let mut checks = Vec::new();
     let mut advisories = Vec::new();
-    // (place, bucket, key alias) of each log bucket the configuration names.
-    let mut buckets: Vec<(Place<'_>, &str, Option<&str>)> = Vec::new();
+    use super::resources::log_options::{AccessLogging, LoggingNow, Retention};
+    let enforce = cfg.hardening == crate::config::HardeningMode::Enforce;
+    // (place, bucket, key alias, the prefix `[retention]` covers) of each log bucket the
+    // configuration names.
+    let mut buckets: Vec<(Place<'_>, &str, Option<&str>, String)> = Vec::new();
     if let Some(nt) = cfg.cloudtrail.as_ref().and_then(|c| c.new_trail()) {
         buckets.push((
             run.hub_place(Mode::Plan),
             nt.bucket.as_str(),
             nt.kms_alias.as_ref().map(|a| a.as_str()),
+            "AWSLogs/".to_owned(),
         ));
+        if let Some(logs) = &nt.access_logs_bucket {
+            buckets.push((
+                run.hub_place(Mode::Plan),
+                logs.as_str(),
+                None,
+                format!("{}/", nt.bucket),
+            ));
+            let prefix = format!("{}/", nt.bucket);
+            let logging = AccessLogging {
+                source: Bucket {
+                    place: run.hub_place(Mode::Plan),
+                    name: &nt.bucket,
+                },
+                target: logs,
+                prefix: &prefix,
+            }
+            .read()
+            .await;
+            let (ok, detail) = match logging {
+                Ok(LoggingNow::Ours) => (
+                    true,
+                    format!("`{}` logs requests to `{logs}/{prefix}`", nt.bucket),
+                ),
+                Ok(LoggingNow::Elsewhere { target, prefix }) => (
+                    true,
+                    format!(
+                        "`{}` logs requests to `{target}/{prefix}` (the customer's)",
+                        nt.bucket
+                    ),
+                ),
+                Ok(LoggingNow::Off) => (
+                    false,
+                    format!("`{}` has no server access logging: run apply", nt.bucket),
+                ),
+                Err(e) => (false, e.to_string()),
+            };
+            checks.push(check(
+                "hub",
+                Some(run.home()),
+                "bucket-access-logging",
+                ok,
+                detail,
+            ));
+        }
     }
     if let Some(gd) = &cfg.guardduty {
         buckets.push((
             run.findings_place(Mode::Plan),
             gd.bucket.as_str(),
             Some(gd.kms_alias.as_str()),
+            if gd.prefix.is_empty() {
+                "AWSLogs/".to_owned()
+            } else {
+                format!("{}/AWSLogs/", gd.prefix)
+            },
         ));
     }
-    for (place, name, alias) in buckets {
+    for (place, name, alias, retention_prefix) in buckets {
         let bucket = Bucket { place, name };
         if !bucket.read().await.unwrap_or(false) {
             continue;
@@ -388,7 +441,31 @@ async fn hardening_checks(run: &Run<'_>) -> (Vec<Check>, Vec<String>) {
             None => None,
         };
         let key_arn = key.as_ref().map(|(arn, _)| arn);
-        let ours = bucket_is_ours(&bucket).await;
+        let own = bucket_is_ours(&bucket).await;
+        if own && cfg.retention_days.is_some() {
+            let ok = (Retention {
+                bucket,
+                prefix: &retention_prefix,
+                days: cfg.retention_days,
+            })
+            .in_place()
+            .await
+            .unwrap_or(false);
+            checks.push(check(
+                "hub",
+                Some(place.region.as_str()),
+                "bucket-retention",
+                ok,
+                if ok {
+                    format!("`{name}`: objects under `{retention_prefix}` expire after the configured days")
+                } else {
+                    format!("`{name}`'s lifecycle rule `radiant-onboard-retention` differs from `[retention]` (drift): run apply")
+                },
+            ));
+        }
+        // `hardening = "enforce"` holds the customer's buckets to the same settings (never
+        // Control Tower's).
+        let ours = own || (enforce && !name.starts_with(super::org_trail::CONTROL_TOWER_PREFIX));
         let tls_only = BucketPolicy { bucket }
             .read()
             .await
@@ -438,7 +515,7 @@ async fn hardening_checks(run: &Run<'_>) -> (Vec<Check>, Vec<String>) {
             )),
         }
         if let (Some((arn, id)), Some(alias)) = (&key, alias) {
-            let ours = (Key { place, alias }).is_ours(id).await;
+            let ours = enforce || (Key { place, alias }).is_ours(id).await;
             match (KeyRotation { place, key: arn }).gap(true).await {
                 Ok(gap) if ours => checks.push(check(
                     "hub",

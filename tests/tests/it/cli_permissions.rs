@@ -251,9 +251,12 @@ struct Settings<'a> {
     regions: &'a [&'a str],
     external_id: &'a str,
     cloudtrail_key: &'a str,
-    /// Extra lines of the `[organization]` and `[guardduty]` tables.
+    /// Extra lines of the `[organization]`, `[cloudtrail]` and `[guardduty]` tables, and
+    /// top-level lines (before the first table).
     organization: &'a str,
+    cloudtrail: &'a str,
     guardduty: &'a str,
+    top: &'a str,
 }
 
 impl Default for Settings<'_> {
@@ -263,7 +266,9 @@ impl Default for Settings<'_> {
             external_id: "rs-test-credential-0001",
             cloudtrail_key: "alias/cloudtrail-log-encryption",
             organization: "",
+            cloudtrail: "",
             guardduty: "",
+            top: "",
         }
     }
 }
@@ -309,7 +314,8 @@ impl Scenario {
             .collect::<Vec<_>>()
             .join(", ");
         let text = format!(
-            r#"[organization]
+            r#"{top}
+[organization]
 home_region = "us-east-1"
 regions = [{regions}]
 {organization}
@@ -321,6 +327,7 @@ external_id = "{external_id}"
 bucket = "{CT_BUCKET}"
 sns_topic = "acme-cloudtrail-delivery"
 kms_alias = "{cloudtrail_key}"
+{cloudtrail}
 
 [guardduty]
 bucket = "{GD_BUCKET}"
@@ -335,6 +342,8 @@ concurrency = 8
             external_id = s.external_id,
             cloudtrail_key = s.cloudtrail_key,
             guardduty = s.guardduty,
+            cloudtrail = s.cloudtrail,
+            top = s.top,
         );
         let path = self.dir.path().join(file);
         std::fs::write(&path, text).unwrap();
@@ -454,6 +463,49 @@ fn create_change_keep_and_delete(cov: &mut Coverage) {
         &["verify", "-c", &c, "--sample-findings", "--wait", "20"],
         0,
     );
+    s.step(cov, &["offboard", "--yes", "-c", &c], 0);
+}
+
+/// `hardening = "enforce"` on the customer's buckets and key (one from before S3's 2023
+/// defaults), `[retention]` and server access logging of the CloudTrail bucket; every command,
+/// then offboarding, which restores the customer's settings.
+fn enforce_retention_access_logs(cov: &mut Coverage) {
+    let s = Scenario::new(
+        "enforce",
+        &SeedSpec {
+            accounts: 2,
+            ous: 1,
+            regions: REGIONS.iter().map(|r| (*r).to_owned()).collect(),
+            hub_customer_buckets: vec![CT_BUCKET.to_owned(), GD_BUCKET.to_owned()],
+            hub_customer_key_alias: Some(GD_KEY_ALIAS.to_owned()),
+            seed: 35,
+            ..SeedSpec::default()
+        },
+    );
+    loosen_bucket(&s.emu, CT_BUCKET);
+    let c = s.config(
+        "onboard.toml",
+        &Settings {
+            top: "hardening = \"enforce\"\n\n[retention]\ndays = 365\n",
+            cloudtrail: "access_logs_bucket = \"acme-s3-access-logs\"",
+            ..Settings::default()
+        },
+    );
+    // Without `[retention]`, the rule goes again.
+    let kept = s.config(
+        "kept.toml",
+        &Settings {
+            top: "hardening = \"enforce\"\n",
+            cloudtrail: "access_logs_bucket = \"acme-s3-access-logs\"",
+            ..Settings::default()
+        },
+    );
+    s.step(cov, &["plan", "-c", &c], 0);
+    s.step(cov, &["apply", "--yes", "-c", &c], 0);
+    s.step(cov, &["apply", "--yes", "-c", &kept], 0);
+    s.step(cov, &["apply", "--yes", "-c", &c], 0);
+    s.step(cov, &["verify", "-c", &c], 0);
+    s.step(cov, &["plan", "--offboard", "-c", &c], 0);
     s.step(cov, &["offboard", "--yes", "-c", &c], 0);
 }
 
@@ -695,6 +747,7 @@ fn every_call_is_listed_with_its_scope_and_every_listed_operation_is_called() {
     caller_outside_the_management_account(&mut cov);
     delegated_administrator(&mut cov);
     opt_in_regions(&mut cov);
+    enforce_retention_access_logs(&mut cov);
     let problems = cov.problems();
     assert!(
         problems.is_empty(),

@@ -213,3 +213,344 @@ async fn the_customers_bucket_and_key_are_left_as_they_are_and_listed_as_advisor
         "verify lists the advisories"
     );
 }
+
+/// The key rotation of `alias` in the management account.
+#[expect(
+    clippy::expect_used,
+    reason = "test fixture: a broken fixture must fail the test loudly"
+)]
+async fn rotation(hub: &AccountClients, alias: &str) -> bool {
+    let kms = hub.kms(DEFAULT_REGION);
+    let key = kms
+        .describe_key()
+        .key_id(alias)
+        .send()
+        .await
+        .expect("key")
+        .key_metadata
+        .expect("metadata")
+        .key_id;
+    kms.get_key_rotation_status()
+        .key_id(key)
+        .send()
+        .await
+        .expect("rotation")
+        .key_rotation_enabled
+}
+
+/// The policy of `bucket` as text (none: empty).
+async fn policy_text(hub: &AccountClients, bucket: &str) -> String {
+    hub.s3(DEFAULT_REGION)
+        .get_bucket_policy()
+        .bucket(bucket)
+        .send()
+        .await
+        .ok()
+        .and_then(|p| p.policy)
+        .unwrap_or_default()
+}
+
+/// The tags of `bucket` (none: empty), as `key=value` lines.
+async fn bucket_tags(hub: &AccountClients, bucket: &str) -> Vec<String> {
+    hub.s3(DEFAULT_REGION)
+        .get_bucket_tagging()
+        .bucket(bucket)
+        .send()
+        .await
+        .map(|t| {
+            t.tag_set()
+                .iter()
+                .map(|t| format!("{}={}", t.key(), t.value()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enforce_hardens_the_customers_bucket_and_key_and_offboard_restores_them() {
+    let emu = emulator();
+    emu.seed(&SeedSpec {
+        accounts: 1,
+        regions: vec![DEFAULT_REGION.to_owned()],
+        hub_customer_buckets: vec![CT_BUCKET.to_owned()],
+        hub_customer_key_alias: Some("alias/guardduty-findings".to_owned()),
+        ..SeedSpec::default()
+    });
+    let aws = factory(&emu).await;
+    enable_trusted_access(&aws).await;
+    let mgmt = hub(&aws);
+    // A bucket from before S3's 2023 defaults: no public access block, ACLs enabled.
+    let s3 = mgmt.s3(DEFAULT_REGION);
+    s3.delete_public_access_block()
+        .bucket(CT_BUCKET)
+        .send()
+        .await
+        .expect("no public access block");
+    s3.delete_bucket_ownership_controls()
+        .bucket(CT_BUCKET)
+        .send()
+        .await
+        .expect("no ownership controls");
+    let before = settings(&mgmt, CT_BUCKET).await;
+    assert_eq!(before[..2], ["None".to_owned(), "None".to_owned()]);
+    let tags_before = bucket_tags(&mgmt, CT_BUCKET).await;
+    assert!(!rotation(&mgmt, "alias/guardduty-findings").await);
+    let mut cfg = config(&[DEFAULT_REGION], "");
+    cfg.hardening = orchestrator::config::HardeningMode::Enforce;
+    let ctx = context(aws.clone(), 4);
+
+    // The plan shows each setting of the customer's bucket and key; nothing is an advisory.
+    let planned = engine::plan(&cfg, &ctx).await.expect("plan");
+    let customer = format!("arn:aws:s3:::{CT_BUCKET}#");
+    for setting in [
+        "public-access-block",
+        "object-ownership",
+        "versioning",
+        "default-encryption",
+    ] {
+        assert!(
+            planned
+                .changes
+                .iter()
+                .any(|c| c.resource == format!("{customer}{setting}")),
+            "{setting}: {:#?}",
+            planned.changes
+        );
+    }
+    assert!(
+        planned
+            .changes
+            .iter()
+            .any(|c| c.resource.ends_with("#key-rotation")),
+        "{:#?}",
+        planned.changes
+    );
+    assert!(
+        !planned.warnings.iter().any(|w| w.starts_with("advisory:")),
+        "{:#?}",
+        planned.warnings
+    );
+
+    let applied = engine::apply(&cfg, &ctx).await.expect("apply");
+    assert!(!applied.has_failures(), "{:#?}", applied.hub);
+    let s = settings(&mgmt, CT_BUCKET).await.join("\n");
+    for wanted in [
+        "block_public_acls: Some(true)",
+        "BucketOwnerEnforced",
+        "AwsKms",
+        "bucket_key_enabled: Some(true)",
+        "Enabled",
+    ] {
+        assert!(s.contains(wanted), "{wanted} missing in {s}");
+    }
+    assert!(rotation(&mgmt, "alias/guardduty-findings").await);
+    assert!(
+        policy_text(&mgmt, CT_BUCKET)
+            .await
+            .contains("RadiantOnboardDenyInsecureTransport")
+    );
+    assert!(
+        bucket_tags(&mgmt, CT_BUCKET)
+            .await
+            .iter()
+            .any(|t| t.starts_with("radiant-onboard:previous-hardening=")),
+        "the previous settings are recorded"
+    );
+
+    emu.reset_counters();
+    let again = engine::apply(&cfg, &ctx).await.expect("re-run");
+    assert!(!again.has_changes(), "{:#?}", again.changes);
+    assert!(writes(&emu).is_empty(), "{:#?}", writes(&emu));
+    let verified = engine::verify(&cfg, &ctx, &verify_opts())
+        .await
+        .expect("verify");
+    assert!(!verified.has_problems(), "{:#?}", verified.checks);
+    assert!(verified.advisories.is_empty(), "{:#?}", verified.advisories);
+
+    // Offboard gives the customer's bucket and key back as they were (versioning, once on,
+    // can only be suspended).
+    let off = engine::offboard(&cfg, &ctx, &engine::OffboardOptions { keep_data: false })
+        .await
+        .expect("offboard");
+    assert!(!off.has_failures(), "{:#?}", off.accounts);
+    let after = settings(&mgmt, CT_BUCKET).await;
+    assert_eq!(
+        after[..3],
+        before[..3],
+        "access block, ownership, encryption"
+    );
+    assert_eq!(after[3], "Some(Suspended)");
+    assert_eq!(before[3], "None");
+    assert!(off.warnings.iter().any(|w| w.contains("suspended")));
+    assert_eq!(bucket_tags(&mgmt, CT_BUCKET).await, tags_before);
+    assert!(!rotation(&mgmt, "alias/guardduty-findings").await);
+    assert!(
+        !policy_text(&mgmt, CT_BUCKET)
+            .await
+            .contains("RadiantOnboard")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_and_access_logs_are_set_on_the_tools_buckets_and_undone_by_offboard() {
+    const LOGS: &str = "org-s3-access-logs";
+    let emu = emulator();
+    emu.seed(&SeedSpec {
+        accounts: 1,
+        regions: vec![DEFAULT_REGION.to_owned()],
+        ..SeedSpec::default()
+    });
+    let aws = factory(&emu).await;
+    enable_trusted_access(&aws).await;
+    let mgmt = hub(&aws);
+    let mut cfg = config(&[DEFAULT_REGION], "prefix = \"radiant/findings\"");
+    cfg.retention_days = Some(400);
+    if let Some(ct) = cfg.cloudtrail.as_mut()
+        && let orchestrator::config::TrailChoice::Create(nt) = &mut ct.trail
+    {
+        nt.access_logs_bucket = Some(policy_model::BucketName::new(LOGS).expect("a name"));
+    }
+    let ctx = context(aws.clone(), 4);
+    let applied = engine::apply(&cfg, &ctx).await.expect("apply");
+    assert!(!applied.has_failures(), "{:#?}", applied.hub);
+    let s3 = mgmt.s3(DEFAULT_REGION);
+    for (bucket, prefix) in [
+        (CT_BUCKET, "AWSLogs/".to_owned()),
+        (GD_BUCKET, "radiant/findings/AWSLogs/".to_owned()),
+        (LOGS, format!("{CT_BUCKET}/")),
+    ] {
+        let rules = s3
+            .get_bucket_lifecycle_configuration()
+            .bucket(bucket)
+            .send()
+            .await
+            .expect("lifecycle");
+        let rule = rules
+            .rules()
+            .iter()
+            .find(|r| r.id() == Some("radiant-onboard-retention"))
+            .expect("the retention rule");
+        let filter = rule
+            .filter()
+            .and_then(|f| f.prefix())
+            .unwrap_or_default()
+            .to_owned();
+        assert_eq!(filter, prefix, "{bucket}");
+        assert_eq!(rule.expiration().and_then(|e| e.days()), Some(400));
+        assert_eq!(
+            rule.noncurrent_version_expiration()
+                .and_then(|e| e.noncurrent_days()),
+            Some(400)
+        );
+    }
+    // GuardDuty's prefix marker is outside the rule.
+    let marker = "radiant/findings/";
+    s3.head_object()
+        .bucket(GD_BUCKET)
+        .key(marker)
+        .send()
+        .await
+        .expect("the prefix marker exists");
+    assert!(!marker.starts_with("radiant/findings/AWSLogs/"));
+    // Server access logging of the CloudTrail bucket, to a hardened bucket with SSE-S3.
+    let logging = s3
+        .get_bucket_logging()
+        .bucket(CT_BUCKET)
+        .send()
+        .await
+        .expect("logging");
+    let enabled = logging.logging_enabled().expect("logging on");
+    assert_eq!(enabled.target_bucket(), LOGS);
+    assert_eq!(enabled.target_prefix(), format!("{CT_BUCKET}/"));
+    let logs = settings(&mgmt, LOGS).await.join("\n");
+    for wanted in [
+        "block_public_acls: Some(true)",
+        "BucketOwnerEnforced",
+        "Aes256",
+        "Enabled",
+    ] {
+        assert!(logs.contains(wanted), "{wanted} missing in {logs}");
+    }
+    let policy = policy_text(&mgmt, LOGS).await;
+    assert!(
+        policy.contains("RadiantOnboardServerAccessLogs")
+            && policy.contains("logging.s3.amazonaws.com")
+            && policy.contains("RadiantOnboardDenyInsecureTransport"),
+        "{policy}"
+    );
+
+    emu.reset_counters();
+    let again = engine::apply(&cfg, &ctx).await.expect("re-run");
+    assert!(!again.has_changes(), "{:#?}", again.changes);
+    assert!(writes(&emu).is_empty(), "{:#?}", writes(&emu));
+    let verified = engine::verify(&cfg, &ctx, &verify_opts())
+        .await
+        .expect("verify");
+    assert!(!verified.has_problems(), "{:#?}", verified.checks);
+    for name in ["bucket-retention", "bucket-access-logging"] {
+        assert!(
+            verified.checks.iter().any(|c| c.name == name),
+            "verify checks {name}"
+        );
+    }
+    // Someone removes the lifecycle of the CloudTrail bucket: drift.
+    s3.delete_bucket_lifecycle()
+        .bucket(CT_BUCKET)
+        .send()
+        .await
+        .expect("delete lifecycle");
+    let drifted = engine::verify(&cfg, &ctx, &verify_opts())
+        .await
+        .expect("verify");
+    let bad: Vec<_> = drifted.checks.iter().filter(|c| !c.ok).collect();
+    assert_eq!(bad.len(), 1, "{bad:#?}");
+    assert_eq!(bad[0].name, "bucket-retention");
+
+    let off = engine::offboard(&cfg, &ctx, &engine::OffboardOptions { keep_data: false })
+        .await
+        .expect("offboard");
+    assert!(!off.has_failures(), "{:#?}", off.accounts);
+    for bucket in [CT_BUCKET, GD_BUCKET, LOGS] {
+        assert!(
+            s3.head_bucket().bucket(bucket).send().await.is_err(),
+            "{bucket} is deleted"
+        );
+    }
+}
+
+/// The product's CloudTrail bucket refuses a request made without TLS (its policy's
+/// `RadiantOnboardDenyInsecureTransport`, evaluated by the emulator).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cloudtrail_bucket_refuses_plain_http() {
+    let emu = emulator();
+    emu.seed(&SeedSpec {
+        accounts: 1,
+        regions: vec![DEFAULT_REGION.to_owned()],
+        ..SeedSpec::default()
+    });
+    let aws = factory(&emu).await;
+    enable_trusted_access(&aws).await;
+    let cfg = config(&[DEFAULT_REGION], "");
+    let ctx = context(aws.clone(), 4);
+    let applied = engine::apply(&cfg, &ctx).await.expect("apply");
+    assert!(!applied.has_failures(), "{:#?}", applied.hub);
+    let s3 = hub(&aws).s3(DEFAULT_REGION);
+    let over_tls = s3.list_objects_v2().bucket(CT_BUCKET).send().await;
+    assert!(over_tls.is_ok(), "{over_tls:?}");
+    let plain = s3
+        .list_objects_v2()
+        .bucket(CT_BUCKET)
+        .customize()
+        .mutate_request(|r| {
+            r.headers_mut()
+                .insert("x-radiant-insecure-transport", "true");
+        })
+        .send()
+        .await;
+    let err = plain.expect_err("plain HTTP is refused");
+    let code = err
+        .raw_response()
+        .map(|r| r.status().as_u16())
+        .unwrap_or_default();
+    assert_eq!(code, 403, "{err:?}");
+}

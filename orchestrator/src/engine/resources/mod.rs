@@ -14,6 +14,7 @@
 pub(crate) mod bucket;
 pub(crate) mod hardening;
 pub(crate) mod key;
+pub(crate) mod log_options;
 pub(crate) mod managed_policy;
 pub(crate) mod member;
 pub(crate) mod notification;

@@ -363,6 +363,7 @@ mod tests {
             kms_alias: None,
             data_events: true,
             allow_second_trail: false,
+            access_logs_bucket: None,
         }
     }
 
