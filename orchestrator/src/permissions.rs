@@ -277,7 +277,7 @@ pub const OPERATIONS: &[Operation] = &[
     ),
     op("kms", "EnableKeyRotation", "kms:EnableKeyRotation", Caller),
     // `hardening = "enforce"`: a customer's key's previous rotation, recorded in a tag and
-    // restored by offboard.
+    // restored by offboard (the same action also tags the keys CreateKey makes).
     op("kms", "TagResource", "kms:TagResource", Caller),
     op("kms", "UntagResource", "kms:UntagResource", Caller),
     op(
@@ -528,12 +528,6 @@ pub const DEPENDENT_ACTIONS: &[DependentAction] = &[
         "iam",
         "CreatePolicy",
         "the hub role's managed policies are created with the managed-by tag",
-    ),
-    dep(
-        "kms:TagResource",
-        "kms",
-        "CreateKey",
-        "the keys are created with the managed-by tag",
     ),
     dep(
         "sns:TagResource",

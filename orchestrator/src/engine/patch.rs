@@ -159,7 +159,7 @@ impl Patcher<'_> {
         let key_resource = key_policy_of.resource();
         let key_exists = !key
             .resource()
-            .ends_with(super::common::KNOWN_AFTER_APPLY_KEY);
+            .starts_with(&format!("key/{}", super::common::KNOWN_AFTER_APPLY_KEY));
         let fresh =
             policy_model::builders::new_key_policy(self.facts.partition, &self.facts.account);
         let mut key_log = HubLog::default();

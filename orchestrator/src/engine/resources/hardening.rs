@@ -622,7 +622,7 @@ impl BucketHardening<'_> {
         }
         if self.bucket.place.apply() {
             let s3 = self.s3();
-            let mut tags = current_tags(&s3, self.bucket.name).await?;
+            let mut tags = current_tags(&s3, self.bucket.name, &self.bucket.arn()).await?;
             let recorded = tags
                 .iter()
                 .find(|(k, _)| k == PREVIOUS_HARDENING_TAG)
@@ -641,7 +641,7 @@ impl BucketHardening<'_> {
     pub(crate) async fn restore(&self, log: &mut HubLog) -> Result<Vec<String>, EngineError> {
         let s3 = self.s3();
         let mut notes = Vec::new();
-        let Ok(mut tags) = current_tags(&s3, self.bucket.name).await else {
+        let Ok(mut tags) = current_tags(&s3, self.bucket.name, &self.bucket.arn()).await else {
             return Ok(notes);
         };
         let Some(recorded) = tags
@@ -796,6 +796,7 @@ impl BucketHardening<'_> {
 async fn current_tags(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
+    resource: &str,
 ) -> Result<Vec<(String, String)>, EngineError> {
     match s3.get_bucket_tagging().bucket(bucket).send().await {
         Ok(t) => Ok(t
@@ -810,10 +811,7 @@ async fn current_tags(
         {
             Ok(Vec::new())
         }
-        Err(e) => Err(hub_sdk(
-            "s3:GetBucketTagging",
-            format!("arn:aws:s3:::{bucket}"),
-        )(e)),
+        Err(e) => Err(hub_sdk("s3:GetBucketTagging", resource)(e)),
     }
 }
 

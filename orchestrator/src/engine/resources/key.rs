@@ -94,7 +94,17 @@ impl Key<'_> {
         ));
         if !place.apply() {
             log.record(&alias_arn, "kms-key", ResourceStatus::Planned, None);
-            let arn = Arn::kms_key(place.region, place.account, KNOWN_AFTER_APPLY_KEY)
+            // One placeholder per alias: two keys planned in one Region stay apart in plans and
+            // in `policies` (`key/known-after-apply-ALIAS`).
+            let placeholder = format!(
+                "{KNOWN_AFTER_APPLY_KEY}-{}",
+                self.alias
+                    .trim_start_matches("alias/")
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                    .collect::<String>()
+            );
+            let arn = Arn::kms_key(place.region, place.account, &placeholder)
                 .map_err(|e| invalid("the KMS key", e))?;
             return Ok((arn, false));
         }
