@@ -93,14 +93,23 @@ pub enum OutputFormat {
 /// The configuration file option.
 #[derive(Debug, Args)]
 pub struct ConfigArg {
-    /// The configuration file
-    #[arg(
-        short = 'c',
-        long = "config",
-        value_name = "FILE",
-        default_value = "onboard.toml"
-    )]
-    pub path: PathBuf,
+    /// The configuration file [default: onboard.toml]
+    #[arg(short = 'c', long = "config", value_name = "FILE")]
+    path: Option<PathBuf>,
+}
+
+impl ConfigArg {
+    /// The file given, or `onboard.toml`.
+    pub fn path(&self) -> PathBuf {
+        self.path
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("onboard.toml"))
+    }
+
+    /// The file given with `-c`, if any.
+    pub fn given(&self) -> Option<&PathBuf> {
+        self.path.as_ref()
+    }
 }
 
 /// Every command.
@@ -137,6 +146,9 @@ pub enum Command {
         /// With --offboard: plan an offboarding that keeps the buckets, keys and topics
         #[arg(long, requires = "offboard")]
         keep_data: bool,
+        /// Save the plan to FILE for review; `apply FILE` applies exactly it
+        #[arg(long, value_name = "FILE", conflicts_with = "offboard")]
+        out: Option<PathBuf>,
     },
     /// Onboard the organization (shows the plan and asks first)
     Apply {
@@ -150,6 +162,19 @@ pub enum Command {
         /// Write the JSON run report here
         #[arg(long, value_name = "FILE")]
         report: Option<PathBuf>,
+        /// A plan saved with `plan --out`: apply exactly it (no prompt), or refuse with exit 2
+        /// and write nothing when the organization, the configuration or the plan's age moved
+        #[arg(value_name = "PLAN")]
+        plan: Option<PathBuf>,
+        /// With PLAN: the oldest plan accepted (s, m, h or d)
+        #[arg(long, value_name = "AGE", default_value = "24h", requires = "plan")]
+        max_age: String,
+    },
+    /// Render a plan saved with `plan --out` as the human plan (reads no AWS)
+    Show {
+        /// The plan file
+        #[arg(value_name = "PLAN")]
+        plan: PathBuf,
     },
     /// Check that everything is in place and working (read-only unless --sample-findings)
     Verify {

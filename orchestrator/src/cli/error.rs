@@ -54,13 +54,22 @@ pub enum CliError {
     /// The async runtime could not start (exit 1).
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
+    /// A saved plan no longer matches the organization, its configuration or its age (exit 2):
+    /// nothing was written.
+    #[error("the saved plan `{}` cannot be applied, the world moved since it was made:\n{}", path.display(), differences.iter().map(|d| format!("  - {d}")).collect::<Vec<_>>().join("\n"))]
+    StalePlan {
+        /// The plan file.
+        path: PathBuf,
+        /// Every difference found.
+        differences: Vec<String>,
+    },
 }
 
 impl CliError {
     /// The process exit code.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::Config { .. } | Self::Usage { .. } => EXIT_USAGE,
+            Self::Config { .. } | Self::Usage { .. } | Self::StalePlan { .. } => EXIT_USAGE,
             Self::Engine(EngineError::Preflight { .. }) => EXIT_PREFLIGHT,
             Self::Engine(
                 EngineError::Hub { .. }
@@ -83,6 +92,7 @@ impl CliError {
             Self::Write { .. } => "write",
             Self::Cancelled { .. } => "cancelled",
             Self::Runtime(_) => "runtime",
+            Self::StalePlan { .. } => "stale-plan",
         }
     }
 
@@ -105,6 +115,10 @@ impl CliError {
             ),
             Self::Engine(EngineError::PolicySize { .. }) => Some(
                 "see docs/runbook.md (policy-size) for the opt-in compact forms".to_owned(),
+            ),
+            Self::StalePlan { .. } => Some(
+                "nothing was written; make a new plan (`plan --out FILE`), review it and apply that one"
+                    .to_owned(),
             ),
             _ => None,
         }

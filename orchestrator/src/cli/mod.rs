@@ -4,6 +4,7 @@
 pub mod args;
 pub mod error;
 mod render_error;
+pub mod saved_plan;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -110,25 +111,52 @@ fn run(cli: Cli) -> Result<u8, CliError> {
             detailed_exitcode,
             offboard,
             keep_data,
+            out,
         } => {
-            let loaded = load(&config.path)?;
+            let path = config.path();
+            let loaded = load(&path)?;
             let what = if offboard {
                 PlanOf::Offboard(OffboardOptions { keep_data })
             } else {
                 PlanOf::Apply
             };
-            block_on(plan(&global, &loaded, what, output, detailed_exitcode))
+            let save = out.as_deref().map(|out| (out, path.as_path()));
+            block_on(plan(
+                &global,
+                &loaded,
+                what,
+                output,
+                detailed_exitcode,
+                save,
+            ))
         }
         Command::Apply {
             config,
             yes,
             report,
+            plan,
+            max_age,
         } => {
-            let loaded = load(&config.path)?;
-            refuse_without_terminal("apply", yes)?;
             let started = Started::now("apply");
+            if let Some(plan) = plan {
+                let max_age =
+                    saved_plan::parse_duration(&max_age).map_err(|message| CliError::Usage {
+                        message: format!("--max-age: {message}"),
+                    })?;
+                return block_on(apply_saved(
+                    &global,
+                    &plan,
+                    config.given().cloned(),
+                    max_age,
+                    report.as_deref(),
+                    started,
+                ));
+            }
+            let loaded = load(&config.path())?;
+            refuse_without_terminal("apply", yes)?;
             block_on(apply(&global, &loaded, yes, report.as_deref(), started))
         }
+        Command::Show { plan } => show(&plan),
         Command::Verify {
             config,
             sample_findings,
@@ -136,7 +164,7 @@ fn run(cli: Cli) -> Result<u8, CliError> {
             output,
             report,
         } => {
-            let loaded = load(&config.path)?;
+            let loaded = load(&config.path())?;
             let started = Started::now("verify");
             let opts = VerifyOptions {
                 sample_findings,
@@ -157,7 +185,7 @@ fn run(cli: Cli) -> Result<u8, CliError> {
             keep_data,
             report,
         } => {
-            let loaded = load(&config.path)?;
+            let loaded = load(&config.path())?;
             refuse_without_terminal("offboard", yes)?;
             let started = Started::now("offboard");
             let opts = OffboardOptions { keep_data };
@@ -171,11 +199,11 @@ fn run(cli: Cli) -> Result<u8, CliError> {
             ))
         }
         Command::Accounts { config, output } => {
-            let loaded = load(&config.path)?;
+            let loaded = load(&config.path())?;
             block_on(accounts(&global, &loaded, output))
         }
         Command::Policies { config, out } => {
-            let loaded = load(&config.path)?;
+            let loaded = load(&config.path())?;
             block_on(policies(&global, &loaded, &out))
         }
     }
@@ -376,14 +404,18 @@ async fn plan(
     what: PlanOf,
     output: OutputFormat,
     detailed: bool,
+    save: Option<(&Path, &Path)>,
 ) -> Result<u8, CliError> {
     let ctx = context(g, &loaded.config, true).await?;
     let outcome = match what {
         PlanOf::Apply => engine::plan(&loaded.config, &ctx).await?,
         PlanOf::Offboard(opts) => engine::plan_offboard(&loaded.config, &ctx, &opts).await?,
     };
-    let outcome = render::redact_outcome(&outcome);
     ctx.progress.finish();
+    if let Some((out, config_path)) = save {
+        save_plan(&outcome, out, config_path, &loaded.digest)?;
+    }
+    let outcome = render::redact_outcome(&outcome);
     match output {
         OutputFormat::Json => write_out(|o| {
             writeln!(
@@ -401,6 +433,143 @@ async fn plan(
     } else {
         EXIT_OK
     })
+}
+
+/// `plan --out FILE`: the plan, saved for review and `apply FILE`. A plan with failures is not
+/// saved (it could not be applied as it is).
+fn save_plan(
+    outcome: &RunOutcome,
+    out: &Path,
+    config_path: &Path,
+    config_digest: &str,
+) -> Result<(), CliError> {
+    if outcome.has_failures() {
+        return Err(CliError::Usage {
+            message: format!(
+                "the plan has failures (see above), so it is not saved to `{}`: fix them and plan again",
+                out.display()
+            ),
+        });
+    }
+    let now = time::OffsetDateTime::now_utc();
+    let saved = saved_plan::SavedPlan {
+        schema_version: saved_plan::PLAN_SCHEMA_VERSION,
+        kind: saved_plan::PLAN_KIND.to_owned(),
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        created_at: now
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+        created_at_unix: now.unix_timestamp(),
+        config_path: std::fs::canonicalize(config_path)
+            .unwrap_or_else(|_| config_path.to_owned())
+            .display()
+            .to_string(),
+        config_digest: config_digest.to_owned(),
+        organization_id: outcome.organization_id.clone(),
+        hub_account_id: outcome.hub_account_id.clone(),
+        accounts: saved_plan::covered_accounts(outcome),
+        summary: render::accounts_summary(&outcome.accounts, outcome.mode),
+        warnings: outcome.warnings.clone(),
+        changes: saved_plan::planned_changes(outcome, render::redact_external_ids),
+    };
+    let text = serde_json::to_string_pretty(&saved).unwrap_or_default() + "\n";
+    std::fs::write(out, text).map_err(|source| CliError::Write {
+        path: out.to_owned(),
+        source,
+    })?;
+    eprintln!(
+        "saved the plan ({} changes) to `{}`: review it (`radiant-onboard show {}`), then `radiant-onboard apply {}`",
+        saved.changes.len(),
+        out.display(),
+        out.display(),
+        out.display()
+    );
+    Ok(())
+}
+
+/// Reads a saved plan; exit 2 when the file is not one.
+fn read_saved_plan(path: &Path) -> Result<saved_plan::SavedPlan, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|e| CliError::Usage {
+        message: format!("cannot read the plan `{}`: {e}", path.display()),
+    })?;
+    let plan: saved_plan::SavedPlan = serde_json::from_str(&text).map_err(|e| CliError::Usage {
+        message: format!(
+            "`{}` is not a plan saved by `radiant-onboard plan --out`: {e}",
+            path.display()
+        ),
+    })?;
+    if plan.kind != saved_plan::PLAN_KIND || plan.schema_version != saved_plan::PLAN_SCHEMA_VERSION
+    {
+        return Err(CliError::Usage {
+            message: format!(
+                "`{}` is a `{}` of schema version {}; this radiant-onboard reads `{}` version {}: plan again",
+                path.display(),
+                plan.kind,
+                plan.schema_version,
+                saved_plan::PLAN_KIND,
+                saved_plan::PLAN_SCHEMA_VERSION
+            ),
+        });
+    }
+    Ok(plan)
+}
+
+/// `show PLAN`: the saved plan as the human plan (no AWS call).
+fn show(path: &Path) -> Result<u8, CliError> {
+    let plan = read_saved_plan(path)?;
+    write_out(|o| render::saved_plan_human(o, &plan, stdout_style()))?;
+    Ok(EXIT_OK)
+}
+
+/// `apply PLAN`: plans again (read-only) and applies only when the fresh plan is the saved one;
+/// otherwise exit 2 with every difference, nothing written.
+async fn apply_saved(
+    g: &GlobalArgs,
+    plan_path: &Path,
+    config_override: Option<PathBuf>,
+    max_age_s: i64,
+    report: Option<&Path>,
+    started: Started,
+) -> Result<u8, CliError> {
+    let plan = read_saved_plan(plan_path)?;
+    let config_path = config_override.unwrap_or_else(|| PathBuf::from(&plan.config_path));
+    let loaded = load(&config_path)?;
+    let cfg = &loaded.config;
+    let ctx = context(g, cfg, true).await?;
+    let fresh = engine::plan(cfg, &ctx).await?;
+    ctx.progress.finish();
+    let mut differences = saved_plan::differences(
+        &plan,
+        &fresh,
+        &loaded.digest,
+        time::OffsetDateTime::now_utc().unix_timestamp(),
+        max_age_s,
+    );
+    if fresh.has_failures() {
+        differences.push("planning again failed for some accounts (see `plan`)".to_owned());
+    }
+    if !differences.is_empty() {
+        return Err(CliError::StalePlan {
+            path: plan_path.to_owned(),
+            differences,
+        });
+    }
+    eprintln!(
+        "the plan `{}` matches the organization: applying its {} changes",
+        plan_path.display(),
+        plan.changes.len()
+    );
+    let mut outcome = engine::apply(cfg, &ctx).await?;
+    ctx.progress.finish();
+    // A read-diff-write apply from the plan's states makes the plan's changes; should anything
+    // else have changed between the check and the writes, it is said.
+    for c in saved_plan::unplanned(&plan, &outcome) {
+        outcome.warnings.push(format!(
+            "a change outside the saved plan was made (the organization changed while applying): {c}"
+        ));
+    }
+    write_out(|o| render::applied_human(o, &render::redact_outcome(&outcome), stdout_style()))?;
+    finish_run(&outcome, report, &started, &loaded.digest, Shown::Results)
 }
 
 /// Asks on the terminal; `true` when the user typed `yes`.

@@ -12,6 +12,7 @@ mod engine_support;
 mod cli_commands;
 mod cli_config;
 mod cli_permissions;
+mod cli_saved_plan;
 mod cli_verify_offboard;
 mod emulator_harness;
 mod engine_adopt;

@@ -332,6 +332,63 @@ impl Schema {
 
 /// Enables CloudTrail trusted access in the emulator's organization (a documented precondition
 /// that preflight checks; the user does it once with the AWS CLI).
+/// The management account's SDK configuration for the emulator (a test's own changes).
+async fn management_conf(emu: &EmulatorGuard) -> aws_config::SdkConfig {
+    let env: std::collections::HashMap<String, String> = emu.env().into_iter().collect();
+    let creds = aws_sdk_organizations::config::Credentials::new(
+        env["AWS_ACCESS_KEY_ID"].clone(),
+        env["AWS_SECRET_ACCESS_KEY"].clone(),
+        None,
+        None,
+        "emulator",
+    );
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(emu.endpoint())
+        .region(aws_config::Region::new(env["AWS_REGION"].clone()))
+        .credentials_provider(creds)
+        .load()
+        .await
+}
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+/// A new account in the organization's root (as `CreateAccount` from the management account).
+pub fn create_account(emu: &EmulatorGuard, name: &str) {
+    block_on(async {
+        aws_sdk_organizations::Client::new(&management_conf(emu).await)
+            .create_account()
+            .account_name(name)
+            .email(format!("{name}@example.com"))
+            .send()
+            .await
+            .unwrap();
+    });
+}
+
+/// Replaces the policy of the management account's `bucket` (someone else's edit).
+pub fn put_bucket_policy(emu: &EmulatorGuard, bucket: &str, policy: &str) {
+    block_on(async {
+        let conf = management_conf(emu).await;
+        let s3 = orchestrator::aws::sdk::s3::Client::from_conf(
+            orchestrator::aws::sdk::s3::config::Builder::from(&conf)
+                .force_path_style(true)
+                .build(),
+        );
+        s3.put_bucket_policy()
+            .bucket(bucket)
+            .policy(policy)
+            .send()
+            .await
+            .unwrap();
+    });
+}
+
 pub fn enable_trusted_access(emu: &EmulatorGuard) {
     let env: std::collections::HashMap<String, String> = emu.env().into_iter().collect();
     let rt = tokio::runtime::Builder::new_current_thread()
