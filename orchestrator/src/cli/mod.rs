@@ -517,7 +517,7 @@ fn read_saved_plan(path: &Path) -> Result<saved_plan::SavedPlan, CliError> {
 /// `show PLAN`: the saved plan as the human plan (no AWS call).
 fn show(path: &Path) -> Result<u8, CliError> {
     let plan = read_saved_plan(path)?;
-    write_out(|o| render::saved_plan_human(o, &plan, stdout_style()))?;
+    write_out(|o| saved_plan::render_human(o, &plan, stdout_style()))?;
     Ok(EXIT_OK)
 }
 

@@ -35,10 +35,10 @@ impl Style {
     fn red(self, t: &str) -> String {
         self.paint("31", t)
     }
-    fn yellow(self, t: &str) -> String {
+    pub fn yellow(self, t: &str) -> String {
         self.paint("33", t)
     }
-    fn bold(self, t: &str) -> String {
+    pub fn bold(self, t: &str) -> String {
         self.paint("1", t)
     }
 }
@@ -482,79 +482,6 @@ pub fn permissions_human(
         )?;
     }
     Ok(())
-}
-
-/// A saved plan (`show PLAN`), in the plan's human format: its changes (with the statement diff
-/// of each policy document), its warnings, the totals and the accounts line it was made with.
-pub fn saved_plan_human(
-    out: &mut dyn Write,
-    plan: &crate::cli::saved_plan::SavedPlan,
-    style: Style,
-) -> io::Result<()> {
-    writeln!(
-        out,
-        "{}",
-        style.bold(&format!(
-            "Saved plan: made {} by radiant-onboard {} from `{}` (sha256 {}), organization {}",
-            plan.created_at,
-            plan.tool_version,
-            plan.config_path,
-            plan.config_digest.get(..12).unwrap_or(&plan.config_digest),
-            plan.organization_id
-        ))
-    )?;
-    if plan.changes.is_empty() {
-        writeln!(out, "{}", style.bold("No changes: everything is in place."))?;
-    }
-    let mut counts = [0usize; 3];
-    for p in &plan.changes {
-        let action = match p.action.as_str() {
-            "create" => ChangeAction::Create,
-            "delete" => ChangeAction::Delete,
-            _ => ChangeAction::Update,
-        };
-        counts[action as usize] += 1;
-        let doc = |v: &Option<Value>| {
-            v.as_ref()
-                .filter(|v| v.get("Statement").is_some())
-                .and_then(|v| policy_model::PolicyDocument::parse(&v.to_string()).ok())
-        };
-        let c = match (doc(&p.before), doc(&p.after)) {
-            (before, Some(after)) => {
-                let mut c = Change::policy(
-                    &p.resource,
-                    before.as_ref(),
-                    &after,
-                    p.reason.clone().unwrap_or_default(),
-                );
-                c.action = action;
-                c
-            }
-            _ => Change::new(
-                &p.resource,
-                action,
-                p.before.clone(),
-                p.after.clone(),
-                p.reason.clone().unwrap_or_default(),
-            ),
-        };
-        change(out, &c, style)?;
-    }
-    for w in &plan.warnings {
-        writeln!(out, "{} {w}", style.yellow("warning:"))?;
-    }
-    writeln!(out)?;
-    writeln!(
-        out,
-        "{}",
-        style.bold(&format!(
-            "Plan: {} to create, {} to update, {} to delete.",
-            counts[ChangeAction::Create as usize],
-            counts[ChangeAction::Update as usize],
-            counts[ChangeAction::Delete as usize]
-        ))
-    )?;
-    writeln!(out, "{}", plan.summary)
 }
 
 #[cfg(test)]
