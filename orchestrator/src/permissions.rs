@@ -37,6 +37,73 @@ pub struct Operation {
     pub action: &'static str,
     /// Where it is called.
     pub scope: Scope,
+    /// The commands that call it ([`Command`] bits; `permissions --for COMMAND`).
+    #[serde(skip)]
+    pub command_bits: u8,
+}
+
+/// A command that calls AWS, for `permissions --for COMMAND`: `plan` also covers
+/// `plan --offboard` and `policies` (all read-only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Command {
+    Plan,
+    Apply,
+    Verify,
+    Offboard,
+    Accounts,
+}
+
+impl Command {
+    /// Every command.
+    pub const ALL: [Command; 5] = [
+        Command::Plan,
+        Command::Apply,
+        Command::Verify,
+        Command::Offboard,
+        Command::Accounts,
+    ];
+
+    const fn bit(self) -> u8 {
+        match self {
+            Command::Plan => PLAN,
+            Command::Apply => APPLY,
+            Command::Verify => VERIFY,
+            Command::Offboard => OFFBOARD,
+            Command::Accounts => ACCOUNTS,
+        }
+    }
+}
+
+const PLAN: u8 = 1;
+const APPLY: u8 = 2;
+const VERIFY: u8 = 4;
+const OFFBOARD: u8 = 8;
+const ACCOUNTS: u8 = 16;
+const ALL: u8 = PLAN | APPLY | VERIFY | OFFBOARD | ACCOUNTS;
+
+/// True for an operation that only reads (`Get…`, `List…`, `Describe…`, `Head…`). `plan` and
+/// `plan --offboard` make the reads of `apply` and `offboard` without their writes, so a read of
+/// `apply` or `offboard` is granted to `plan` too, whether or not a test scenario planned over
+/// the state that makes it.
+pub fn is_read(operation: &str) -> bool {
+    ["Get", "List", "Describe", "Head", "Lookup"]
+        .iter()
+        .any(|p| operation.starts_with(p))
+}
+
+impl Operation {
+    /// The commands that call this operation.
+    pub fn commands(&self) -> impl Iterator<Item = Command> + '_ {
+        Command::ALL
+            .into_iter()
+            .filter(|c| self.command_bits & c.bit() != 0)
+    }
+
+    /// True when `command` calls it (`None`: any command).
+    pub fn called_by(&self, command: Option<Command>) -> bool {
+        command.is_none_or(|c| self.command_bits & c.bit() != 0)
+    }
 }
 
 const fn op(
@@ -44,12 +111,14 @@ const fn op(
     operation: &'static str,
     action: &'static str,
     scope: Scope,
+    command_bits: u8,
 ) -> Operation {
     Operation {
         service,
         operation,
         action,
         scope,
+        command_bits,
     }
 }
 
@@ -59,180 +128,312 @@ use Scope::{Both, Caller, Member};
 /// ways, by the permissions test).
 pub const OPERATIONS: &[Operation] = &[
     // STS
-    op("sts", "GetCallerIdentity", "sts:GetCallerIdentity", Caller),
-    op("sts", "AssumeRole", "sts:AssumeRole", Caller),
+    op(
+        "sts",
+        "GetCallerIdentity",
+        "sts:GetCallerIdentity",
+        Caller,
+        ALL,
+    ),
+    op(
+        "sts",
+        "AssumeRole",
+        "sts:AssumeRole",
+        Caller,
+        PLAN | APPLY | VERIFY | OFFBOARD,
+    ),
     // Organizations (preflight and discovery)
     op(
         "organizations",
         "DescribeOrganization",
         "organizations:DescribeOrganization",
         Caller,
+        ALL,
     ),
     op(
         "organizations",
         "ListAccounts",
         "organizations:ListAccounts",
         Caller,
+        ALL,
     ),
     op(
         "organizations",
         "ListRoots",
         "organizations:ListRoots",
         Caller,
+        ALL,
     ),
     op(
         "organizations",
         "ListOrganizationalUnitsForParent",
         "organizations:ListOrganizationalUnitsForParent",
         Caller,
+        ALL,
     ),
     op(
         "organizations",
         "ListAccountsForParent",
         "organizations:ListAccountsForParent",
         Caller,
+        ALL,
     ),
     op(
         "organizations",
         "ListDelegatedAdministrators",
         "organizations:ListDelegatedAdministrators",
         Caller,
+        PLAN,
     ),
     op(
         "organizations",
         "ListAWSServiceAccessForOrganization",
         "organizations:ListAWSServiceAccessForOrganization",
         Caller,
+        ALL,
     ),
     // IAM (hub role and its managed policies, member roles)
-    op("iam", "GetAccountSummary", "iam:GetAccountSummary", Caller),
-    op("iam", "GetRole", "iam:GetRole", Both),
-    op("iam", "CreateRole", "iam:CreateRole", Both),
+    op(
+        "iam",
+        "GetAccountSummary",
+        "iam:GetAccountSummary",
+        Caller,
+        PLAN | APPLY,
+    ),
+    op(
+        "iam",
+        "GetRole",
+        "iam:GetRole",
+        Both,
+        PLAN | APPLY | VERIFY | OFFBOARD,
+    ),
+    op("iam", "CreateRole", "iam:CreateRole", Both, APPLY),
     op(
         "iam",
         "UpdateAssumeRolePolicy",
         "iam:UpdateAssumeRolePolicy",
         Both,
+        APPLY,
     ),
-    op("iam", "DeleteRole", "iam:DeleteRole", Both),
-    op("iam", "PutRolePolicy", "iam:PutRolePolicy", Member),
-    op("iam", "GetRolePolicy", "iam:GetRolePolicy", Member),
-    op("iam", "DeleteRolePolicy", "iam:DeleteRolePolicy", Member),
-    op("iam", "CreatePolicy", "iam:CreatePolicy", Caller),
-    op("iam", "GetPolicy", "iam:GetPolicy", Caller),
-    op("iam", "GetPolicyVersion", "iam:GetPolicyVersion", Caller),
+    op("iam", "DeleteRole", "iam:DeleteRole", Both, OFFBOARD),
+    op("iam", "PutRolePolicy", "iam:PutRolePolicy", Member, APPLY),
+    op(
+        "iam",
+        "GetRolePolicy",
+        "iam:GetRolePolicy",
+        Member,
+        PLAN | APPLY,
+    ),
+    op(
+        "iam",
+        "DeleteRolePolicy",
+        "iam:DeleteRolePolicy",
+        Member,
+        OFFBOARD,
+    ),
+    op("iam", "CreatePolicy", "iam:CreatePolicy", Caller, APPLY),
+    op(
+        "iam",
+        "GetPolicy",
+        "iam:GetPolicy",
+        Caller,
+        PLAN | APPLY | VERIFY,
+    ),
+    op(
+        "iam",
+        "GetPolicyVersion",
+        "iam:GetPolicyVersion",
+        Caller,
+        PLAN | APPLY | VERIFY,
+    ),
     op(
         "iam",
         "CreatePolicyVersion",
         "iam:CreatePolicyVersion",
         Caller,
+        APPLY,
     ),
     op(
         "iam",
         "DeletePolicyVersion",
         "iam:DeletePolicyVersion",
         Caller,
+        OFFBOARD,
     ),
     op(
         "iam",
         "ListPolicyVersions",
         "iam:ListPolicyVersions",
         Caller,
+        PLAN | APPLY | OFFBOARD,
     ),
-    op("iam", "DeletePolicy", "iam:DeletePolicy", Caller),
-    op("iam", "AttachRolePolicy", "iam:AttachRolePolicy", Caller),
-    op("iam", "DetachRolePolicy", "iam:DetachRolePolicy", Caller),
+    op("iam", "DeletePolicy", "iam:DeletePolicy", Caller, OFFBOARD),
+    op(
+        "iam",
+        "AttachRolePolicy",
+        "iam:AttachRolePolicy",
+        Caller,
+        APPLY,
+    ),
+    op(
+        "iam",
+        "DetachRolePolicy",
+        "iam:DetachRolePolicy",
+        Caller,
+        OFFBOARD,
+    ),
     op(
         "iam",
         "ListAttachedRolePolicies",
         "iam:ListAttachedRolePolicies",
         Caller,
+        PLAN | APPLY | VERIFY | OFFBOARD,
     ),
     // S3 (hub buckets)
-    op("s3", "HeadBucket", "s3:ListBucket", Caller),
-    op("s3", "CreateBucket", "s3:CreateBucket", Caller),
-    op("s3", "DeleteBucket", "s3:DeleteBucket", Caller),
-    op("s3", "GetBucketPolicy", "s3:GetBucketPolicy", Caller),
-    op("s3", "PutBucketPolicy", "s3:PutBucketPolicy", Caller),
-    op("s3", "DeleteBucketPolicy", "s3:DeleteBucketPolicy", Caller),
+    op(
+        "s3",
+        "HeadBucket",
+        "s3:ListBucket",
+        Caller,
+        PLAN | APPLY | VERIFY | OFFBOARD,
+    ),
+    op("s3", "CreateBucket", "s3:CreateBucket", Caller, APPLY),
+    op("s3", "DeleteBucket", "s3:DeleteBucket", Caller, OFFBOARD),
+    op(
+        "s3",
+        "GetBucketPolicy",
+        "s3:GetBucketPolicy",
+        Caller,
+        PLAN | APPLY | VERIFY | OFFBOARD,
+    ),
+    op(
+        "s3",
+        "PutBucketPolicy",
+        "s3:PutBucketPolicy",
+        Caller,
+        APPLY | OFFBOARD,
+    ),
+    op(
+        "s3",
+        "DeleteBucketPolicy",
+        "s3:DeleteBucketPolicy",
+        Caller,
+        OFFBOARD,
+    ),
     op(
         "s3",
         "GetBucketNotificationConfiguration",
         "s3:GetBucketNotification",
         Caller,
+        PLAN | APPLY | VERIFY | OFFBOARD,
     ),
     op(
         "s3",
         "PutBucketNotificationConfiguration",
         "s3:PutBucketNotification",
         Caller,
+        APPLY | OFFBOARD,
     ),
-    op("s3", "GetBucketTagging", "s3:GetBucketTagging", Caller),
+    op(
+        "s3",
+        "GetBucketTagging",
+        "s3:GetBucketTagging",
+        Caller,
+        PLAN | APPLY | VERIFY | OFFBOARD,
+    ),
     // The Region of an adopted findings bucket (its topic and key go there).
-    op("s3", "GetBucketLocation", "s3:GetBucketLocation", Caller),
+    op(
+        "s3",
+        "GetBucketLocation",
+        "s3:GetBucketLocation",
+        Caller,
+        ALL,
+    ),
     // Hardening of the log buckets (`resources/hardening.rs`).
     op(
         "s3",
         "GetBucketPublicAccessBlock",
         "s3:GetBucketPublicAccessBlock",
         Caller,
+        PLAN | APPLY | VERIFY,
     ),
     op(
         "s3",
         "PutBucketPublicAccessBlock",
         "s3:PutBucketPublicAccessBlock",
         Caller,
+        APPLY,
     ),
     op(
         "s3",
         "GetBucketOwnershipControls",
         "s3:GetBucketOwnershipControls",
         Caller,
+        PLAN | APPLY | VERIFY,
     ),
     op(
         "s3",
         "PutBucketOwnershipControls",
         "s3:PutBucketOwnershipControls",
         Caller,
+        APPLY,
     ),
     op(
         "s3",
         "GetBucketEncryption",
         "s3:GetEncryptionConfiguration",
         Caller,
+        PLAN | APPLY | VERIFY,
     ),
     op(
         "s3",
         "PutBucketEncryption",
         "s3:PutEncryptionConfiguration",
         Caller,
+        APPLY | OFFBOARD,
     ),
     op(
         "s3",
         "GetBucketVersioning",
         "s3:GetBucketVersioning",
         Caller,
+        PLAN | APPLY | VERIFY,
     ),
     op(
         "s3",
         "PutBucketVersioning",
         "s3:PutBucketVersioning",
         Caller,
+        APPLY | OFFBOARD,
     ),
-    op("s3", "PutBucketTagging", "s3:PutBucketTagging", Caller),
+    op(
+        "s3",
+        "PutBucketTagging",
+        "s3:PutBucketTagging",
+        Caller,
+        APPLY,
+    ),
     // `hardening = "enforce"` undone by offboard: what a customer's bucket did not have goes.
-    op("s3", "DeleteBucketTagging", "s3:PutBucketTagging", Caller),
+    op(
+        "s3",
+        "DeleteBucketTagging",
+        "s3:PutBucketTagging",
+        Caller,
+        OFFBOARD,
+    ),
     op(
         "s3",
         "DeleteBucketPublicAccessBlock",
         "s3:PutBucketPublicAccessBlock",
         Caller,
+        OFFBOARD,
     ),
     op(
         "s3",
         "DeleteBucketOwnershipControls",
         "s3:PutBucketOwnershipControls",
         Caller,
+        OFFBOARD,
     ),
     // `[retention]`: the lifecycle rule of the product's buckets.
     op(
@@ -240,198 +441,298 @@ pub const OPERATIONS: &[Operation] = &[
         "GetBucketLifecycleConfiguration",
         "s3:GetLifecycleConfiguration",
         Caller,
+        PLAN | APPLY | VERIFY,
     ),
     op(
         "s3",
         "PutBucketLifecycleConfiguration",
         "s3:PutLifecycleConfiguration",
         Caller,
+        APPLY,
     ),
     op(
         "s3",
         "DeleteBucketLifecycleConfiguration",
         "s3:PutLifecycleConfiguration",
         Caller,
+        APPLY,
     ),
     // `cloudtrail.access_logs_bucket`: server access logging of the CloudTrail bucket.
-    op("s3", "GetBucketLogging", "s3:GetBucketLogging", Caller),
-    op("s3", "PutBucketLogging", "s3:PutBucketLogging", Caller),
-    op("s3", "ListObjectsV2", "s3:ListBucket", Caller),
-    op("s3", "ListObjectVersions", "s3:ListBucketVersions", Caller),
-    op("s3", "HeadObject", "s3:GetObject", Caller),
-    op("s3", "PutObject", "s3:PutObject", Caller),
-    op("s3", "DeleteObject", "s3:DeleteObject", Caller),
+    op(
+        "s3",
+        "GetBucketLogging",
+        "s3:GetBucketLogging",
+        Caller,
+        PLAN | APPLY | VERIFY | OFFBOARD,
+    ),
+    op(
+        "s3",
+        "PutBucketLogging",
+        "s3:PutBucketLogging",
+        Caller,
+        APPLY | OFFBOARD,
+    ),
+    op("s3", "ListObjectsV2", "s3:ListBucket", Caller, VERIFY),
+    op(
+        "s3",
+        "ListObjectVersions",
+        "s3:ListBucketVersions",
+        Caller,
+        PLAN | OFFBOARD,
+    ),
+    op("s3", "HeadObject", "s3:GetObject", Caller, PLAN | APPLY),
+    op("s3", "PutObject", "s3:PutObject", Caller, APPLY),
+    op("s3", "DeleteObject", "s3:DeleteObject", Caller, OFFBOARD),
     // KMS (hub keys)
-    op("kms", "CreateKey", "kms:CreateKey", Caller),
-    op("kms", "DescribeKey", "kms:DescribeKey", Caller),
-    op("kms", "CreateAlias", "kms:CreateAlias", Caller),
-    op("kms", "DeleteAlias", "kms:DeleteAlias", Caller),
-    op("kms", "GetKeyPolicy", "kms:GetKeyPolicy", Caller),
-    op("kms", "PutKeyPolicy", "kms:PutKeyPolicy", Caller),
-    op("kms", "ListResourceTags", "kms:ListResourceTags", Caller),
+    op("kms", "CreateKey", "kms:CreateKey", Caller, APPLY),
+    op(
+        "kms",
+        "DescribeKey",
+        "kms:DescribeKey",
+        Caller,
+        PLAN | APPLY | VERIFY | OFFBOARD,
+    ),
+    op("kms", "CreateAlias", "kms:CreateAlias", Caller, APPLY),
+    op("kms", "DeleteAlias", "kms:DeleteAlias", Caller, OFFBOARD),
+    op(
+        "kms",
+        "GetKeyPolicy",
+        "kms:GetKeyPolicy",
+        Caller,
+        PLAN | APPLY | VERIFY | OFFBOARD,
+    ),
+    op(
+        "kms",
+        "PutKeyPolicy",
+        "kms:PutKeyPolicy",
+        Caller,
+        APPLY | OFFBOARD,
+    ),
+    op(
+        "kms",
+        "ListResourceTags",
+        "kms:ListResourceTags",
+        Caller,
+        PLAN | APPLY | VERIFY | OFFBOARD,
+    ),
     op(
         "kms",
         "GetKeyRotationStatus",
         "kms:GetKeyRotationStatus",
         Caller,
+        PLAN | APPLY | VERIFY,
     ),
-    op("kms", "EnableKeyRotation", "kms:EnableKeyRotation", Caller),
+    op(
+        "kms",
+        "EnableKeyRotation",
+        "kms:EnableKeyRotation",
+        Caller,
+        APPLY,
+    ),
     // `hardening = "enforce"`: a customer's key's previous rotation, recorded in a tag and
     // restored by offboard (the same action also tags the keys CreateKey makes).
-    op("kms", "TagResource", "kms:TagResource", Caller),
-    op("kms", "UntagResource", "kms:UntagResource", Caller),
+    op("kms", "TagResource", "kms:TagResource", Caller, APPLY),
+    op(
+        "kms",
+        "UntagResource",
+        "kms:UntagResource",
+        Caller,
+        OFFBOARD,
+    ),
     op(
         "kms",
         "DisableKeyRotation",
         "kms:DisableKeyRotation",
         Caller,
+        OFFBOARD,
     ),
     op(
         "kms",
         "ScheduleKeyDeletion",
         "kms:ScheduleKeyDeletion",
         Caller,
+        OFFBOARD,
     ),
     // SNS (hub topics)
-    op("sns", "CreateTopic", "sns:CreateTopic", Caller),
+    op("sns", "CreateTopic", "sns:CreateTopic", Caller, APPLY),
     op(
         "sns",
         "GetTopicAttributes",
         "sns:GetTopicAttributes",
         Caller,
+        PLAN | APPLY | OFFBOARD,
     ),
     op(
         "sns",
         "SetTopicAttributes",
         "sns:SetTopicAttributes",
         Caller,
+        APPLY | OFFBOARD,
     ),
     op(
         "sns",
         "ListTagsForResource",
         "sns:ListTagsForResource",
         Caller,
+        PLAN | OFFBOARD,
     ),
-    op("sns", "DeleteTopic", "sns:DeleteTopic", Caller),
+    op("sns", "DeleteTopic", "sns:DeleteTopic", Caller, OFFBOARD),
     // CloudTrail (organization trail)
-    op("cloudtrail", "GetTrail", "cloudtrail:GetTrail", Caller),
+    op(
+        "cloudtrail",
+        "GetTrail",
+        "cloudtrail:GetTrail",
+        Caller,
+        PLAN | APPLY | OFFBOARD,
+    ),
     // The organization's trails: the one `existing_trail` reuses, or a second trail refused.
     op(
         "cloudtrail",
         "DescribeTrails",
         "cloudtrail:DescribeTrails",
         Caller,
+        PLAN | APPLY | VERIFY | OFFBOARD,
     ),
     op(
         "cloudtrail",
         "CreateTrail",
         "cloudtrail:CreateTrail",
         Caller,
+        APPLY,
     ),
     op(
         "cloudtrail",
         "UpdateTrail",
         "cloudtrail:UpdateTrail",
         Caller,
+        APPLY,
     ),
     op(
         "cloudtrail",
         "DeleteTrail",
         "cloudtrail:DeleteTrail",
         Caller,
+        OFFBOARD,
     ),
     op(
         "cloudtrail",
         "GetTrailStatus",
         "cloudtrail:GetTrailStatus",
         Caller,
+        PLAN | APPLY | VERIFY,
     ),
     op(
         "cloudtrail",
         "StartLogging",
         "cloudtrail:StartLogging",
         Caller,
+        APPLY,
     ),
     op(
         "cloudtrail",
         "GetEventSelectors",
         "cloudtrail:GetEventSelectors",
         Caller,
+        PLAN | APPLY,
     ),
     op(
         "cloudtrail",
         "PutEventSelectors",
         "cloudtrail:PutEventSelectors",
         Caller,
+        APPLY,
     ),
-    op("cloudtrail", "ListTags", "cloudtrail:ListTags", Caller),
+    op(
+        "cloudtrail",
+        "ListTags",
+        "cloudtrail:ListTags",
+        Caller,
+        PLAN | OFFBOARD,
+    ),
     // GuardDuty (every covered account and Region)
     op(
         "guardduty",
         "ListDetectors",
         "guardduty:ListDetectors",
         Both,
+        PLAN | APPLY | VERIFY | OFFBOARD,
     ),
     op(
         "guardduty",
         "CreateDetector",
         "guardduty:CreateDetector",
         Both,
+        APPLY,
     ),
-    op("guardduty", "GetDetector", "guardduty:GetDetector", Both),
+    op(
+        "guardduty",
+        "GetDetector",
+        "guardduty:GetDetector",
+        Both,
+        PLAN | APPLY | VERIFY | OFFBOARD,
+    ),
     op(
         "guardduty",
         "UpdateDetector",
         "guardduty:UpdateDetector",
         Both,
+        APPLY | OFFBOARD,
     ),
     op(
         "guardduty",
         "DeleteDetector",
         "guardduty:DeleteDetector",
         Both,
+        OFFBOARD,
     ),
     op(
         "guardduty",
         "ListPublishingDestinations",
         "guardduty:ListPublishingDestinations",
         Both,
+        PLAN | APPLY | VERIFY | OFFBOARD,
     ),
     op(
         "guardduty",
         "DescribePublishingDestination",
         "guardduty:DescribePublishingDestination",
         Both,
+        PLAN | APPLY | VERIFY | OFFBOARD,
     ),
     op(
         "guardduty",
         "CreatePublishingDestination",
         "guardduty:CreatePublishingDestination",
         Both,
+        APPLY,
     ),
     op(
         "guardduty",
         "UpdatePublishingDestination",
         "guardduty:UpdatePublishingDestination",
         Both,
+        APPLY,
     ),
     op(
         "guardduty",
         "DeletePublishingDestination",
         "guardduty:DeletePublishingDestination",
         Both,
+        OFFBOARD,
     ),
     op(
         "guardduty",
         "CreateSampleFindings",
         "guardduty:CreateSampleFindings",
         Caller,
+        VERIFY,
     ),
     op(
         "guardduty",
         "ListOrganizationAdminAccounts",
         "guardduty:ListOrganizationAdminAccounts",
         Caller,
+        ALL,
     ),
     // GuardDuty through a managed delegated administrator (`guardduty.admin_account_id`): the
     // management account designates it; the rest runs in the administrator.
@@ -440,48 +741,73 @@ pub const OPERATIONS: &[Operation] = &[
         "EnableOrganizationAdminAccount",
         "guardduty:EnableOrganizationAdminAccount",
         Caller,
+        APPLY,
     ),
     op(
         "guardduty",
         "DescribeOrganizationConfiguration",
         "guardduty:DescribeOrganizationConfiguration",
         Member,
+        PLAN | APPLY | VERIFY,
     ),
     op(
         "guardduty",
         "UpdateOrganizationConfiguration",
         "guardduty:UpdateOrganizationConfiguration",
         Member,
+        APPLY,
     ),
-    op("guardduty", "ListMembers", "guardduty:ListMembers", Member),
+    op(
+        "guardduty",
+        "ListMembers",
+        "guardduty:ListMembers",
+        Member,
+        PLAN | APPLY | VERIFY,
+    ),
     // The members' S3 protection, read and set through the delegated administrator.
     op(
         "guardduty",
         "GetMemberDetectors",
         "guardduty:GetMemberDetectors",
         Member,
+        PLAN | APPLY | VERIFY,
     ),
     op(
         "guardduty",
         "UpdateMemberDetectors",
         "guardduty:UpdateMemberDetectors",
         Member,
+        APPLY,
     ),
     // The Regions each account has enabled, when an opt-in Region is configured (from the
     // management account, with the member's AccountId).
-    op("account", "ListRegions", "account:ListRegions", Caller),
+    op(
+        "account",
+        "ListRegions",
+        "account:ListRegions",
+        Caller,
+        PLAN | APPLY | VERIFY | OFFBOARD,
+    ),
     op(
         "guardduty",
         "CreateMembers",
         "guardduty:CreateMembers",
         Member,
+        APPLY,
     ),
-    op("guardduty", "TagResource", "guardduty:TagResource", Both),
+    op(
+        "guardduty",
+        "TagResource",
+        "guardduty:TagResource",
+        Both,
+        APPLY,
+    ),
     op(
         "guardduty",
         "UntagResource",
         "guardduty:UntagResource",
         Both,
+        OFFBOARD,
     ),
 ];
 
@@ -580,15 +906,28 @@ pub fn action_for(service: &str, operation: &str) -> Option<&'static str> {
 /// The sorted, de-duplicated actions needed in `scope` ([`Scope::Both`] operations count for
 /// both), the dependent actions of those operations included.
 pub fn actions(scope: Scope) -> Vec<&'static str> {
+    actions_for(scope, None)
+}
+
+/// [`actions`] of the operations `command` calls (`None`: every command).
+pub fn actions_for(scope: Scope, command: Option<Command>) -> Vec<&'static str> {
     let wanted = |s: Scope| s == scope || s == Both || scope == Both;
+    let called = |service: &str, operation: &str| {
+        OPERATIONS
+            .iter()
+            .any(|o| o.service == service && o.operation == operation && o.called_by(command))
+    };
     let mut out: Vec<&'static str> = OPERATIONS
         .iter()
-        .filter(|o| wanted(o.scope))
+        .filter(|o| wanted(o.scope) && o.called_by(command))
         .map(|o| o.action)
         .chain(
             DEPENDENT_ACTIONS
                 .iter()
-                .filter(|d| scope_of(d.service, d.operation).is_some_and(wanted))
+                .filter(|d| {
+                    scope_of(d.service, d.operation).is_some_and(wanted)
+                        && called(d.service, d.operation)
+                })
                 .map(|d| d.action),
         )
         .collect();
@@ -607,43 +946,62 @@ pub fn caller_policy(
     hub_role_name: &str,
     member_role_name: &str,
 ) -> Value {
-    let others: Vec<&str> = actions(Scope::Caller)
-        .into_iter()
-        .filter(|a| *a != "sts:AssumeRole")
-        .collect();
-    json!({
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "RadiantOnboardManage",
-                "Effect": "Allow",
-                "Action": others,
-                "Resource": "*"
-            },
-            {
-                "Sid": "RadiantOnboardAssumeRoles",
-                "Effect": "Allow",
-                "Action": "sts:AssumeRole",
-                "Resource": [
-                    format!("arn:{partition}:iam::*:role/{access_role_name}"),
-                    format!("arn:{partition}:iam::*:role/{hub_role_name}"),
-                    format!("arn:{partition}:iam::*:role/{member_role_name}")
-                ]
-            }
-        ]
-    })
+    caller_policy_for(
+        partition,
+        access_role_name,
+        hub_role_name,
+        member_role_name,
+        None,
+    )
+}
+
+/// [`caller_policy`] for one command (`permissions --for COMMAND`; `None`: every command).
+pub fn caller_policy_for(
+    partition: policy_model::Partition,
+    access_role_name: &str,
+    hub_role_name: &str,
+    member_role_name: &str,
+    command: Option<Command>,
+) -> Value {
+    let all = actions_for(Scope::Caller, command);
+    let assume = all.contains(&"sts:AssumeRole");
+    let others: Vec<&str> = all.into_iter().filter(|a| *a != "sts:AssumeRole").collect();
+    let mut statements = vec![json!({
+        "Sid": "RadiantOnboardManage",
+        "Effect": "Allow",
+        "Action": others,
+        "Resource": "*"
+    })];
+    if assume {
+        statements.push(json!({
+            "Sid": "RadiantOnboardAssumeRoles",
+            "Effect": "Allow",
+            "Action": "sts:AssumeRole",
+            "Resource": [
+                format!("arn:{partition}:iam::*:role/{access_role_name}"),
+                format!("arn:{partition}:iam::*:role/{hub_role_name}"),
+                format!("arn:{partition}:iam::*:role/{member_role_name}")
+            ]
+        }));
+    }
+    json!({ "Version": "2012-10-17", "Statement": statements })
 }
 
 /// The policy the access role needs inside each member account (a custom access role only:
 /// OrganizationAccountAccessRole already grants it).
 pub fn member_policy() -> Value {
+    member_policy_for(None)
+}
+
+/// [`member_policy`] for one command (`None`: every command).
+pub fn member_policy_for(command: Option<Command>) -> Value {
     json!({
         "Version": "2012-10-17",
         "Statement": [
             {
                 "Sid": "RadiantOnboardMember",
                 "Effect": "Allow",
-                "Action": actions(Scope::Member),
+                "Action": actions_for(Scope::Member, command),
                 "Resource": "*"
             }
         ]
@@ -782,6 +1140,31 @@ mod tests {
                 "{d:?} is already granted by an operation of OPERATIONS"
             );
         }
+    }
+
+    #[test]
+    fn plan_is_read_only_and_each_command_gets_only_its_operations() {
+        let plan = actions_for(Scope::Both, Some(Command::Plan));
+        for a in &plan {
+            let verb = a.split_once(':').map_or(*a, |(_, v)| v);
+            assert!(
+                is_read(verb)
+                    || *a == "sts:AssumeRole"
+                    || *a == "s3:ListBucket"
+                    || *a == "s3:ListBucketVersions"
+                    || *a == "s3:GetObject",
+                "plan needs `{a}`, which is not a read"
+            );
+        }
+        let all = actions(Scope::Both);
+        for c in Command::ALL {
+            let some = actions_for(Scope::Both, Some(c));
+            assert!(!some.is_empty(), "{c:?}");
+            assert!(some.iter().all(|a| all.contains(a)), "{c:?}");
+        }
+        assert!(actions_for(Scope::Both, Some(Command::Apply)).contains(&"iam:CreateRole"));
+        assert!(!plan.contains(&"iam:CreateRole"));
+        assert!(actions_for(Scope::Both, Some(Command::Offboard)).contains(&"iam:DeleteRole"));
     }
 
     #[test]

@@ -233,6 +233,9 @@ pub enum Command {
         /// Use the role names of this configuration (optional)
         #[arg(short = 'c', long = "config", value_name = "FILE")]
         config: Option<PathBuf>,
+        /// Only what this command calls (plan also covers `plan --offboard` and `policies`)
+        #[arg(long = "for", value_enum, value_name = "COMMAND")]
+        for_command: Option<orchestrator::permissions::Command>,
         /// Output format
         #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
         output: OutputFormat,

@@ -90,7 +90,11 @@ fn run(cli: Cli) -> Result<u8, CliError> {
     let Cli { global, command } = cli;
     match command {
         Command::Init { output, force } => init(&output, force),
-        Command::Permissions { config, output } => permissions(config.as_deref(), output),
+        Command::Permissions {
+            config,
+            output,
+            for_command,
+        } => permissions(config.as_deref(), output, for_command),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "radiant-onboard", &mut std::io::stdout());
@@ -354,7 +358,11 @@ fn init(output: &Path, force: bool) -> Result<u8, CliError> {
     Ok(EXIT_OK)
 }
 
-fn permissions(config: Option<&Path>, output: OutputFormat) -> Result<u8, CliError> {
+fn permissions(
+    config: Option<&Path>,
+    output: OutputFormat,
+    command: Option<orchestrator::permissions::Command>,
+) -> Result<u8, CliError> {
     let (partition, access, hub, member) = match config {
         Some(path) => {
             let c = load(path)?.config;
@@ -378,13 +386,15 @@ fn permissions(config: Option<&Path>, output: OutputFormat) -> Result<u8, CliErr
                 o,
                 "{}",
                 serde_json::to_string_pretty(&render::permissions_json(
-                    partition, &access, &hub, &member
+                    partition, &access, &hub, &member, command
                 ))
                 .unwrap_or_default()
             )
         })?,
         OutputFormat::Human => {
-            write_out(|o| render::permissions_human(o, partition, &access, &hub, &member))?;
+            write_out(|o| {
+                render::permissions_human(o, partition, &access, &hub, &member, command)
+            })?;
         }
     }
     Ok(EXIT_OK)

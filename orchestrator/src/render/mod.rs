@@ -425,11 +425,22 @@ pub fn permissions_json(
     access_role: &str,
     hub_role: &str,
     member_role: &str,
+    command: Option<permissions::Command>,
 ) -> Value {
+    let operations: Vec<Value> = permissions::OPERATIONS
+        .iter()
+        .filter(|o| o.called_by(command))
+        .map(|o| {
+            let mut v = json!(o);
+            v["commands"] = json!(o.commands().collect::<Vec<_>>());
+            v
+        })
+        .collect();
     json!({
-        "caller_policy": permissions::caller_policy(partition, access_role, hub_role, member_role),
-        "member_access_role_policy": permissions::member_policy(),
-        "operations": permissions::OPERATIONS,
+        "command": command,
+        "caller_policy": permissions::caller_policy_for(partition, access_role, hub_role, member_role, command),
+        "member_access_role_policy": permissions::member_policy_for(command),
+        "operations": operations,
         "dependent_actions": permissions::DEPENDENT_ACTIONS,
         "radiant_role_permissions": permissions::RADIANT_PERMISSIONS,
     })
@@ -442,20 +453,26 @@ pub fn permissions_human(
     access_role: &str,
     hub_role: &str,
     member_role: &str,
+    command: Option<permissions::Command>,
 ) -> io::Result<()> {
     let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default();
     writeln!(
         out,
-        "# Policy for the identity that runs radiant-onboard (management / hub account)"
+        "# Policy for the identity that runs radiant-onboard (management / hub account){}",
+        command.map_or_else(String::new, |c| format!(
+            ", for `{}` only",
+            json!(c).as_str().unwrap_or_default()
+        ))
     )?;
     writeln!(
         out,
         "{}",
-        pretty(&permissions::caller_policy(
+        pretty(&permissions::caller_policy_for(
             partition,
             access_role,
             hub_role,
-            member_role
+            member_role,
+            command
         ))
     )?;
     writeln!(out)?;
@@ -463,7 +480,7 @@ pub fn permissions_human(
         out,
         "# Policy the access role `{access_role}` needs in each member account\n# (OrganizationAccountAccessRole already has it; only a custom access role needs it)"
     )?;
-    writeln!(out, "{}", pretty(&permissions::member_policy()))?;
+    writeln!(out, "{}", pretty(&permissions::member_policy_for(command)))?;
     writeln!(out)?;
     writeln!(
         out,

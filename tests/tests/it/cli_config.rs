@@ -212,6 +212,47 @@ fn hidden_helpers_print_completions_and_man_page() {
 }
 
 #[test]
+fn permissions_for_one_command_lists_only_what_it_calls() {
+    let actions = |args: &[&str]| -> Vec<String> {
+        let r = run_with_env(args, &[], None);
+        assert_eq!(r.code, 0, "{r:?}");
+        let v = r.json();
+        Schema::load().check("permissions", &v);
+        v["caller_policy"]["Statement"][0]["Action"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let all = actions(&["permissions", "--output", "json"]);
+    let plan = actions(&["permissions", "--for", "plan", "--output", "json"]);
+    let apply = actions(&["permissions", "--for", "apply", "--output", "json"]);
+    let offboard = actions(&["permissions", "--for", "offboard", "--output", "json"]);
+    assert!(
+        plan.len() < apply.len() && apply.len() < all.len(),
+        "{plan:?}"
+    );
+    assert!(plan.iter().all(|a| all.contains(a)));
+    // plan only reads.
+    for a in &plan {
+        assert!(
+            ![
+                "Create", "Put", "Delete", "Update", "Enable", "Attach", "Tag"
+            ]
+            .iter()
+            .any(|w| a.split_once(':').unwrap().1.starts_with(w)),
+            "plan needs `{a}`"
+        );
+    }
+    assert!(apply.contains(&"iam:CreateRole".to_owned()));
+    assert!(!apply.contains(&"iam:DeleteRole".to_owned()));
+    assert!(offboard.contains(&"iam:DeleteRole".to_owned()));
+    let r = run_with_env(&["permissions", "--for", "destroy"], &[], None);
+    assert_eq!(r.code, 2, "{r:?}");
+}
+
+#[test]
 fn permissions_prints_the_documented_json_and_the_seeds_table() {
     let r = run_with_env(&["permissions", "--output", "json"], &[], None);
     assert_eq!(r.code, 0, "{r:?}");

@@ -138,6 +138,21 @@ fn operation_name(service: &str, operation: &str) -> String {
 #[derive(Default)]
 struct Coverage {
     seen: BTreeMap<(String, String), BTreeMap<Side, BTreeSet<String>>>,
+    /// (service, operation) -> the commands that called it (`permissions --for`).
+    by_command: BTreeMap<(String, String), BTreeSet<permissions::Command>>,
+}
+
+/// The command of a step label (`scenario: apply --yes -c`): `plan --offboard` and `policies`
+/// are `plan` (read-only).
+fn command_of(step: &str) -> permissions::Command {
+    let args = step.split_once(": ").map_or(step, |(_, a)| a);
+    match args.split_whitespace().next().unwrap_or_default() {
+        "apply" => permissions::Command::Apply,
+        "verify" => permissions::Command::Verify,
+        "offboard" => permissions::Command::Offboard,
+        "accounts" => permissions::Command::Accounts,
+        _ => permissions::Command::Plan,
+    }
 }
 
 impl Coverage {
@@ -157,11 +172,16 @@ impl Coverage {
                 );
                 Side::Member
             };
+            let key = (
+                call.service.clone(),
+                operation_name(&call.service, &call.operation),
+            );
+            self.by_command
+                .entry(key.clone())
+                .or_default()
+                .insert(command_of(step));
             self.seen
-                .entry((
-                    call.service.clone(),
-                    operation_name(&call.service, &call.operation),
-                ))
+                .entry(key)
                 .or_default()
                 .entry(side)
                 .or_default()
@@ -232,6 +252,27 @@ impl Coverage {
                 problems.push(format!(
                     "{} is listed for {}:{}, which no scenario calls",
                     d.action, d.service, d.operation
+                ));
+            }
+        }
+        // Per command (`permissions --for COMMAND`): exactly the commands that call it.
+        for op in permissions::OPERATIONS {
+            let mut seen = self
+                .by_command
+                .get(&(op.service.to_owned(), op.operation.to_owned()))
+                .cloned()
+                .unwrap_or_default();
+            if permissions::is_read(op.operation)
+                && (seen.contains(&permissions::Command::Apply)
+                    || seen.contains(&permissions::Command::Offboard))
+            {
+                seen.insert(permissions::Command::Plan);
+            }
+            let listed: BTreeSet<permissions::Command> = op.commands().collect();
+            if !seen.is_empty() && seen != listed {
+                problems.push(format!(
+                    "{}:{} is listed for {listed:?} but called by {seen:?}",
+                    op.service, op.operation
                 ));
             }
         }
@@ -748,6 +789,19 @@ fn every_call_is_listed_with_its_scope_and_every_listed_operation_is_called() {
     delegated_administrator(&mut cov);
     opt_in_regions(&mut cov);
     enforce_retention_access_logs(&mut cov);
+    if let Ok(path) = std::env::var("RADIANT_DUMP_COMMANDS") {
+        let dump: BTreeMap<String, Vec<String>> = cov
+            .by_command
+            .iter()
+            .map(|((s, o), c)| {
+                (
+                    format!("{s}:{o}"),
+                    c.iter().map(|c| format!("{c:?}")).collect(),
+                )
+            })
+            .collect();
+        std::fs::write(path, serde_json::to_string_pretty(&dump).unwrap()).unwrap();
+    }
     let problems = cov.problems();
     assert!(
         problems.is_empty(),
