@@ -235,7 +235,7 @@ pub enum Command {
         config: Option<PathBuf>,
         /// Only what this command calls (plan also covers `plan --offboard` and `policies`)
         #[arg(long = "for", value_enum, value_name = "COMMAND")]
-        for_command: Option<orchestrator::permissions::Command>,
+        for_command: Option<ForCommand>,
         /// Output format
         #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
         output: OutputFormat,
@@ -267,5 +267,27 @@ mod tests {
             Cli::try_parse_from(["radiant-onboard", "--concurrency", "0", "plan"]).unwrap_err();
         assert_eq!(err.exit_code(), 2);
         assert!(Cli::try_parse_from(["radiant-onboard", "plan", "--concurrency", "512"]).is_ok());
+    }
+}
+
+/// `permissions --for COMMAND`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ForCommand {
+    Plan,
+    Apply,
+    Verify,
+    Offboard,
+    Accounts,
+}
+
+impl From<ForCommand> for orchestrator::permissions::Command {
+    fn from(c: ForCommand) -> Self {
+        match c {
+            ForCommand::Plan => Self::Plan,
+            ForCommand::Apply => Self::Apply,
+            ForCommand::Verify => Self::Verify,
+            ForCommand::Offboard => Self::Offboard,
+            ForCommand::Accounts => Self::Accounts,
+        }
     }
 }

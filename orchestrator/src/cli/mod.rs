@@ -94,7 +94,7 @@ fn run(cli: Cli) -> Result<u8, CliError> {
             config,
             output,
             for_command,
-        } => permissions(config.as_deref(), output, for_command),
+        } => permissions(config.as_deref(), output, for_command.map(Into::into)),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "radiant-onboard", &mut std::io::stdout());
@@ -363,14 +363,34 @@ fn permissions(
     output: OutputFormat,
     command: Option<orchestrator::permissions::Command>,
 ) -> Result<u8, CliError> {
-    let (partition, access, hub, member) = match config {
+    let (partition, access, hub, member, names) = match config {
         Some(path) => {
             let c = load(path)?.config;
+            // The log buckets by name, unless a reused trail's bucket (known only when the trail
+            // is read) is among them; topics stay any name: a customer's topic that already gets
+            // the bucket's notifications may be reused.
+            let mut buckets = Vec::new();
+            let mut known = true;
+            if let Some(ct) = &c.cloudtrail {
+                match ct.new_trail() {
+                    Some(nt) => {
+                        buckets.push(nt.bucket.to_string());
+                        buckets.extend(nt.access_logs_bucket.iter().map(ToString::to_string));
+                    }
+                    None => known = false,
+                }
+            }
+            buckets.extend(c.guardduty.iter().map(|g| g.bucket.to_string()));
+            let names = orchestrator::permissions::Names {
+                buckets: known.then_some(buckets),
+                topics: None,
+            };
             (
                 policy_model::Partition::of_region(&c.organization.home_region),
                 c.organization.access_role_name,
                 c.radiant.role_name,
                 c.radiant.member_role_name,
+                Some(names),
             )
         }
         None => (
@@ -378,6 +398,7 @@ fn permissions(
             "OrganizationAccountAccessRole".to_owned(),
             "radiant-aws-access-role".to_owned(),
             "radiant-aws-member-role".to_owned(),
+            None,
         ),
     };
     match output {
@@ -386,14 +407,27 @@ fn permissions(
                 o,
                 "{}",
                 serde_json::to_string_pretty(&render::permissions_json(
-                    partition, &access, &hub, &member, command
+                    partition,
+                    &access,
+                    &hub,
+                    &member,
+                    command,
+                    names.as_ref()
                 ))
                 .unwrap_or_default()
             )
         })?,
         OutputFormat::Human => {
             write_out(|o| {
-                render::permissions_human(o, partition, &access, &hub, &member, command)
+                render::permissions_human(
+                    o,
+                    partition,
+                    &access,
+                    &hub,
+                    &member,
+                    command,
+                    names.as_ref(),
+                )
             })?;
         }
     }

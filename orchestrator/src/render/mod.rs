@@ -426,6 +426,7 @@ pub fn permissions_json(
     hub_role: &str,
     member_role: &str,
     command: Option<permissions::Command>,
+    names: Option<&permissions::Names>,
 ) -> Value {
     let operations: Vec<Value> = permissions::OPERATIONS
         .iter()
@@ -438,12 +439,36 @@ pub fn permissions_json(
         .collect();
     json!({
         "command": command,
-        "caller_policy": permissions::caller_policy_for(partition, access_role, hub_role, member_role, command),
+        "caller_policy": caller_policy(partition, access_role, hub_role, member_role, command, names),
         "member_access_role_policy": permissions::member_policy_for(command),
         "operations": operations,
         "dependent_actions": permissions::DEPENDENT_ACTIONS,
         "radiant_role_permissions": permissions::RADIANT_PERMISSIONS,
     })
+}
+
+/// The caller's policy: scoped to the configuration's names when one is given.
+fn caller_policy(
+    partition: policy_model::Partition,
+    access_role: &str,
+    hub_role: &str,
+    member_role: &str,
+    command: Option<permissions::Command>,
+    names: Option<&permissions::Names>,
+) -> Value {
+    match names {
+        Some(names) => permissions::caller_policy_scoped(
+            partition,
+            access_role,
+            hub_role,
+            member_role,
+            command,
+            names,
+        ),
+        None => {
+            permissions::caller_policy_for(partition, access_role, hub_role, member_role, command)
+        }
+    }
 }
 
 /// `permissions` for humans.
@@ -454,6 +479,7 @@ pub fn permissions_human(
     hub_role: &str,
     member_role: &str,
     command: Option<permissions::Command>,
+    names: Option<&permissions::Names>,
 ) -> io::Result<()> {
     let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default();
     writeln!(
@@ -467,12 +493,13 @@ pub fn permissions_human(
     writeln!(
         out,
         "{}",
-        pretty(&permissions::caller_policy_for(
+        pretty(&caller_policy(
             partition,
             access_role,
             hub_role,
             member_role,
-            command
+            command,
+            names
         ))
     )?;
     writeln!(out)?;
