@@ -183,7 +183,7 @@ pub const OPERATIONS: &[Operation] = &[
         "ListDelegatedAdministrators",
         "organizations:ListDelegatedAdministrators",
         Caller,
-        PLAN,
+        ALL,
     ),
     op(
         "organizations",
@@ -362,7 +362,7 @@ pub const OPERATIONS: &[Operation] = &[
         "PutBucketPublicAccessBlock",
         "s3:PutBucketPublicAccessBlock",
         Caller,
-        APPLY,
+        APPLY | OFFBOARD,
     ),
     op(
         "s3",
@@ -376,7 +376,7 @@ pub const OPERATIONS: &[Operation] = &[
         "PutBucketOwnershipControls",
         "s3:PutBucketOwnershipControls",
         Caller,
-        APPLY,
+        APPLY | OFFBOARD,
     ),
     op(
         "s3",
@@ -411,7 +411,7 @@ pub const OPERATIONS: &[Operation] = &[
         "PutBucketTagging",
         "s3:PutBucketTagging",
         Caller,
-        APPLY,
+        APPLY | OFFBOARD,
     ),
     // `hardening = "enforce"` undone by offboard: what a customer's bucket did not have goes.
     op(

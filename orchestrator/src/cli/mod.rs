@@ -456,9 +456,14 @@ async fn plan(
         PlanOf::Offboard(opts) => engine::plan_offboard(&loaded.config, &ctx, &opts).await?,
     };
     ctx.progress.finish();
-    if let Some((out, config_path)) = save {
-        save_plan(&outcome, out, config_path, &loaded.digest)?;
-    }
+    let saved = match save {
+        Some((out, config_path)) if !outcome.has_failures() => {
+            save_plan(&outcome, out, config_path, &loaded.digest)?;
+            true
+        }
+        _ => false,
+    };
+    let failed_save = save.is_some() && !saved;
     let outcome = render::redact_outcome(&outcome);
     match output {
         OutputFormat::Json => write_out(|o| {
@@ -469,6 +474,12 @@ async fn plan(
             )
         })?,
         OutputFormat::Human => write_out(|o| render::plan_human(o, &outcome, stdout_style()))?,
+    }
+    if failed_save && let Some((out, _)) = save {
+        eprintln!(
+            "the plan has failures (above), so it is not saved to `{}`: fix them and plan again",
+            out.display()
+        );
     }
     Ok(if outcome.has_failures() {
         EXIT_FAILURES
@@ -487,14 +498,6 @@ fn save_plan(
     config_path: &Path,
     config_digest: &str,
 ) -> Result<(), CliError> {
-    if outcome.has_failures() {
-        return Err(CliError::Usage {
-            message: format!(
-                "the plan has failures (see above), so it is not saved to `{}`: fix them and plan again",
-                out.display()
-            ),
-        });
-    }
     let now = time::OffsetDateTime::now_utc();
     let saved = saved_plan::SavedPlan {
         schema_version: saved_plan::PLAN_SCHEMA_VERSION,
@@ -607,13 +610,20 @@ async fn apply_saved(
     ctx.progress.finish();
     // A read-diff-write apply from the plan's states makes the plan's changes; should anything
     // else have changed between the check and the writes, it is said.
-    for c in saved_plan::unplanned(&plan, &outcome) {
+    let outside = saved_plan::unplanned(&plan, &outcome);
+    for c in &outside {
         outcome.warnings.push(format!(
             "a change outside the saved plan was made (the organization changed while applying): {c}"
         ));
     }
     write_out(|o| render::applied_human(o, &render::redact_outcome(&outcome), stdout_style()))?;
-    finish_run(&outcome, report, &started, &loaded.digest, Shown::Results)
+    let code = finish_run(&outcome, report, &started, &loaded.digest, Shown::Results)?;
+    // What nobody reviewed was written: not a success.
+    Ok(if outside.is_empty() {
+        code
+    } else {
+        EXIT_FAILURES
+    })
 }
 
 /// Asks on the terminal; `true` when the user typed `yes`.

@@ -80,14 +80,20 @@ pub fn planned_changes(
     outcome
         .changes
         .iter()
-        .map(|c| PlannedChange {
-            resource: c.resource.clone(),
-            action: action_name(c),
-            before_digest: digest(c.before.as_ref()),
-            after_digest: digest(c.after.as_ref()),
-            before: c.before.as_ref().map(&redact),
-            after: c.after.as_ref().map(&redact),
-            reason: c.reason.clone(),
+        .map(|c| {
+            // Digests of the redacted documents: the external ID cannot be tested against them
+            // offline, and its fingerprint still changes with it.
+            let before = c.before.as_ref().map(&redact);
+            let after = c.after.as_ref().map(&redact);
+            PlannedChange {
+                resource: c.resource.clone(),
+                action: action_name(c),
+                before_digest: digest(before.as_ref()),
+                after_digest: digest(after.as_ref()),
+                before,
+                after,
+                reason: c.reason.clone(),
+            }
         })
         .collect()
 }
@@ -139,6 +145,12 @@ pub fn differences(
             short(config_digest)
         ));
     }
+    if plan.hub_account_id != fresh.hub_account_id {
+        out.push(format!(
+            "the hub account is `{}`, the plan's was `{}`",
+            fresh.hub_account_id, plan.hub_account_id
+        ));
+    }
     if plan.organization_id != fresh.organization_id {
         out.push(format!(
             "the organization is `{}`, the plan's was `{}`",
@@ -152,7 +164,7 @@ pub fn differences(
     for a in plan.accounts.iter().filter(|a| !covered.contains(a)) {
         out.push(format!("account `{a}` was in the plan and is not covered now (it left, was suspended or excluded)"));
     }
-    let fresh_changes = planned_changes(fresh, serde_json::Value::clone);
+    let fresh_changes = planned_changes(fresh, crate::render::redact_external_ids);
     // A resource can be written twice in one run (a bucket policy by the hub step, then by the
     // patch): the n-th change of a (resource, action) is compared with the n-th.
     let keyed = |changes: &[PlannedChange]| {

@@ -423,6 +423,9 @@ pub(crate) async fn read_members_s3(
                 )
             }));
     }
+    // GetMemberDetectors answers in no stated order: sorted, a plan reads the same every time.
+    out.off.sort();
+    out.unprocessed.sort();
     Ok(out)
 }
 

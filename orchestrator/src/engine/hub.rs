@@ -311,7 +311,12 @@ impl Hub<'_> {
         if self.enforces(bucket.name) {
             return hardening.enforce(log).await;
         }
-        for g in hardening.gaps(exists).await? {
+        let gaps = if exists {
+            hardening.customer_gaps().await?
+        } else {
+            Vec::new()
+        };
+        for g in gaps {
             log.advisories.push(advisory(&bucket.arn(), &g));
         }
         let policy = BucketPolicy { bucket }.read().await?;

@@ -195,12 +195,14 @@ pub(crate) async fn run(
         if let Some(k) = k
             && let Some((arn, _)) = k.read().await?
         {
-            KeyRotation {
-                place: k.place,
-                key: &arn,
-            }
-            .restore(&mut log)
-            .await?;
+            warnings.extend(
+                KeyRotation {
+                    place: k.place,
+                    key: &arn,
+                }
+                .restore(&mut log)
+                .await?,
+            );
         }
     }
     if let Some(gd) = &cfg.guardduty {
@@ -288,18 +290,18 @@ pub(crate) async fn run(
             .await?,
         );
         if let Some((place, key)) = found.key_place(&run, mode) {
-            KeyRotation { place, key }.restore(&mut log).await?;
+            warnings.extend(KeyRotation { place, key }.restore(&mut log).await?);
         }
         Notification::trail_logs(trail_bucket, &prefix)
             .remove(&mut log)
             .await?;
-        if found.bucket_account != pf.hub {
-            BucketPolicy {
-                bucket: trail_bucket,
-            }
-            .remove(&mut log)
-            .await?;
+        // Only the product's statements go (a read, and a write only when there are some):
+        // the readers' statement of a bucket elsewhere, or `enforce`'s TLS-only statement.
+        BucketPolicy {
+            bucket: trail_bucket,
         }
+        .remove(&mut log)
+        .await?;
         if let Some((place, key)) = found.key_place(&run, mode) {
             KeyPolicy { place, key }.remove(&mut log).await?;
         }

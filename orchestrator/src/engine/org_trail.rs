@@ -182,42 +182,67 @@ pub(crate) async fn check(
             ))
         })?),
     };
-    // The bucket's owner: the hub (the landing zone's Log Archive, usually) or the caller.
-    // (HeadBucket and GetBucketLocation answer from any Region's endpoint.)
+    // The bucket's Region first (`GetBucketLocation` answers from any Region's endpoint;
+    // `HeadBucket` sent to another Region than the bucket's gets a 301 the SDK does not
+    // follow), asked with the hub's credentials, then the caller's.
     let hub_place = run.hub_place(Mode::Plan);
     let caller_place = run.caller_place(Mode::Plan);
-    let (bucket_account, owner_place) = if (Bucket {
+    let located = match (Bucket {
         place: hub_place,
+        name: &bucket,
+    })
+    .region()
+    .await
+    {
+        Ok(Some(r)) => Ok(Some(r)),
+        first => {
+            if run.pf.hub == run.pf.caller {
+                first
+            } else {
+                (Bucket {
+                    place: caller_place,
+                    name: &bucket,
+                })
+                .region()
+                .await
+            }
+        }
+    };
+    let bucket_region = match located {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            return Err(pre(format!(
+                "the bucket `{bucket}` of the trail `{arn}` does not exist (GetBucketLocation): the trail cannot deliver; fix the trail first"
+            )));
+        }
+        Err(e) => {
+            return Err(pre(format!(
+                "the Region of the bucket `{bucket}` of the trail `{arn}` cannot be read ({e}); set `organization.hub_account_id` to the bucket's account (a landing zone's Log Archive account), or grant the access role `s3:GetBucketLocation` on it"
+            )));
+        }
+    };
+    // The bucket's owner: the hub (the landing zone's Log Archive, usually) or the caller.
+    let bucket_account = if (Bucket {
+        place: run.place_in(run.pf.hub.as_str(), &bucket_region, Mode::Plan),
         name: &bucket,
     })
     .owned_here()
     .await?
     {
-        (run.pf.hub.clone(), hub_place)
+        run.pf.hub.clone()
     } else if run.pf.hub != run.pf.caller
         && (Bucket {
-            place: caller_place,
+            place: run.place_in(run.pf.caller.as_str(), &bucket_region, Mode::Plan),
             name: &bucket,
         })
         .owned_here()
         .await?
     {
-        (run.pf.caller.clone(), caller_place)
+        run.pf.caller.clone()
     } else {
         return Err(pre(format!(
             "the bucket `{bucket}` of the trail `{arn}` belongs to neither the hub `{}` nor the caller's account (or neither may `s3:ListBucket` it: HeadBucket answered 403 to both); set `organization.hub_account_id` to the bucket's account (a landing zone's Log Archive account), or grant the access role `s3:ListBucket` on it",
             run.pf.hub
-        )));
-    };
-    let Some(bucket_region) = (Bucket {
-        place: owner_place,
-        name: &bucket,
-    })
-    .region()
-    .await?
-    else {
-        return Err(pre(format!(
-            "the bucket `{bucket}` of the trail `{arn}` does not exist (GetBucketLocation): the trail cannot deliver; fix the trail first"
         )));
     };
     let found = FoundTrail {

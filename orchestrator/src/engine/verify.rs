@@ -487,7 +487,16 @@ async fn hardening_checks(run: &Run<'_>) -> (Vec<Check>, Vec<String>) {
         } else if !tls_only {
             advisories.push(super::hub::insecure_transport_advisory(&bucket.arn()));
         }
-        match (BucketHardening { bucket, key: key_arn }).gaps(true).await {
+        let hardening = BucketHardening {
+            bucket,
+            key: key_arn,
+        };
+        let gaps = if own {
+            hardening.gaps(true).await
+        } else {
+            hardening.customer_gaps().await
+        };
+        match gaps {
             Ok(gaps) if ours => checks.push(check(
                 "hub",
                 Some(place.region.as_str()),

@@ -106,6 +106,29 @@ fn every_call_of_plan_apply_accounts_policies_is_covered_by_the_permissions_list
 /// a scenario that reaches the call is worth more than a line here.
 const UNREACHABLE: &[(&str, &str, Side, &str)] = &[];
 
+/// Operations a command calls on a path no scenario takes, with the reason (`permissions --for`
+/// must still grant them).
+const NOT_IN_SCENARIOS: &[(&str, &str, permissions::Command, &str)] = &[
+    (
+        "s3",
+        "PutBucketPublicAccessBlock",
+        permissions::Command::Offboard,
+        "offboard restores an enforced bucket's public access block when it had one with other settings",
+    ),
+    (
+        "s3",
+        "PutBucketOwnershipControls",
+        permissions::Command::Offboard,
+        "offboard restores an enforced bucket's previous ownership controls (ObjectWriter, BucketOwnerPreferred)",
+    ),
+    (
+        "s3",
+        "PutBucketTagging",
+        permissions::Command::Offboard,
+        "offboard removes the previous-hardening tag from a bucket that has other tags",
+    ),
+];
+
 /// Who made a call: the identity that runs the tool (the hub), or the access role in a member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Side {
@@ -268,6 +291,12 @@ impl Coverage {
             {
                 seen.insert(permissions::Command::Plan);
             }
+            seen.extend(
+                NOT_IN_SCENARIOS
+                    .iter()
+                    .filter(|n| n.0 == op.service && n.1 == op.operation)
+                    .map(|n| n.2),
+            );
             let listed: BTreeSet<permissions::Command> = op.commands().collect();
             if !seen.is_empty() && seen != listed {
                 problems.push(format!(
@@ -771,6 +800,16 @@ fn caller_outside_the_management_account(cov: &mut Coverage) {
     );
     let r = s.step(cov, &["plan", "-c", &c], 3);
     assert!(r.stderr.contains("preflight"), "{r:?}");
+    // Every command asks the same in its preflight.
+    for args in [
+        &["apply", "--yes", "-c", &c][..],
+        &["verify", "-c", &c],
+        &["offboard", "--yes", "-c", &c],
+        &["accounts", "-c", &c],
+    ] {
+        let r = s.step(cov, args, 3);
+        assert!(r.stderr.contains("preflight"), "{r:?}");
+    }
     assert!(
         s.emu
             .counters()

@@ -6,7 +6,10 @@
 use crate::engine_support::*;
 use integration_tests::{DEFAULT_REGION, SeedSpec, emulator};
 use orchestrator::aws::AccountClients;
-use orchestrator::aws::sdk::s3::types::{BucketVersioningStatus, VersioningConfiguration};
+use orchestrator::aws::sdk::s3::types::{
+    BucketVersioningStatus, ServerSideEncryption, ServerSideEncryptionByDefault,
+    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, VersioningConfiguration,
+};
 use orchestrator::engine::{self, VerifyOptions};
 
 /// The hardening settings of `bucket`, as S3 answers them (one line each, for comparisons).
@@ -291,6 +294,40 @@ async fn enforce_hardens_the_customers_bucket_and_key_and_offboard_restores_them
         .send()
         .await
         .expect("no ownership controls");
+    // The customer encrypts the bucket with a key of theirs: enforce keeps it (replacing it with
+    // the tool's key would break the customer's other writers).
+    let customer_key = mgmt
+        .kms(DEFAULT_REGION)
+        .describe_key()
+        .key_id("alias/guardduty-findings")
+        .send()
+        .await
+        .expect("the customer's key")
+        .key_metadata
+        .expect("metadata")
+        .arn
+        .expect("an ARN");
+    s3.put_bucket_encryption()
+        .bucket(CT_BUCKET)
+        .server_side_encryption_configuration(
+            ServerSideEncryptionConfiguration::builder()
+                .rules(
+                    ServerSideEncryptionRule::builder()
+                        .apply_server_side_encryption_by_default(
+                            ServerSideEncryptionByDefault::builder()
+                                .sse_algorithm(ServerSideEncryption::AwsKms)
+                                .kms_master_key_id(&customer_key)
+                                .build()
+                                .expect("encryption"),
+                        )
+                        .build(),
+                )
+                .build()
+                .expect("configuration"),
+        )
+        .send()
+        .await
+        .expect("the customer's encryption");
     let before = settings(&mgmt, CT_BUCKET).await;
     assert_eq!(before[..2], ["None".to_owned(), "None".to_owned()]);
     let tags_before = bucket_tags(&mgmt, CT_BUCKET).await;
@@ -302,12 +339,15 @@ async fn enforce_hardens_the_customers_bucket_and_key_and_offboard_restores_them
     // The plan shows each setting of the customer's bucket and key; nothing is an advisory.
     let planned = engine::plan(&cfg, &ctx).await.expect("plan");
     let customer = format!("arn:aws:s3:::{CT_BUCKET}#");
-    for setting in [
-        "public-access-block",
-        "object-ownership",
-        "versioning",
-        "default-encryption",
-    ] {
+    assert!(
+        !planned
+            .changes
+            .iter()
+            .any(|c| c.resource == format!("{customer}default-encryption")),
+        "the customer's KMS encryption is kept: {:#?}",
+        planned.changes
+    );
+    for setting in ["public-access-block", "object-ownership", "versioning"] {
         assert!(
             planned
                 .changes
@@ -338,11 +378,26 @@ async fn enforce_hardens_the_customers_bucket_and_key_and_offboard_restores_them
         "block_public_acls: Some(true)",
         "BucketOwnerEnforced",
         "AwsKms",
-        "bucket_key_enabled: Some(true)",
         "Enabled",
     ] {
         assert!(s.contains(wanted), "{wanted} missing in {s}");
     }
+    let encryption = mgmt
+        .s3(DEFAULT_REGION)
+        .get_bucket_encryption()
+        .bucket(CT_BUCKET)
+        .send()
+        .await
+        .expect("encryption")
+        .server_side_encryption_configuration
+        .expect("a configuration");
+    assert_eq!(
+        encryption.rules()[0]
+            .apply_server_side_encryption_by_default()
+            .and_then(|d| d.kms_master_key_id()),
+        Some(customer_key.as_str()),
+        "the customer's key is kept"
+    );
     assert!(rotation(&mgmt, "alias/guardduty-findings").await);
     assert!(
         policy_text(&mgmt, CT_BUCKET)

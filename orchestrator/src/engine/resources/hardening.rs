@@ -240,6 +240,22 @@ impl BucketHardening<'_> {
         Ok(out)
     }
 
+    /// The gaps of a customer's bucket: the same as [`Self::gaps`], except that default
+    /// encryption the customer chose with KMS (any key of theirs) is kept: replacing their key
+    /// with the tool's, or SSE-KMS with SSE-S3, would break their other writers or weaken it.
+    pub(crate) async fn customer_gaps(&self) -> Result<Vec<Gap>, EngineError> {
+        let gaps = self.gaps(true).await?;
+        Ok(gaps
+            .into_iter()
+            .filter(|g| {
+                g.setting != Setting::DefaultEncryption
+                    || !g.before["SSEAlgorithm"]
+                        .as_str()
+                        .is_some_and(|a| a.starts_with("aws:kms"))
+            })
+            .collect())
+    }
+
     /// Brings every setting to what the product wants (its own bucket), one change per setting.
     pub(crate) async fn ensure(&self, log: &mut HubLog, exists: bool) -> Result<(), EngineError> {
         let gaps = self.gaps(exists).await?;
@@ -616,7 +632,7 @@ impl BucketHardening<'_> {
     /// each shown in the plan, with what they were recorded first in
     /// [`PREVIOUS_HARDENING_TAG`] (merged into the bucket's tags) for offboard.
     pub(crate) async fn enforce(&self, log: &mut HubLog) -> Result<(), EngineError> {
-        let gaps = self.gaps(true).await?;
+        let gaps = self.customer_gaps().await?;
         if gaps.is_empty() {
             return Ok(());
         }
@@ -641,8 +657,19 @@ impl BucketHardening<'_> {
     pub(crate) async fn restore(&self, log: &mut HubLog) -> Result<Vec<String>, EngineError> {
         let s3 = self.s3();
         let mut notes = Vec::new();
-        let Ok(mut tags) = current_tags(&s3, self.bucket.name, &self.bucket.arn()).await else {
-            return Ok(notes);
+        let mut tags = match current_tags(&s3, self.bucket.name, &self.bucket.arn()).await {
+            Ok(tags) => tags,
+            // A bucket that is gone has nothing to restore; any other error is said.
+            Err(EngineError::Hub { kind, .. }) if kind == account_worker::ErrorKind::NotFound => {
+                return Ok(notes);
+            }
+            Err(e) => {
+                notes.push(format!(
+                    "`{}`: its tags could not be read ({e}): settings `hardening = \"enforce\"` changed, if any, were not restored; run offboard again",
+                    self.bucket.arn()
+                ));
+                return Ok(notes);
+            }
         };
         let Some(recorded) = tags
             .iter()
@@ -898,23 +925,48 @@ impl KeyRotation<'_> {
 
     /// Offboard: turns rotation off again on a customer's key `enforce` turned it on for, and
     /// removes the tag.
-    pub(crate) async fn restore(&self, log: &mut HubLog) -> Result<(), EngineError> {
+    pub(crate) async fn restore(&self, log: &mut HubLog) -> Result<Vec<String>, EngineError> {
         let kms = self.place.clients.kms(self.place.region.as_str());
-        let Ok(tags) = kms
-            .list_resource_tags()
-            .key_id(self.key.to_string())
-            .send()
-            .await
-        else {
-            return Ok(());
-        };
-        let Some(recorded) = tags
-            .tags()
-            .iter()
-            .find(|t| t.tag_key() == PREVIOUS_HARDENING_TAG)
-            .map(|t| t.tag_value().to_owned())
-        else {
-            return Ok(());
+        let mut recorded = None;
+        let mut marker: Option<String> = None;
+        loop {
+            let page = match kms
+                .list_resource_tags()
+                .key_id(self.key.to_string())
+                .set_marker(marker.take())
+                .send()
+                .await
+            {
+                Ok(page) => page,
+                Err(e) => {
+                    let e = account_worker::WorkerError::from_sdk("kms:ListResourceTags", &e);
+                    if e.is_not_found() {
+                        return Ok(Vec::new());
+                    }
+                    return Ok(vec![format!(
+                        "`{}`: its tags could not be read ({}): key rotation, if `hardening = \"enforce\"` turned it on, was not restored; run offboard again",
+                        self.key, e.message
+                    )]);
+                }
+            };
+            if let Some(t) = page
+                .tags()
+                .iter()
+                .find(|t| t.tag_key() == PREVIOUS_HARDENING_TAG)
+            {
+                recorded = Some(t.tag_value().to_owned());
+                break;
+            }
+            marker = page
+                .next_marker()
+                .filter(|_| page.truncated())
+                .map(str::to_owned);
+            if marker.is_none() {
+                break;
+            }
+        }
+        let Some(recorded) = recorded else {
+            return Ok(Vec::new());
         };
         let resource = self.resource();
         let was_on = parse_previous(&recorded)
@@ -948,6 +1000,6 @@ impl KeyRotation<'_> {
             changed_status(self.place.mode, false),
             Some("restored".to_owned()),
         );
-        Ok(())
+        Ok(Vec::new())
     }
 }
