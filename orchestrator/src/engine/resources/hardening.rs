@@ -660,7 +660,10 @@ impl BucketHardening<'_> {
         let mut tags = match current_tags(&s3, self.bucket.name, &self.bucket.arn()).await {
             Ok(tags) => tags,
             // A bucket that is gone has nothing to restore; any other error is said.
-            Err(EngineError::Hub { kind, .. }) if kind == account_worker::ErrorKind::NotFound => {
+            Err(EngineError::Hub {
+                kind: account_worker::ErrorKind::NotFound,
+                ..
+            }) => {
                 return Ok(notes);
             }
             Err(e) => {
