@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -569,6 +570,58 @@ def s3_get_permission(self: Any, action: str, resource: str) -> Any:
     return IAMPolicy(rest).is_action_permitted(action, resource)
 
 
+# -- HeadBucket from another Region; tag values ---------------------------------------------------
+#
+# S3 API Reference, HeadBucket: "If the bucket exists and you have permission to access it, the
+# response includes the `x-amz-bucket-region` header"; a request signed for another Region than
+# the bucket's is answered `301 Moved Permanently` with that header and no body (a HEAD has none),
+# which the AWS SDK for Rust returns as an error instead of following it (awslabs/aws-sdk-rust
+# issue #1052). moto answered 200 from any Region.
+
+
+def s3_head_bucket(state: Any, req: AwsRequest, ident: Identity) -> Response | None:
+    bucket = _bucket(req.s3_bucket)
+    if bucket is None or not req.region or req.region == bucket.region_name:
+        return None
+    import uuid
+
+    return Response(301, b"", [("x-amz-bucket-region", bucket.region_name), ("x-amz-request-id", uuid.uuid4().hex)])
+
+
+# Tags (S3 User Guide, "Categorizing your storage using tags", and AWS General Reference,
+# "Tagging your AWS resources", tag restrictions, which KMS's TagResource references): a key of 1
+# to 128 and a value of 0 to 256 Unicode characters, letters, digits and spaces representable in
+# UTF-8 and `_ . : / = + - @` only. S3 answers `InvalidTag` (PutBucketTagging, "Error codes");
+# KMS answers `TagException` ("The request was rejected because one or more tags are not valid.",
+# TagResource errors). moto checked neither for these two operations.
+TAG_CHARS = re.compile(r"^[\w\s.:/=+\-@]*$")
+
+
+def _tag_ok(key: str, value: str) -> bool:
+    return 1 <= len(key) <= 128 and len(value) <= 256 and bool(TAG_CHARS.match(key)) and bool(TAG_CHARS.match(value))
+
+
+def s3_put_bucket_tagging(state: Any, req: AwsRequest, ident: Identity) -> Response | None:
+    root = _xml(req)
+    if root is None:
+        return None
+    for tag in root.iter():
+        if tag.tag.split("}")[-1] != "Tag":
+            continue
+        key = _child_text(tag, "Key") or ""
+        value = _child_text(tag, "Value") or ""
+        if not _tag_ok(key, value):
+            return error(REST_XML, 400, "InvalidTag", "The TagValue you have provided is invalid", extra={"TagKey": key})
+    return None
+
+
+def kms_tag_resource(state: Any, req: AwsRequest, ident: Identity) -> Response | None:
+    for tag in req.json().get("Tags") or []:
+        if not isinstance(tag, dict) or not _tag_ok(str(tag.get("TagKey", "")), str(tag.get("TagValue", ""))):
+            return error(JSON, 400, "TagException", "The request was rejected because one or more tags are not valid.")
+    return None
+
+
 PRE_HOOKS: dict[tuple[str, str], Any] = {
     ("s3", "CreateBucket"): s3_create_bucket,
     ("s3", "PutObject"): s3_object_acl,
@@ -578,6 +631,9 @@ PRE_HOOKS: dict[tuple[str, str], Any] = {
     ("s3", "PutBucketOwnershipControls"): s3_put_ownership_controls,
     ("s3", "PutBucketVersioning"): s3_put_versioning,
     ("s3", "PutBucketLogging"): s3_put_bucket_logging,
+    ("s3", "HeadBucket"): s3_head_bucket,
+    ("s3", "PutBucketTagging"): s3_put_bucket_tagging,
+    ("kms", "TagResource"): kms_tag_resource,
     ("kms", "EnableKeyRotation"): kms_rotation,
     ("kms", "DisableKeyRotation"): kms_rotation,
     ("kms", "GetKeyRotationStatus"): kms_rotation,

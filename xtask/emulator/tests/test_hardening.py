@@ -417,3 +417,40 @@ def test_a_versioned_bucket_answers_under_versioning_configuration_too(emu):
     )
     assert s3.get_bucket_versioning(Bucket="versioned")["Status"] == "Enabled"
     assert b"<VersioningConfiguration" in bodies[0] and b"<Status>Enabled</Status>" in bodies[0], bodies
+
+
+# -- HeadBucket from another Region; tag values --------------------------------------------------
+
+
+def test_head_bucket_from_another_region_is_a_301_naming_the_region(emu):
+    s3 = emu.client("s3", REGION)
+    s3.create_bucket(Bucket="far-bucket", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    seen = []
+
+    def first_answer(response, **_kw):
+        if response is not None:
+            seen.append((response[0].status_code, response[0].headers.get("x-amz-bucket-region")))
+
+    # botocore follows the redirect by itself; the first answer is what the AWS SDK for Rust gets.
+    s3.meta.events.register_first("needs-retry.s3.HeadBucket", first_answer)
+    s3.head_bucket(Bucket="far-bucket")
+    assert seen[0] == (301, "eu-west-1"), seen
+    home = emu.client("s3", "eu-west-1")
+    assert home.head_bucket(Bucket="far-bucket")["ResponseMetadata"]["HTTPStatusCode"] == 200
+
+
+def test_tag_values_outside_the_allowed_characters_are_refused(emu):
+    s3 = emu.client("s3", REGION)
+    s3.create_bucket(Bucket="tagged-bucket")
+    code, status = code_status(lambda: s3.put_bucket_tagging(
+        Bucket="tagged-bucket", Tagging={"TagSet": [{"Key": "k", "Value": '{"json": 1}'}]}))
+    assert (code, status) == ("InvalidTag", 400)
+    # The tool's record of previous settings uses only the allowed characters.
+    fine = "public-access-block=none object-ownership=ObjectWriter default-encryption=aws:kms@arn:aws:kms:us-east-1:123456789012:key/1234@bk"
+    s3.put_bucket_tagging(Bucket="tagged-bucket", Tagging={"TagSet": [{"Key": "radiant-onboard:previous-hardening", "Value": fine}]})
+    kms = emu.client("kms", REGION)
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    code, status = code_status(lambda: kms.tag_resource(KeyId=key, Tags=[{"TagKey": "k", "TagValue": "a,b"}]))
+    assert (code, status) == ("TagException", 400)
+    kms.tag_resource(KeyId=key, Tags=[{"TagKey": "radiant-onboard:previous-hardening", "TagValue": "key-rotation=false"}])
+    assert kms.list_resource_tags(KeyId=key)["Tags"][0]["TagValue"] == "key-rotation=false"
