@@ -16,7 +16,7 @@ use aws_sdk_s3::types::{
 use policy_model::Arn;
 
 use super::bucket::Bucket;
-use super::{Place, build_err, tagged};
+use super::{Place, build_err, tagged, unset};
 use crate::engine::EngineError;
 use crate::engine::common::{HubLog, changed_status, hub_sdk, hub_worker};
 use crate::outcome::{Change, ChangeAction};
@@ -82,15 +82,12 @@ pub(crate) struct BucketHardening<'a> {
     pub(crate) key: Option<&'a Arn>,
 }
 
-/// True when the S3 error means "this configuration is not set".
-fn not_set(code: &str) -> bool {
-    matches!(
-        code,
-        "NoSuchPublicAccessBlockConfiguration"
-            | "OwnershipControlsNotFoundError"
-            | "ServerSideEncryptionConfigurationNotFoundError"
-    )
-}
+/// The codes S3 answers for "this configuration is not set".
+const NOT_SET: &[&str] = &[
+    "NoSuchPublicAccessBlockConfiguration",
+    "OwnershipControlsNotFoundError",
+    "ServerSideEncryptionConfigurationNotFoundError",
+];
 
 impl BucketHardening<'_> {
     fn resource(&self, s: Setting) -> String {
@@ -144,54 +141,50 @@ impl BucketHardening<'_> {
         }
         let s3 = self.s3();
         let name = self.bucket.name;
-        let sdk_code = |e: &dyn aws_smithy_types::error::metadata::ProvideErrorMetadata| {
-            e.code().unwrap_or_default().to_owned()
-        };
         let mut out = Vec::new();
         // Public access block.
-        let pab = match s3.get_public_access_block().bucket(name).send().await {
-            Ok(o) => o.public_access_block_configuration.map(|c| {
-                serde_json::json!({
-                    "BlockPublicAcls": c.block_public_acls == Some(true),
-                    "IgnorePublicAcls": c.ignore_public_acls == Some(true),
-                    "BlockPublicPolicy": c.block_public_policy == Some(true),
-                    "RestrictPublicBuckets": c.restrict_public_buckets == Some(true),
-                })
-            }),
-            Err(e) if e.as_service_error().is_some_and(|s| not_set(&sdk_code(s))) => None,
-            Err(e) => {
-                return Err(hub_sdk(
-                    "s3:GetPublicAccessBlock",
-                    self.resource(Setting::PublicAccessBlock),
-                )(e));
-            }
-        };
+        let pab = unset(
+            "s3:GetPublicAccessBlock",
+            &self.resource(Setting::PublicAccessBlock),
+            NOT_SET,
+            s3.get_public_access_block().bucket(name).send().await,
+        )?
+        .and_then(|o| o.public_access_block_configuration)
+        .map(|c| {
+            serde_json::json!({
+                "BlockPublicAcls": c.block_public_acls == Some(true),
+                "IgnorePublicAcls": c.ignore_public_acls == Some(true),
+                "BlockPublicPolicy": c.block_public_policy == Some(true),
+                "RestrictPublicBuckets": c.restrict_public_buckets == Some(true),
+            })
+        });
         let pab = pab.unwrap_or(serde_json::Value::Null);
         if pab != wanted_pab {
             out.push(gap(Setting::PublicAccessBlock, pab, wanted_pab));
         }
         // Object ownership.
-        let owner = match s3.get_bucket_ownership_controls().bucket(name).send().await {
-            Ok(o) => o
-                .ownership_controls
-                .and_then(|c| c.rules.into_iter().next())
-                .map(|r| serde_json::json!(r.object_ownership.as_str())),
-            Err(e) if e.as_service_error().is_some_and(|s| not_set(&sdk_code(s))) => None,
-            Err(e) => {
-                return Err(hub_sdk(
-                    "s3:GetBucketOwnershipControls",
-                    self.resource(Setting::ObjectOwnership),
-                )(e));
-            }
-        };
+        let owner = unset(
+            "s3:GetBucketOwnershipControls",
+            &self.resource(Setting::ObjectOwnership),
+            NOT_SET,
+            s3.get_bucket_ownership_controls().bucket(name).send().await,
+        )?
+        .and_then(|o| o.ownership_controls)
+        .and_then(|c| c.rules.into_iter().next())
+        .map(|r| serde_json::json!(r.object_ownership.as_str()));
         let owner = owner.unwrap_or(serde_json::Value::Null);
         if owner != wanted_owner {
             out.push(gap(Setting::ObjectOwnership, owner, wanted_owner));
         }
         // Default encryption.
-        let enc = match s3.get_bucket_encryption().bucket(name).send().await {
-            Ok(o) => o
-                .server_side_encryption_configuration
+        let enc = unset(
+            "s3:GetBucketEncryption",
+            &self.resource(Setting::DefaultEncryption),
+            NOT_SET,
+            s3.get_bucket_encryption().bucket(name).send().await,
+        )?
+        .and_then(|o| {
+            o.server_side_encryption_configuration
                 .and_then(|c| c.rules.into_iter().next())
                 .map(|r| {
                     let d = r.apply_server_side_encryption_by_default;
@@ -208,15 +201,8 @@ impl BucketHardening<'_> {
                     } else {
                         serde_json::json!({ "SSEAlgorithm": algorithm })
                     }
-                }),
-            Err(e) if e.as_service_error().is_some_and(|s| not_set(&sdk_code(s))) => None,
-            Err(e) => {
-                return Err(hub_sdk(
-                    "s3:GetBucketEncryption",
-                    self.resource(Setting::DefaultEncryption),
-                )(e));
-            }
-        };
+                })
+        });
         let enc = enc.unwrap_or(serde_json::Value::Null);
         if !encryption_matches(&enc, &wanted_enc) {
             out.push(gap(Setting::DefaultEncryption, enc, wanted_enc));
@@ -828,21 +814,19 @@ async fn current_tags(
     bucket: &str,
     resource: &str,
 ) -> Result<Vec<(String, String)>, EngineError> {
-    match s3.get_bucket_tagging().bucket(bucket).send().await {
-        Ok(t) => Ok(t
-            .tag_set()
+    Ok(unset(
+        "s3:GetBucketTagging",
+        resource,
+        &["NoSuchTagSet"],
+        s3.get_bucket_tagging().bucket(bucket).send().await,
+    )?
+    .map(|t| {
+        t.tag_set()
             .iter()
             .map(|t| (t.key().to_owned(), t.value().to_owned()))
-            .collect()),
-        Err(e)
-            if e.as_service_error()
-                .and_then(aws_smithy_types::error::metadata::ProvideErrorMetadata::code)
-                == Some("NoSuchTagSet") =>
-        {
-            Ok(Vec::new())
-        }
-        Err(e) => Err(hub_sdk("s3:GetBucketTagging", resource)(e)),
-    }
+            .collect()
+    })
+    .unwrap_or_default())
 }
 
 /// Replaces the bucket's tags with `tags` (none: the tag set is deleted).

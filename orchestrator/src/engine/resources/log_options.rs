@@ -17,10 +17,9 @@ use aws_sdk_s3::types::{
     BucketLifecycleConfiguration, BucketLoggingStatus, ExpirationStatus, LifecycleExpiration,
     LifecycleRule, LifecycleRuleFilter, LoggingEnabled, NoncurrentVersionExpiration,
 };
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::bucket::Bucket;
-use super::build_err;
+use super::{build_err, unset};
 use crate::engine::EngineError;
 use crate::engine::common::{HubLog, changed_status, hub_sdk, hub_worker};
 use crate::outcome::{Change, ChangeAction, ResourceStatus};
@@ -73,25 +72,18 @@ impl Retention<'_> {
 
     /// The bucket's lifecycle rules (none: empty).
     pub(crate) async fn rules(&self) -> Result<Vec<LifecycleRule>, EngineError> {
-        match self
-            .s3()
-            .get_bucket_lifecycle_configuration()
-            .bucket(self.bucket.name)
-            .send()
-            .await
-        {
-            Ok(o) => Ok(o.rules().to_vec()),
-            Err(e)
-                if e.as_service_error().and_then(ProvideErrorMetadata::code)
-                    == Some("NoSuchLifecycleConfiguration") =>
-            {
-                Ok(Vec::new())
-            }
-            Err(e) => Err(hub_sdk(
-                "s3:GetBucketLifecycleConfiguration",
-                self.resource(),
-            )(e)),
-        }
+        Ok(unset(
+            "s3:GetBucketLifecycleConfiguration",
+            &self.resource(),
+            &["NoSuchLifecycleConfiguration"],
+            self.s3()
+                .get_bucket_lifecycle_configuration()
+                .bucket(self.bucket.name)
+                .send()
+                .await,
+        )?
+        .map(|o| o.rules().to_vec())
+        .unwrap_or_default())
     }
 
     /// True when the bucket carries exactly the wanted rule (or none when `days` is `None`).

@@ -97,6 +97,32 @@ where
     }
 }
 
+/// The answer of a read of a configuration that may not be set (S3 answers a code of its own
+/// for each: `NoSuchTagSet`, `NoSuchLifecycleConfiguration`, ...): `None` when the error's code
+/// is one of `unset_codes`, the answer otherwise; any other error stops the hub step.
+pub(crate) fn unset<T, E, R>(
+    op: &'static str,
+    resource: &str,
+    unset_codes: &[&str],
+    answer: Result<T, SdkError<E, R>>,
+) -> Result<Option<T>, super::EngineError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match answer {
+        Ok(out) => Ok(Some(out)),
+        Err(e)
+            if e.as_service_error()
+                .and_then(ProvideErrorMetadata::code)
+                .is_some_and(|c| unset_codes.contains(&c)) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(super::common::hub_sdk(op, resource)(e)),
+    }
+}
+
 /// A builder error of the SDK (a required field missing), as a worker error.
 pub(crate) fn build_err(op: &str, e: impl std::fmt::Display) -> account_worker::WorkerError {
     account_worker::WorkerError::new(
