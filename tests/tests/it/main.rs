@@ -13,6 +13,7 @@ mod cli_commands;
 mod cli_config;
 mod cli_permissions;
 mod cli_saved_plan;
+mod cli_verify_golden;
 mod cli_verify_offboard;
 mod emulator_harness;
 mod engine_adopt;
