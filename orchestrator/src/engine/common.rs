@@ -38,7 +38,7 @@ const MERGE_ATTEMPTS: usize = 3;
 pub(crate) struct HubLog {
     pub(crate) journal: Journal,
     pub(crate) size_decisions: Vec<SizeDecision>,
-    /// Hardening the customer's own resources lack (`resources/hardening.rs`).
+    /// Hardening the customer's own resources lack (`resources/hardening/`).
     pub(crate) advisories: Vec<String>,
 }
 

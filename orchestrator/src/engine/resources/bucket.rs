@@ -145,7 +145,7 @@ impl Bucket<'_> {
     }
 
     /// [`Bucket::ensure`], and whether the bucket is the product's (created by this run, or
-    /// tagged by an earlier one): only such a bucket is hardened (`hardening.rs`).
+    /// tagged by an earlier one): only such a bucket is hardened (`hardening/`).
     pub(crate) async fn ensure_owned(&self, log: &mut HubLog) -> Result<(bool, bool), EngineError> {
         let before = log.journal.actions.len();
         let exists = self.ensure(log).await?;
