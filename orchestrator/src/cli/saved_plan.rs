@@ -8,13 +8,20 @@
 //! listed, nothing written) unless the fresh plan is the saved one: same configuration, same
 //! organization and accounts, the same changes from the same states. Only then does it apply,
 //! and a read-diff-write apply from the same states makes exactly those changes.
+//!
+//! This module is the saved plan itself: its file ([`save`] for `plan --out`, [`read`] for `show`
+//! and `apply FILE`), the comparison of a fresh plan with it, and its rendering. The commands
+//! that use it are `plan.rs`, `show.rs` and `apply.rs`.
 
 use orchestrator::config::sha256_hex;
 use std::io::{self, Write};
+use std::path::Path;
 
 use orchestrator::outcome::{AccountStatus, Change, ChangeAction, RunOutcome};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+use super::error::CliError;
 
 /// `kind` of a saved plan file.
 pub const PLAN_KIND: &str = "radiant-onboard-plan";
@@ -364,6 +371,76 @@ pub fn render_human(
         ))
     )?;
     writeln!(out, "{}", plan.summary)
+}
+
+/// `plan --out FILE`: the plan, saved for review and `apply FILE`. A plan with failures is not
+/// saved (it could not be applied as it is).
+pub fn save(
+    outcome: &RunOutcome,
+    out: &Path,
+    config_path: &Path,
+    config_digest: &str,
+) -> Result<(), CliError> {
+    let now = time::OffsetDateTime::now_utc();
+    let saved = SavedPlan {
+        schema_version: PLAN_SCHEMA_VERSION,
+        kind: PLAN_KIND.to_owned(),
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        created_at: now
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+        created_at_unix: now.unix_timestamp(),
+        config_path: std::fs::canonicalize(config_path)
+            .unwrap_or_else(|_| config_path.to_owned())
+            .display()
+            .to_string(),
+        config_digest: config_digest.to_owned(),
+        organization_id: outcome.organization_id.clone(),
+        hub_account_id: outcome.hub_account_id.clone(),
+        accounts: covered_accounts(outcome),
+        summary: crate::render::accounts_summary(&outcome.accounts, outcome.mode),
+        warnings: outcome.warnings.clone(),
+        changes: planned_changes(outcome, crate::render::redact_external_ids),
+    };
+    let text = serde_json::to_string_pretty(&saved).unwrap_or_default() + "\n";
+    std::fs::write(out, text).map_err(|source| CliError::Write {
+        path: out.to_owned(),
+        source,
+    })?;
+    eprintln!(
+        "saved the plan ({} changes) to `{}`: review it (`radiant-onboard show {}`), then `radiant-onboard apply {}`",
+        saved.changes.len(),
+        out.display(),
+        out.display(),
+        out.display()
+    );
+    Ok(())
+}
+
+/// Reads a saved plan; exit 2 when the file is not one.
+pub fn read(path: &Path) -> Result<SavedPlan, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|e| CliError::Usage {
+        message: format!("cannot read the plan `{}`: {e}", path.display()),
+    })?;
+    let plan: SavedPlan = serde_json::from_str(&text).map_err(|e| CliError::Usage {
+        message: format!(
+            "`{}` is not a plan saved by `radiant-onboard plan --out`: {e}",
+            path.display()
+        ),
+    })?;
+    if plan.kind != PLAN_KIND || plan.schema_version != PLAN_SCHEMA_VERSION {
+        return Err(CliError::Usage {
+            message: format!(
+                "`{}` is a `{}` of schema version {}; this radiant-onboard reads `{}` version {}: plan again",
+                path.display(),
+                plan.kind,
+                plan.schema_version,
+                PLAN_KIND,
+                PLAN_SCHEMA_VERSION
+            ),
+        });
+    }
+    Ok(plan)
 }
 
 #[cfg(test)]

@@ -1,0 +1,108 @@
+//! What the commands write: stdout (in colour only on a terminal, and never with `NO_COLOR`), the
+//! JSON report of `--report` (with the run's metadata from [`Started`]), and the end of a run
+//! that writes (`apply`, `apply PLAN`, `offboard`): its summary and its exit code.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use orchestrator::outcome::RunOutcome;
+use orchestrator::report::{Report, RunMetadata};
+
+use super::error::{CliError, EXIT_FAILURES, EXIT_OK};
+use crate::render::{self, Style};
+
+/// The style of stdout: colour only on a terminal, and never with `NO_COLOR` set.
+pub(super) fn stdout_style() -> Style {
+    Style {
+        color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    }
+}
+
+/// Writes to stdout (locked once for the whole of `f`); a failure is a write error on `-`.
+pub(super) fn write_out(
+    f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    f(&mut out).map_err(|source| CliError::Write {
+        path: PathBuf::from("-"),
+        source,
+    })
+}
+
+/// Start time of a run, for the report's metadata.
+pub(super) struct Started {
+    command: &'static str,
+    at: time::OffsetDateTime,
+    clock: Instant,
+}
+
+impl Started {
+    pub(super) fn now(command: &'static str) -> Self {
+        Self {
+            command,
+            at: time::OffsetDateTime::now_utc(),
+            clock: Instant::now(),
+        }
+    }
+
+    pub(super) fn metadata(&self, digest: &str) -> RunMetadata {
+        RunMetadata {
+            tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+            command: self.command.to_owned(),
+            started_at: self
+                .at
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+            duration_ms: u64::try_from(self.clock.elapsed().as_millis()).unwrap_or(u64::MAX),
+            config_digest: digest.to_owned(),
+        }
+    }
+}
+
+/// Writes the report; `sts:ExternalId` values in documents are fingerprinted, the hand-off keeps
+/// the external ID (it is one of the values to enter in Radiant).
+pub(super) fn write_report(path: &Path, report: &Report) -> Result<(), CliError> {
+    let mut value = render::redact_external_ids(&serde_json::to_value(report).unwrap_or_default());
+    if let Some(handoff) = &report.handoff {
+        value["handoff"] = serde_json::to_value(handoff).unwrap_or_default();
+    }
+    let text = serde_json::to_string_pretty(&value).unwrap_or_default();
+    std::fs::write(path, text + "\n").map_err(|source| CliError::Write {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// What the terminal already shows of a run's outcome before its summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Shown {
+    /// Nothing: the summary starts with the failures, warnings and the accounts line.
+    Nothing,
+    /// What it did (`applied_human`), with its failures, warnings and accounts line: the
+    /// summary adds only the hand-off and the report (each line once).
+    Results,
+}
+
+/// The end of a run that writes: the report (with `--report`), the summary, and exit 1 when a
+/// hub resource, an account or a Region failed.
+pub(super) fn finish_run(
+    outcome: &RunOutcome,
+    report: Option<&Path>,
+    started: &Started,
+    digest: &str,
+    shown: Shown,
+) -> Result<u8, CliError> {
+    if let Some(path) = report {
+        write_report(path, &Report::from_run(started.metadata(digest), outcome))?;
+    }
+    write_out(|o| {
+        writeln!(o)?;
+        render::apply_summary(o, outcome, report, shown == Shown::Nothing, stdout_style())
+    })?;
+    Ok(if outcome.has_failures() {
+        EXIT_FAILURES
+    } else {
+        EXIT_OK
+    })
+}
