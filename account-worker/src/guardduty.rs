@@ -337,10 +337,16 @@ fn same_destination(a: &str, b: &str) -> bool {
 
 /// True when `existing` is the product's destination (it points to the hub bucket and prefix).
 pub fn is_ours(existing: &ExistingDestination, spec: &DestinationSpec) -> bool {
+    exports_to(existing, &spec.destination_arn)
+}
+
+/// True when `existing` exports to `destination_arn` (`arn:PARTITION:s3:::BUCKET[/PREFIX]`, a
+/// trailing `/` either way).
+pub fn exports_to(existing: &ExistingDestination, destination_arn: &str) -> bool {
     existing
         .destination_arn
         .as_deref()
-        .is_some_and(|a| same_destination(a, &spec.destination_arn))
+        .is_some_and(|a| same_destination(a, destination_arn))
 }
 
 /// Ensures the detector exports to the hub: creates the destination (no read needed after a

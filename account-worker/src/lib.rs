@@ -18,11 +18,13 @@ pub use consistency::{
 pub use error::{ErrorKind, WorkerError, classify};
 pub use guardduty::{
     DestinationReport, DestinationSpec, DetectorReport, DetectorSpec, ExistingDestination,
-    PREVIOUS_SETTINGS_TAG, ensure_destination, ensure_detector, is_ours, read_destinations,
-    remove_guardduty,
+    PREVIOUS_SETTINGS_TAG, ensure_destination, ensure_detector, exports_to, is_ours,
+    read_destinations, remove_guardduty,
 };
 pub use record::{ActionRecord, Change, ChangeAction, ErrorRecord, Journal, ResourceStatus};
-pub use role::{MemberRoleSpec, RoleReport, ensure_member_role, remove_member_role};
+pub use role::{
+    MemberRoleSpec, RoleReport, ensure_member_role, remove_member_role, verify_member_role,
+};
 
 use policy_model::PolicyDocument;
 
@@ -39,6 +41,13 @@ pub enum Mode {
     Plan,
     /// Writes what differs.
     Apply,
+}
+
+/// True when `current` already holds the product's statements exactly as `desired` has them, so
+/// that [`merge_owned`] would change nothing: the one rule by which `ensure` decides to write a
+/// policy and `verify` decides that it is as configured (the two cannot disagree).
+pub fn is_current(current: &PolicyDocument, desired: &PolicyDocument) -> bool {
+    merge_owned(current, desired).semantically_equal(current)
 }
 
 /// `current` with the product's statements set to those of `desired`: foreign statements keep

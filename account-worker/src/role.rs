@@ -9,7 +9,7 @@ use std::time::Instant;
 use crate::consistency::{Consistency, is_propagation_error, with_propagation_retries};
 use crate::error::{ErrorKind, WorkerError};
 use crate::record::{ActionRecord, Change, ChangeAction, Journal, ResourceStatus};
-use crate::{MANAGED_TAG_KEY, MANAGED_TAG_VALUE, Mode, merge_owned};
+use crate::{MANAGED_TAG_KEY, MANAGED_TAG_VALUE, Mode, is_current, merge_owned};
 
 /// The member role to ensure in one account.
 #[derive(Debug, Clone, PartialEq)]
@@ -165,8 +165,8 @@ pub async fn ensure_member_role(
         Some(text) => parse_iam_document("iam:GetRole", text)?,
         None => PolicyDocument::new(),
     };
-    let merged = merge_owned(&current_trust, &spec.trust);
-    if !merged.semantically_equal(&current_trust) {
+    if !is_current(&current_trust, &spec.trust) {
+        let merged = merge_owned(&current_trust, &spec.trust);
         journal.changes.push(Change::new(
             format!("{arn}#trust"),
             ChangeAction::Update,
@@ -256,6 +256,32 @@ pub async fn ensure_member_role(
         created: false,
         journal,
     })
+}
+
+/// `verify`: whether the member role exists with the trust `spec` describes (the hub role with
+/// the external ID), by the same rule [`ensure_member_role`] writes by, in one `GetRole`. A
+/// role that is missing is `Ok(false)`; any other failure is the error.
+pub async fn verify_member_role(
+    iam: &aws_sdk_iam::Client,
+    spec: &MemberRoleSpec,
+) -> Result<bool, WorkerError> {
+    let role = match iam.get_role().role_name(&spec.role_name).send().await {
+        Ok(out) => out.role,
+        Err(e) => {
+            let err = WorkerError::from_sdk("iam:GetRole", &e);
+            if err.is_not_found() {
+                return Ok(false);
+            }
+            return Err(err);
+        }
+    };
+    let Some(text) = role.as_ref().and_then(|r| r.assume_role_policy_document()) else {
+        return Ok(false);
+    };
+    Ok(is_current(
+        &parse_iam_document("iam:GetRole", text)?,
+        &spec.trust,
+    ))
 }
 
 async fn put_policy(iam: &aws_sdk_iam::Client, spec: &MemberRoleSpec) -> Result<(), WorkerError> {

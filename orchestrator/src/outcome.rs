@@ -207,3 +207,32 @@ pub struct Check {
     /// What was seen.
     pub detail: String,
 }
+
+impl Check {
+    /// A check of `scope` (`hub` or an account ID) in `region` (`None`: a global resource).
+    pub(crate) fn new(
+        scope: &str,
+        region: Option<&str>,
+        name: &str,
+        ok: bool,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self {
+            scope: scope.to_owned(),
+            region: region.map(str::to_owned),
+            name: name.to_owned(),
+            ok,
+            detail: detail.into(),
+        }
+    }
+
+    /// A check of one of the hub's resources.
+    pub(crate) fn hub(
+        region: Option<&str>,
+        name: &str,
+        ok: bool,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self::new("hub", region, name, ok, detail)
+    }
+}

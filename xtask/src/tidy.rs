@@ -9,7 +9,8 @@
 //!   no clap, indicatif, miette or printing in library modules (only the binary knows the
 //!   terminal); no `arn:aws:` literal in orchestrator or account-worker (every ARN carries the
 //!   home Region's partition); `render` does not import `cli`, `aws` does not import `engine`;
-//!   every source file starts with a `//!` module doc.
+//!   every source file starts with a `//!` module doc; no product source file (policy-model,
+//!   account-worker, orchestrator) holds more than 800 lines before its `#[cfg(test)]` module.
 //!
 //! Not here: what `cargo xtask test` (which `ci` runs too) already enforces, such as the
 //! permissions list matching the calls the tool makes in both directions
@@ -134,6 +135,17 @@ fn code_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
         })
 }
 
+/// The most lines a product source file may hold before its `#[cfg(test)]` module: a file
+/// longer than that holds more than one room (`ARCHITECTURE.md`).
+const MAX_FILE_LINES: usize = 800;
+
+/// The lines of `text` before its first `#[cfg(test)]` line (all of them without one).
+fn lines_before_tests(text: &str) -> usize {
+    text.lines()
+        .take_while(|l| l.trim() != "#[cfg(test)]")
+        .count()
+}
+
 /// The architecture invariants that a text search can check (ARCHITECTURE.md states them).
 pub fn invariant_problems(root: &Path) -> Result<Vec<String>> {
     let mut problems = Vec::new();
@@ -163,6 +175,14 @@ fn file_problems(rel: &str, text: &str) -> Vec<String> {
             || rel.starts_with("orchestrator/src/cli/")
             || rel.starts_with("orchestrator/src/render/"));
     let sdk_factory = rel == "orchestrator/src/aws.rs" || rel.starts_with("orchestrator/src/aws/");
+    if product || rel.starts_with("policy-model/src/") {
+        let lines = lines_before_tests(text);
+        if lines > MAX_FILE_LINES {
+            problems.push(format!(
+                "`{rel}` has {lines} lines before its test module (at most {MAX_FILE_LINES}): split it along its seams into modules of a folder"
+            ));
+        }
+    }
     for (n, line) in code_lines(text) {
         if product && !sdk_factory && line.contains("aws_config::") {
             problems.push(format!(
@@ -242,6 +262,25 @@ mod tests {
         assert_eq!(render.len(), 1, "{render:?}");
         let aws = file_problems("orchestrator/src/aws.rs", "//! a\nuse crate::engine::E;\n");
         assert_eq!(aws.len(), 1, "{aws:?}");
+    }
+
+    #[test]
+    fn a_product_file_over_800_lines_before_its_tests_is_named() {
+        let long = format!("//! Long.\n{}", "fn f() {}\n".repeat(800));
+        let problems = file_problems("orchestrator/src/engine/long.rs", &long);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].contains("`orchestrator/src/engine/long.rs` has 801 lines"),
+            "{problems:?}"
+        );
+        // The test module does not count, nor do xtask, the tests and the emulator's harness.
+        let tested = format!(
+            "//! Tested.\n#[cfg(test)]\nmod tests {{\n{}}}\n",
+            "fn f() {}\n".repeat(900)
+        );
+        assert!(file_problems("policy-model/src/x.rs", &tested).is_empty());
+        assert!(file_problems("xtask/src/bench.rs", &long).is_empty());
+        assert!(file_problems("tests/src/lib.rs", &long).is_empty());
     }
 
     #[test]

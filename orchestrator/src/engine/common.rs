@@ -154,6 +154,18 @@ pub(crate) fn parse_policy(
         })
 }
 
+/// True when `doc` already holds the product's `statements` in the fixed form: the rule by which
+/// `ensure` of such a document (bucket, key or topic policy) writes nothing, and `verify` finds it
+/// as configured.
+pub(crate) fn holds_fixed(
+    doc: &PolicyDocument,
+    statements: &[policy_model::Statement],
+    kind: policy_model::PolicyKind,
+) -> bool {
+    policy_model::planner::plan_fixed(doc, statements.to_vec(), kind)
+        .is_ok_and(|p| doc.semantically_equal(&p.document))
+}
+
 /// Read-merge-write of a shared policy document.
 ///
 /// `read` fetches the live document (`None`: no policy yet), `plan` merges the product's

@@ -10,7 +10,9 @@
 //!   feature for all members when `s3_protection`), and every covered account that is not a
 //!   member yet added (`CreateMembers`, at most 50 per call). Members' detectors are read through
 //!   `ListMembers` and never written one by one: members inherit the publishing frequency, and
-//!   AWS refuses a member's `UpdateDetector` of it.
+//!   AWS refuses a member's `UpdateDetector` of it;
+//! - [`verify`]: per Region, the organization configuration enables every member, every covered
+//!   account is a member, and (with `s3_protection`) every member's S3 protection is on.
 
 use account_worker::{Mode, WorkerError};
 use aws_sdk_guardduty::types::{
@@ -24,7 +26,7 @@ use super::common::{HubLog, hub_sdk};
 use super::fanout::AccountWork;
 use super::run::Run;
 use super::{DiscoveredAccount, EngineError};
-use crate::outcome::{Change, ChangeAction, ResourceStatus};
+use crate::outcome::{Change, ChangeAction, Check, ResourceStatus};
 
 /// `CreateMembers`, `GetMemberDetectors` and `UpdateMemberDetectors` take 1 to 50 accounts
 /// (GuardDuty API reference).
@@ -509,4 +511,132 @@ fn desired_org_json(s3_protection: bool) -> serde_json::Value {
         v["Features"] = serde_json::json!([{ "Name": "S3_DATA_EVENTS", "AutoEnable": "ALL" }]);
     }
     v
+}
+
+/// `verify` of GuardDuty's managed administrator, per Region: `organization-auto-enable` (the
+/// organization configuration enables every member), `guardduty-members` (every covered account
+/// is a member) and, with `s3_protection`, `members-s3-protection`; what `configure` ensures.
+pub(crate) async fn verify(
+    run: &Run<'_>,
+    admin: &DiscoveredAccount,
+    covered: &[&str],
+) -> Vec<Check> {
+    let mut out = Vec::new();
+    let scope = admin.id.as_str();
+    let s3_protection = run.cfg.guardduty.as_ref().is_some_and(|g| g.s3_protection);
+    let clients = match run.clients_of(admin).await {
+        Ok(c) => c,
+        Err(e) => {
+            out.push(Check::new(
+                scope,
+                None,
+                "access-role-assumable",
+                false,
+                e.to_string(),
+            ));
+            return out;
+        }
+    };
+    for region in &run.cfg.organization.regions {
+        let region_name = Some(region.as_str());
+        let gd = clients.guardduty(region.as_str());
+        let ids = gd
+            .list_detectors()
+            .send()
+            .await
+            .map(|o| o.detector_ids().to_vec())
+            .unwrap_or_default();
+        let Some(detector) = ids.first() else {
+            out.push(Check::new(
+                scope,
+                region_name,
+                "organization-auto-enable",
+                false,
+                "the administrator has no detector: run apply",
+            ));
+            continue;
+        };
+        let all = gd
+            .describe_organization_configuration()
+            .detector_id(detector)
+            .send()
+            .await
+            .ok()
+            .is_some_and(|c| c.auto_enable_organization_members() == Some(&AutoEnableMembers::All));
+        out.push(Check::new(
+            scope,
+            region_name,
+            "organization-auto-enable",
+            all,
+            if all {
+                "AutoEnableOrganizationMembers = ALL"
+            } else {
+                "members are not all enabled by the administrator: run apply"
+            },
+        ));
+        let members = match enabled_members(&gd, detector).await {
+            Ok(m) => m,
+            Err(e) => {
+                out.push(Check::new(
+                    scope,
+                    region_name,
+                    "guardduty-members",
+                    false,
+                    format!("{} failed ({}): {}", e.operation, e.code, e.message),
+                ));
+                continue;
+            }
+        };
+        let missing: Vec<&str> = covered
+            .iter()
+            .copied()
+            .filter(|c| *c != admin.id && !members.contains(*c))
+            .collect();
+        out.push(Check::new(
+            scope,
+            region_name,
+            "guardduty-members",
+            missing.is_empty(),
+            if missing.is_empty() {
+                format!("{} members", members.len())
+            } else {
+                format!("not members: {}: run apply", missing.join(", "))
+            },
+        ));
+        if s3_protection {
+            let ids: Vec<&str> = covered
+                .iter()
+                .copied()
+                .filter(|c| *c != admin.id && members.contains(*c))
+                .collect();
+            let (ok, detail) = match read_members_s3(&gd, detector, &ids).await {
+                Ok(read) if read.off.is_empty() && read.unprocessed.is_empty() => {
+                    (true, format!("S3 protection on for {} members", ids.len()))
+                }
+                Ok(read) => (
+                    false,
+                    format!(
+                        "S3 protection off for: {}{}: run apply",
+                        read.off.join(", "),
+                        read.unprocessed
+                            .iter()
+                            .map(|(a, why)| format!("; `{a}` unreadable ({why})"))
+                            .collect::<String>()
+                    ),
+                ),
+                Err(e) => (
+                    false,
+                    format!("{} failed ({}): {}", e.operation, e.code, e.message),
+                ),
+            };
+            out.push(Check::new(
+                scope,
+                region_name,
+                "members-s3-protection",
+                ok,
+                detail,
+            ));
+        }
+    }
+    out
 }

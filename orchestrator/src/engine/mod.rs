@@ -296,14 +296,7 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
     progress.finish();
 
     // Fan-out 1.
-    let member_spec = account_worker::MemberRoleSpec {
-        role_name: cfg.radiant.member_role_name.clone(),
-        policy_name: format!("{}-permissions", cfg.radiant.member_role_name),
-        trust: policy_model::builders::member_trust(&facts.hub_role_arn, external),
-        permissions: policy_model::builders::member_role_permissions(facts.partition),
-        consistency: consistency.clone(),
-        partition: facts.partition,
-    };
+    let member_spec = resources::member::MemberRole::desired(cfg, &facts.hub_role_arn, consistency);
     let detector_spec = cfg
         .guardduty
         .as_ref()

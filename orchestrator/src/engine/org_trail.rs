@@ -6,8 +6,8 @@ use account_worker::{Mode, WorkerError};
 use policy_model::{AccountId, Arn, Region};
 
 use super::EngineError;
-use super::resources::Place;
 use super::resources::bucket::Bucket;
+use super::resources::{CONTROL_TOWER_PREFIX, Place};
 use super::run::Run;
 use crate::config::{ExistingTrail, TrailChoice};
 
@@ -60,10 +60,6 @@ impl FoundTrail {
         self.bucket.starts_with(CONTROL_TOWER_PREFIX)
     }
 }
-
-/// Control Tower's resources (trail, bucket, topics) start with this; its mandatory guardrails
-/// deny changing them (`aws-facts.md`, "Landing zones").
-pub(crate) const CONTROL_TOWER_PREFIX: &str = "aws-controltower";
 
 fn pre(message: String) -> EngineError {
     EngineError::Preflight { message }

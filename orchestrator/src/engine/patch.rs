@@ -16,28 +16,10 @@ use super::hub::HubFacts;
 use super::resources::Place;
 use super::resources::bucket::{Bucket, BucketPolicy};
 use super::resources::key::KeyPolicy;
-use super::resources::managed_policy::ManagedPolicy;
+use super::resources::managed_policy::{ManagedPolicy, hub_policy_name, is_hub_policy_name};
 use crate::aws::AccountClients;
 use crate::config::{Config, GuardDuty};
 use crate::outcome::{Change, ChangeAction, ResourceStatus};
-
-/// Name of the `index`-th (0-based) managed policy of the hub role.
-pub(crate) fn hub_policy_name(role_name: &str, index: usize) -> String {
-    if index == 0 {
-        format!("{role_name}-permissions")
-    } else {
-        format!("{role_name}-permissions-{}", index + 1)
-    }
-}
-
-/// True for the names [`hub_policy_name`] produces.
-pub(crate) fn is_hub_policy_name(role_name: &str, name: &str) -> bool {
-    let base = format!("{role_name}-permissions");
-    name == base
-        || name
-            .strip_prefix(&format!("{base}-"))
-            .is_some_and(|n| n.parse::<usize>().is_ok_and(|n| n >= 2))
-}
 
 /// Values of `Condition.OPERATOR.KEY` of the owned statement `sid` in `doc`.
 fn condition_values(doc: &PolicyDocument, sid: &str, operator: &str, key: &str) -> Vec<String> {
@@ -458,28 +440,5 @@ impl Patcher<'_> {
         arn: &str,
     ) -> Result<(), EngineError> {
         self.managed(arn).remove(role_name).await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hub_policy_names_round_trip() {
-        for i in 0..12 {
-            assert!(is_hub_policy_name(
-                "radiant-aws-access-role",
-                &hub_policy_name("radiant-aws-access-role", i)
-            ));
-        }
-        assert!(!is_hub_policy_name(
-            "radiant-aws-access-role",
-            "radiant-aws-access-role-permissions-1"
-        ));
-        assert!(!is_hub_policy_name(
-            "radiant-aws-access-role",
-            "customer-policy"
-        ));
     }
 }

@@ -11,9 +11,10 @@ use policy_model::{Arn, PolicyDocument, PolicyKind, Statement};
 use super::{Place, build_err, invalid, tagged};
 use crate::engine::EngineError;
 use crate::engine::common::{
-    HubLog, KNOWN_AFTER_APPLY_KEY, ensure_policy, hub_sdk, hub_worker, parse_policy, plan_err,
+    HubLog, KNOWN_AFTER_APPLY_KEY, ensure_policy, holds_fixed, hub_sdk, hub_worker, parse_policy,
+    plan_err,
 };
-use crate::outcome::{Change, ChangeAction, ResourceStatus};
+use crate::outcome::{Change, ChangeAction, Check, ResourceStatus};
 use account_worker::{MANAGED_TAG_KEY, MANAGED_TAG_VALUE};
 
 /// The key behind an alias.
@@ -233,6 +234,29 @@ impl KeyPolicy<'_> {
     /// The product's statement in a reused trail's key (pure): the `readers` decrypt its logs.
     pub(crate) fn desired_for_reused_trail(readers: &[Arn]) -> Vec<Statement> {
         vec![builders::trail_reader_key_statement(readers)]
+    }
+
+    /// `trail-key-decrypt`: the reused trail's key lets `reader` (the hub role) decrypt, as
+    /// [`KeyPolicy::desired_for_reused_trail`] has it.
+    pub(crate) async fn verify_reader(&self, reader: &Arn) -> Check {
+        let wanted = Self::desired_for_reused_trail(std::slice::from_ref(reader));
+        let ok = self
+            .read()
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|d| holds_fixed(&d, &wanted, PolicyKind::KmsKey));
+        let key = self.key;
+        Check::hub(
+            Some(self.place.region.as_str()),
+            "trail-key-decrypt",
+            ok,
+            if ok {
+                format!("the hub role may decrypt with `{key}`")
+            } else {
+                format!("the policy of `{key}` does not let the hub role decrypt: run apply")
+            },
+        )
     }
 
     /// `KEY_ARN#policy`.

@@ -22,7 +22,7 @@ use super::bucket::Bucket;
 use super::{build_err, unset};
 use crate::engine::EngineError;
 use crate::engine::common::{HubLog, changed_status, hub_sdk, hub_worker};
-use crate::outcome::{Change, ChangeAction, ResourceStatus};
+use crate::outcome::{Change, ChangeAction, Check, ResourceStatus};
 
 /// The lifecycle rule's ID.
 pub(crate) const RETENTION_RULE_ID: &str = "radiant-onboard-retention";
@@ -95,6 +95,25 @@ impl Retention<'_> {
             (Some(r), Some(days)) => read_rule_json(r) == rule_json(self.prefix, days),
             _ => false,
         })
+    }
+
+    /// `bucket-retention`: the rule is the one the configuration asks for ([`Self::in_place`],
+    /// the comparison `ensure` makes).
+    pub(crate) async fn verify(&self) -> Check {
+        let ok = self.in_place().await.unwrap_or(false);
+        let (name, prefix) = (self.bucket.name, self.prefix);
+        Check::hub(
+            Some(self.bucket.place.region.as_str()),
+            "bucket-retention",
+            ok,
+            if ok {
+                format!("`{name}`: objects under `{prefix}` expire after the configured days")
+            } else {
+                format!(
+                    "`{name}`'s lifecycle rule `{RETENTION_RULE_ID}` differs from `[retention]` (drift): run apply"
+                )
+            },
+        )
     }
 
     /// Brings the rule to what the configuration asks (`exists`: false for a bucket a plan would
@@ -243,6 +262,33 @@ impl AccessLogging<'_> {
                 prefix: l.target_prefix().to_owned(),
             },
         })
+    }
+
+    /// `bucket-access-logging`: the source bucket logs its requests, to the configured target
+    /// or to one the customer set (which `ensure` keeps).
+    pub(crate) async fn verify(&self) -> Check {
+        let (source, target, prefix) = (self.source.name, self.target, self.prefix);
+        let (ok, detail) = match self.read().await {
+            Ok(LoggingNow::Ours) => (
+                true,
+                format!("`{source}` logs requests to `{target}/{prefix}`"),
+            ),
+            Ok(LoggingNow::Elsewhere { target, prefix }) => (
+                true,
+                format!("`{source}` logs requests to `{target}/{prefix}` (the customer's)"),
+            ),
+            Ok(LoggingNow::Off) => (
+                false,
+                format!("`{source}` has no server access logging: run apply"),
+            ),
+            Err(e) => (false, e.to_string()),
+        };
+        Check::hub(
+            Some(self.source.place.region.as_str()),
+            "bucket-access-logging",
+            ok,
+            detail,
+        )
     }
 
     /// Turns logging on to the target (`exists`: false for a source bucket a plan would create).

@@ -10,6 +10,24 @@ use super::{Place, build_err};
 use crate::engine::EngineError;
 use crate::engine::common::{hub_sdk, hub_worker, parse_policy};
 
+/// Name of the `index`-th (0-based) managed policy of the hub role.
+pub(crate) fn hub_policy_name(role_name: &str, index: usize) -> String {
+    if index == 0 {
+        format!("{role_name}-permissions")
+    } else {
+        format!("{role_name}-permissions-{}", index + 1)
+    }
+}
+
+/// True for the names [`hub_policy_name`] produces.
+pub(crate) fn is_hub_policy_name(role_name: &str, name: &str) -> bool {
+    let base = format!("{role_name}-permissions");
+    name == base
+        || name
+            .strip_prefix(&format!("{base}-"))
+            .is_some_and(|n| n.parse::<usize>().is_ok_and(|n| n >= 2))
+}
+
 /// IAM keeps at most this many versions of a managed policy.
 const MAX_POLICY_VERSIONS: usize = 5;
 
@@ -157,5 +175,28 @@ impl ManagedPolicy<'_> {
             .await
             .map_err(hub_sdk("iam:DeletePolicy", arn))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hub_policy_names_round_trip() {
+        for i in 0..12 {
+            assert!(is_hub_policy_name(
+                "radiant-aws-access-role",
+                &hub_policy_name("radiant-aws-access-role", i)
+            ));
+        }
+        assert!(!is_hub_policy_name(
+            "radiant-aws-access-role",
+            "radiant-aws-access-role-permissions-1"
+        ));
+        assert!(!is_hub_policy_name(
+            "radiant-aws-access-role",
+            "customer-policy"
+        ));
     }
 }

@@ -19,6 +19,7 @@ pub(crate) mod managed_policy;
 pub(crate) mod member;
 pub(crate) mod notification;
 pub(crate) mod role;
+pub(crate) mod shared;
 pub(crate) mod topic;
 pub(crate) mod trail;
 
@@ -30,6 +31,10 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::aws::AccountClients;
 use crate::outcome::ResourceStatus;
+
+/// Control Tower's resources (trail, bucket, topics) start with this; its mandatory guardrails
+/// deny changing them (`aws-facts.md`, "Landing zones").
+pub(crate) const CONTROL_TOWER_PREFIX: &str = "aws-controltower";
 
 /// Where a resource lives (the clients of its account, its Region) and how the run treats it.
 #[derive(Debug, Clone, Copy)]

@@ -17,7 +17,7 @@ use super::bucket::Bucket;
 use super::build_err;
 use crate::engine::EngineError;
 use crate::engine::common::{HubLog, changed_status, hub_sdk, hub_worker};
-use crate::outcome::{Change, ChangeAction, ResourceStatus};
+use crate::outcome::{Change, ChangeAction, Check, ResourceStatus};
 
 /// Id of the product's entry in the findings bucket's notification configuration.
 pub(crate) const NOTIFICATION_ID: &str = "radiant-onboard-guardduty-findings";
@@ -294,6 +294,74 @@ impl<'a> Notification<'a> {
             topic,
             self.bucket.place.account.as_str(),
         ))
+    }
+
+    /// `findings-bucket-notification`: new objects of the findings bucket reach `topic` (the
+    /// product's entry, or a customer's SNS rule that is reused), by the rule `ensure` uses.
+    pub(crate) async fn verify_findings(&self, topic: Result<Arn, EngineError>) -> Check {
+        let bucket = self.bucket;
+        let wiring = match (&topic, bucket.read().await) {
+            (Ok(t), Ok(true)) => self.check(t, true).await.map_err(|e| e.to_string()),
+            (Ok(_), Ok(false)) => Err(format!(
+                "the findings bucket `{}` does not exist: run apply",
+                bucket.name
+            )),
+            (Err(e), _) => Err(e.to_string()),
+            (_, Err(e)) => Err(e.to_string()),
+        };
+        let (ok, detail) = match wiring {
+            Ok(Wiring::Present) => (true, "new findings reach the GuardDuty topic".to_owned()),
+            Ok(Wiring::Reuse { rule, topic }) => (
+                true,
+                format!("the customer's {rule} reaches `{topic}`, which Radiant reads"),
+            ),
+            Ok(other) => (
+                false,
+                format!(
+                    "the findings bucket does not notify the GuardDuty topic ({other:?}): run apply"
+                ),
+            ),
+            Err(e) => (false, e),
+        };
+        Check::hub(
+            Some(bucket.place.region.as_str()),
+            "findings-bucket-notification",
+            ok,
+            detail,
+        )
+    }
+
+    /// `trail-bucket-notification`: new log files of a reused trail reach `topic`; the second
+    /// value is true when that is a customer's rule to another topic, which is reused (and
+    /// whose policy is then the customer's).
+    pub(crate) async fn verify_trail_logs(&self, topic: Result<&Arn, String>) -> (Check, bool) {
+        let wiring = match topic {
+            Ok(t) => self.check(t, true).await.map_err(|e| e.to_string()),
+            Err(e) => Err(e),
+        };
+        let reused = matches!(wiring, Ok(Wiring::Reuse { .. }));
+        let prefix = self.prefix;
+        let (ok, detail) = match wiring {
+            Ok(Wiring::Present) => (
+                true,
+                format!("new log files under `{prefix}` reach the topic"),
+            ),
+            Ok(Wiring::Reuse { rule, topic }) => {
+                (true, format!("the customer's {rule} reaches `{topic}`"))
+            }
+            Ok(other) => (
+                false,
+                format!("no notification of new log files under `{prefix}` ({other:?}): run apply"),
+            ),
+            Err(e) => (false, e),
+        };
+        let check = Check::hub(
+            Some(self.bucket.place.region.as_str()),
+            "trail-bucket-notification",
+            ok,
+            detail,
+        );
+        (check, reused)
     }
 
     /// Adds the product's entry for `topic` (`exists`: the bucket does).

@@ -6,12 +6,11 @@
 
 use policy_model::{Arn, PolicyDocument};
 
-use super::managed_policy::ManagedPolicy;
+use super::managed_policy::{ManagedPolicy, is_hub_policy_name};
 use super::{Place, build_err, found, tagged};
 use crate::engine::EngineError;
 use crate::engine::common::{HubLog, changed_status, hub_sdk, hub_worker, parse_policy};
-use crate::engine::patch::is_hub_policy_name;
-use crate::outcome::{Change, ChangeAction, ResourceStatus};
+use crate::outcome::{Change, ChangeAction, Check, ResourceStatus};
 use account_worker::{MANAGED_TAG_KEY, MANAGED_TAG_VALUE};
 
 /// The trust policy of `role` as IAM returned it (URL-encoded or not); an empty document when it
@@ -88,10 +87,10 @@ impl HubRole<'_> {
             }
             Some(role) => {
                 let current = trust_policy(&role)?;
-                let merged = account_worker::merge_owned(&current, trust);
-                if merged.semantically_equal(&current) {
+                if account_worker::is_current(&current, trust) {
                     log.record(&resource, "iam-role", ResourceStatus::Unchanged, None);
                 } else {
+                    let merged = account_worker::merge_owned(&current, trust);
                     log.journal.changes.push(Change::policy(
                         format!("{resource}#trust"),
                         Some(&current),
@@ -116,6 +115,29 @@ impl HubRole<'_> {
             }
         }
         Ok(())
+    }
+
+    /// `hub-role-trusts-radiant`: the role exists and its trust holds Radiant's principal with
+    /// the external ID as [`HubRole::desired_trust`] has it (the rule `ensure` writes by).
+    pub(crate) async fn verify(&self, radiant: &crate::config::RadiantConfig) -> Check {
+        let desired = Self::desired_trust(radiant);
+        let ok = self
+            .read(self.name)
+            .await
+            .ok()
+            .flatten()
+            .and_then(|r| trust_policy(&r).ok())
+            .is_some_and(|current| account_worker::is_current(&current, &desired));
+        Check::hub(
+            None,
+            "hub-role-trusts-radiant",
+            ok,
+            if ok {
+                "Radiant's principal with the external ID"
+            } else {
+                "the hub role or its trust statement is missing: run apply"
+            },
+        )
     }
 
     /// Offboard: the product's managed policies (detached, versions and policy deleted), then

@@ -9,9 +9,9 @@ use policy_model::{Arn, PolicyDocument, PolicyKind, Statement};
 use super::{Place, build_err, found, invalid, tagged};
 use crate::engine::EngineError;
 use crate::engine::common::{
-    HubLog, changed_status, ensure_policy, hub_sdk, hub_worker, parse_policy, plan_err,
+    HubLog, changed_status, ensure_policy, holds_fixed, hub_sdk, hub_worker, parse_policy, plan_err,
 };
-use crate::outcome::{Change, ChangeAction, ResourceStatus};
+use crate::outcome::{Change, ChangeAction, Check, ResourceStatus};
 use account_worker::{MANAGED_TAG_KEY, MANAGED_TAG_VALUE};
 
 /// A topic of the hub and its policy.
@@ -130,6 +130,52 @@ impl Topic<'_> {
         )
         .await?;
         Ok(arn)
+    }
+
+    /// The statements of the topic a reused trail's bucket notifies (pure): S3 may publish from
+    /// `bucket` of `bucket_account`; a topic of another account than the hub also lets the hub
+    /// role subscribe (`subscriber`).
+    pub(crate) fn desired_for_reused_trail(
+        topic: &Arn,
+        bucket: &str,
+        bucket_account: &policy_model::AccountId,
+        subscriber: Option<&Arn>,
+    ) -> Result<Vec<Statement>, EngineError> {
+        let mut wanted = vec![
+            policy_model::builders::trail_bucket_topic_statement(topic, bucket, bucket_account)
+                .map_err(|e| invalid("the trail's bucket", e))?,
+        ];
+        if let Some(role) = subscriber {
+            wanted.push(policy_model::builders::topic_subscriber_statement(
+                topic, role,
+            ));
+        }
+        Ok(wanted)
+    }
+
+    /// `name` (e.g. `trail-topic-policy`): the topic exists and its policy holds `statements`
+    /// as `ensure` writes them.
+    pub(crate) async fn verify_policy(
+        &self,
+        name: &str,
+        statements: &[Statement],
+        ok_detail: String,
+        fail_detail: String,
+    ) -> Check {
+        let ok = self
+            .read()
+            .await
+            .ok()
+            .flatten()
+            .flatten()
+            .and_then(|text| PolicyDocument::parse(&text).ok())
+            .is_some_and(|d| holds_fixed(&d, statements, PolicyKind::SnsTopic));
+        Check::hub(
+            Some(self.place.region.as_str()),
+            name,
+            ok,
+            if ok { ok_detail } else { fail_detail },
+        )
     }
 
     async fn write_policy(&self, text: String) -> Result<(), EngineError> {

@@ -8,7 +8,7 @@ use policy_model::{Arn, Partition};
 use super::{Place, build_err, found, tagged};
 use crate::engine::EngineError;
 use crate::engine::common::{HubLog, changed_status, hub_sdk, hub_worker};
-use crate::outcome::{Change, ChangeAction, ResourceStatus};
+use crate::outcome::{Change, ChangeAction, Check, ResourceStatus};
 use account_worker::{MANAGED_TAG_KEY, MANAGED_TAG_VALUE};
 
 /// Everything the product asks of the organization trail.
@@ -165,6 +165,61 @@ impl Trail<'_> {
         let client = self.place.clients.cloudtrail(self.place.region.as_str());
         let answer = client.get_trail().name(self.name).send().await;
         Ok(found("cloudtrail:GetTrail", resource, answer)?.and_then(|out| out.trail))
+    }
+
+    /// `trail-logging` of the product's trail: it logs and its last delivery did not fail.
+    pub(crate) async fn verify(&self) -> Check {
+        let status = self.status().await;
+        let (ok, detail) = match status {
+            Ok(s) => (
+                s.is_logging == Some(true) && s.latest_delivery_error.is_none(),
+                format!(
+                    "logging: {:?}, latest delivery error: {:?}",
+                    s.is_logging, s.latest_delivery_error
+                ),
+            ),
+            Err(e) => (false, e.to_string()),
+        };
+        Check::hub(
+            Some(self.place.region.as_str()),
+            "trail-logging",
+            ok,
+            detail,
+        )
+    }
+
+    /// `trail-logging` of a reused trail (`name` is its ARN): it logs; its deliveries are the
+    /// customer's to watch.
+    pub(crate) async fn verify_reused(&self) -> Check {
+        let (ok, detail) = match self.status().await {
+            Ok(s) => (
+                s.is_logging == Some(true),
+                format!("`{}` logging: {:?}", self.name, s.is_logging),
+            ),
+            Err(e) => (false, e.to_string()),
+        };
+        Check::hub(
+            Some(self.place.region.as_str()),
+            "trail-logging",
+            ok,
+            detail,
+        )
+    }
+
+    async fn status(
+        &self,
+    ) -> Result<
+        aws_sdk_cloudtrail::operation::get_trail_status::GetTrailStatusOutput,
+        account_worker::WorkerError,
+    > {
+        self.place
+            .clients
+            .cloudtrail(self.place.region.as_str())
+            .get_trail_status()
+            .name(self.name)
+            .send()
+            .await
+            .map_err(|e| account_worker::WorkerError::from_sdk("cloudtrail:GetTrailStatus", &e))
     }
 
     /// Creates the trail or brings it to `settings`; then its selectors and logging.

@@ -11,15 +11,18 @@
 //! The parts: `bucket.rs` (a log bucket's four settings: their gaps, `ensure`, the writes),
 //! `key.rs` (a log key's rotation) and `enforce.rs` (`hardening = "enforce"` on the customer's
 //! own: the previous values recorded in the tag `radiant-onboard:previous-hardening`, and their
-//! restore by offboard). This module holds what they share: the settings, a gap, the advisory
-//! line, and whether a bucket is the product's.
+//! restore by offboard), `log_bucket.rs` (whose hardening a bucket or key is, [`Holder`], and
+//! what follows from it for `ensure` and `verify`). This module holds what they share: the
+//! settings, a gap, the advisory line, and whether a bucket is the product's.
 
 mod bucket;
 mod enforce;
 mod key;
+mod log_bucket;
 
 pub(crate) use bucket::BucketHardening;
 pub(crate) use key::KeyRotation;
+pub(crate) use log_bucket::{Holder, LogBucket};
 
 use super::bucket::Bucket;
 use super::tagged;
