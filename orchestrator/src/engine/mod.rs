@@ -414,7 +414,13 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
             let Ok(account) = policy_model::AccountId::new(&w.account.id) else {
                 continue;
             };
-            for r in w.regions.iter().filter(|r| r.error.is_none()) {
+            // A Region skipped in the account (not enabled, or denied by an SCP) has no
+            // detector to admit; only a plan shows a detector that is yet to be created.
+            for r in w
+                .regions
+                .iter()
+                .filter(|r| r.error.is_none() && r.skip_reason.is_none())
+            {
                 let id = r
                     .detector_id
                     .as_deref()

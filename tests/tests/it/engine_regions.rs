@@ -225,3 +225,52 @@ async fn findings_bucket_in_eu_west_1(aws: &orchestrator::aws::SdkFactory) {
         .await
         .expect("the customer's bucket");
 }
+
+/// Regression: a Region skipped in an account (not enabled there) put the placeholder detector
+/// ARN `detector/knownafterapply` of that (account, Region) into the shared bucket and key
+/// policies on apply, where only a plan may show a detector that is not created yet.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_skipped_region_puts_no_placeholder_detector_in_the_shared_policies() {
+    let emu = emulator();
+    let mut disabled = serde_json::Map::new();
+    disabled.insert("first:1".to_owned(), serde_json::json!(["af-south-1"]));
+    let seeded = emu.seed(&SeedSpec {
+        accounts: 3,
+        ous: 1,
+        regions: vec!["us-east-1".to_owned(), "af-south-1".to_owned()],
+        disabled_regions: disabled,
+        ..SeedSpec::default()
+    });
+    let aws = factory(&emu).await;
+    enable_trusted_access(&aws).await;
+    let cfg = config(&["us-east-1", "af-south-1"], "");
+    let applied = engine::apply(&cfg, &context(aws.clone(), 4))
+        .await
+        .expect("apply");
+    assert!(!applied.has_failures(), "{:#?}", applied.accounts);
+    let skipped = &seeded.accounts[0].id;
+    let bucket = bucket_policy(&aws, GD_BUCKET).await.to_json_minified();
+    assert!(!bucket.contains("knownafterapply"), "{bucket}");
+    assert!(
+        !bucket.contains(&format!("af-south-1:{skipped}:detector")),
+        "{bucket}"
+    );
+    // Every other (account, Region) is admitted.
+    for a in seeded.active_account_ids() {
+        assert!(
+            bucket.contains(&format!("us-east-1:{a}:detector/")),
+            "{a}: {bucket}"
+        );
+        if &a != skipped {
+            assert!(
+                bucket.contains(&format!("af-south-1:{a}:detector/")),
+                "{a}: {bucket}"
+            );
+        }
+    }
+    // A re-run writes nothing.
+    emu.reset_counters();
+    let again = engine::apply(&cfg, &context(aws, 4)).await.expect("re-run");
+    assert!(!again.has_failures());
+    assert_eq!(emu.counters().writes(), 0, "{:#?}", writes(&emu));
+}
