@@ -51,8 +51,11 @@ pub struct RunOutcome {
     pub retries: u64,
     /// Throttling responses seen.
     pub throttles: u64,
-    /// Notes that need the user's attention but are not failures.
+    /// What the user should act on but is not a failure (advisories included).
     pub warnings: Vec<String>,
+    /// Information about how the run fits the organization (a reused trail or topic, the
+    /// GuardDuty administrator exporting for its members): nothing to act on.
+    pub notes: Vec<String>,
 }
 
 impl RunOutcome {

@@ -112,8 +112,10 @@ pub struct Report {
     pub retries: u64,
     /// Throttling responses seen.
     pub throttles: u64,
-    /// Notes for the user.
+    /// What the user should act on but is not a failure (advisories included).
     pub warnings: Vec<String>,
+    /// Information about how the run fits the organization: nothing to act on.
+    pub notes: Vec<String>,
     /// The values to enter in Radiant (absent for verify and offboard).
     pub handoff: Option<Handoff>,
     /// Verification results (verify only).
@@ -147,6 +149,7 @@ impl Report {
             retries: outcome.retries,
             throttles: outcome.throttles,
             warnings: outcome.warnings.clone(),
+            notes: outcome.notes.clone(),
             handoff,
             verify: None,
         }
@@ -173,6 +176,7 @@ impl Report {
             retries: 0,
             throttles: 0,
             warnings: outcome.advisories.clone(),
+            notes: Vec::new(),
             handoff: None,
             verify: Some(VerifySection {
                 checks: outcome.checks.clone(),
@@ -201,6 +205,7 @@ pub const REPORT_KEYS: &[&str] = &[
     "retries",
     "throttles",
     "warnings",
+    "notes",
     "handoff",
     "verify",
 ];

@@ -1,6 +1,7 @@
 //! `cargo xtask demo`: the main job end to end on this machine.
 //!
-//! Builds the release binary, starts the emulator, seeds an organization (100 accounts in 3 OUs,
+//! Builds the binary (the development build that `cargo xtask test` makes too, so the demo after
+//! the tests builds nothing), starts the emulator, seeds an organization (100 accounts in 3 OUs,
 //! 2 Regions, 2 suspended, some existing detectors, a foreign publishing destination, hub
 //! buckets and key that already hold customer statements and a bucket notification), then runs
 //! `plan`, `policies`, `apply --yes` (with the progress display), `verify --sample-findings` and
@@ -243,8 +244,8 @@ concurrency = 16
 fn prepare(sh: &Shell, dir: &str) -> Result<(std::path::PathBuf, std::path::PathBuf, Server)> {
     let root = crate::project_root();
     let python = crate::emulator::ensure_venv(sh)?;
-    println!("demo: building the release binary");
-    let binary = crate::release_binary(sh)?;
+    println!("demo: building radiant-onboard (the build `cargo xtask test` shares)");
+    let binary = crate::dev_binary(sh)?;
     let out = root.join(dir);
     if out.exists() {
         std::fs::remove_dir_all(&out)?;

@@ -49,6 +49,9 @@ pub struct SavedPlan {
     /// The plan's accounts line.
     pub summary: String,
     pub warnings: Vec<String>,
+    /// The plan's notes (information, nothing to act on).
+    #[serde(default)]
+    pub notes: Vec<String>,
     pub changes: Vec<PlannedChange>,
 }
 
@@ -356,9 +359,7 @@ pub fn render_human(
         };
         crate::render::change(out, &c, style)?;
     }
-    for w in &plan.warnings {
-        writeln!(out, "{} {w}", style.yellow("warning:"))?;
-    }
+    crate::render::notes_and_warnings(out, &plan.notes, &plan.warnings, style)?;
     writeln!(out)?;
     writeln!(
         out,
@@ -400,6 +401,7 @@ pub fn save(
         accounts: covered_accounts(outcome),
         summary: crate::render::accounts_summary(&outcome.accounts, outcome.mode),
         warnings: outcome.warnings.clone(),
+        notes: outcome.notes.clone(),
         changes: planned_changes(outcome, crate::render::redact_external_ids),
     };
     let text = serde_json::to_string_pretty(&saved).unwrap_or_default() + "\n";

@@ -133,10 +133,13 @@ pub(crate) async fn designate(
     Ok(())
 }
 
-/// What [`configure`] found and did, for the run's warnings.
+/// What [`configure`] found and did, for the run's notes and warnings.
 #[derive(Debug, Default)]
 pub(crate) struct AdminReport {
-    pub(crate) notices: Vec<String>,
+    /// Accounts GuardDuty did not add as members: the user should look.
+    pub(crate) warnings: Vec<String>,
+    /// How GuardDuty is run (the administrator manages every member): information.
+    pub(crate) notes: Vec<String>,
     /// The Regions whose configuration failed (the others went on).
     pub(crate) errors: Vec<EngineError>,
 }
@@ -334,12 +337,12 @@ pub(crate) async fn configure(
         match part {
             Ok((part, notices)) => {
                 log.extend(part);
-                report.notices.extend(notices);
+                report.warnings.extend(notices);
             }
             Err(e) => report.errors.push(e),
         }
     }
-    report.notices.push(format!(
+    report.notes.push(format!(
         "GuardDuty: the delegated administrator `{}` manages every covered account's GuardDuty (auto-enable for all members); only its detectors export, and members inherit its publishing frequency",
         admin.account.id
     ));

@@ -334,6 +334,7 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
         gd_admin::designate(&run, a, &designate, mode, &mut log).await?;
     }
     let mut warnings = Vec::new();
+    let mut notes = Vec::new();
     let mut works = match pending_walk.take() {
         None => fanout::fan_out_first(&env, included.clone()).await,
         Some(walk) => {
@@ -371,7 +372,8 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
         } else {
             let report =
                 gd_admin::configure(&run, &works[i], &included, &designate, mode, &mut log).await?;
-            warnings.extend(report.notices);
+            warnings.extend(report.warnings);
+            notes.extend(report.notes);
             // A Region that failed is the administrator account's failure (exit 1); the other
             // Regions and every account go on.
             if !report.errors.is_empty() {
@@ -509,10 +511,11 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
             None => accounts.push(skipped_result(a)),
         }
     }
-    warnings.extend(facts.notices.iter().cloned());
+    notes.extend(facts.notices.iter().cloned());
     warnings.extend(log.advisories.iter().cloned());
-    if let Topology::DelegatedAdmin { admin_account_id } = &disc.topology {
-        warnings.push(format!(
+    // A managed administrator's note says it already (`gd_admin::configure`).
+    if let (Topology::DelegatedAdmin { admin_account_id }, None) = (&disc.topology, admin) {
+        notes.push(format!(
             "GuardDuty delegated administrator `{admin_account_id}` exports for its members: member accounts get no destination of their own"
         ));
     }
@@ -527,7 +530,7 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
         hub: log.journal.actions,
         accounts,
         changes,
-        size_decisions: log.size_decisions,
+        size_decisions: final_size_decisions(log.size_decisions),
         handoff: Handoff {
             cloudtrail_sns_topic: facts
                 .cloudtrail_topic
@@ -544,7 +547,24 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
         retries: totals.retries,
         throttles: totals.throttles,
         warnings,
+        notes,
     })
+}
+
+/// One decision per document, with the form it will finally have: a document written by both
+/// the hub step and the patch step in one run (the findings bucket's policy: the hub step's
+/// TLS statement, then the detectors) is sized twice, and only the second is what it becomes.
+fn final_size_decisions(
+    decisions: Vec<crate::outcome::SizeDecision>,
+) -> Vec<crate::outcome::SizeDecision> {
+    let mut out: Vec<crate::outcome::SizeDecision> = Vec::with_capacity(decisions.len());
+    for d in decisions {
+        match out.iter_mut().find(|o| o.document == d.document) {
+            Some(first) => *first = d,
+            None => out.push(d),
+        }
+    }
+    out
 }
 
 /// The hand-off's name of a topic: the configured name for the product's own topic (as today),

@@ -356,5 +356,6 @@ pub(crate) async fn run(
         retries: totals.retries,
         throttles: totals.throttles,
         warnings,
+        notes: Vec::new(),
     })
 }

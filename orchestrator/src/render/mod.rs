@@ -206,9 +206,7 @@ fn changes_human(out: &mut dyn Write, o: &RunOutcome, style: Style, label: &str)
         }
     }
     failures(out, o, style)?;
-    for w in &o.warnings {
-        writeln!(out, "{} {w}", style.yellow("warning:"))?;
-    }
+    notes_and_warnings(out, &o.notes, &o.warnings, style)?;
     writeln!(out)?;
     let n = |a: ChangeAction| o.changes.iter().filter(|c| c.action == a).count();
     writeln!(
@@ -282,6 +280,23 @@ pub fn failures(out: &mut dyn Write, o: &RunOutcome, style: Style) -> io::Result
     Ok(())
 }
 
+/// The run's notes (information: `note:`) and then its warnings (`warning:`, what the user
+/// should act on), one line each.
+pub fn notes_and_warnings(
+    out: &mut dyn Write,
+    notes: &[String],
+    warnings: &[String],
+    style: Style,
+) -> io::Result<()> {
+    for n in notes {
+        writeln!(out, "{} {n}", style.bold("note:"))?;
+    }
+    for w in warnings {
+        writeln!(out, "{} {w}", style.yellow("warning:"))?;
+    }
+    Ok(())
+}
+
 /// The machine-readable plan (`plan --output json`), documented in `docs/report.md`.
 pub fn plan_json(o: &RunOutcome) -> Value {
     redact_external_ids(&json!({
@@ -291,6 +306,8 @@ pub fn plan_json(o: &RunOutcome) -> Value {
         "size_decisions": o.size_decisions,
         "summary": accounts_summary(&o.accounts, o.mode),
         "totals": orchestrator::report::Totals::of_accounts(&o.accounts),
+        "warnings": o.warnings,
+        "notes": o.notes,
     }))
 }
 
@@ -306,9 +323,7 @@ pub fn apply_summary(
     // and the accounts line: each is shown once.
     if with_results {
         failures(out, o, style)?;
-        for w in &o.warnings {
-            writeln!(out, "{} {w}", style.yellow("warning:"))?;
-        }
+        notes_and_warnings(out, &o.notes, &o.warnings, style)?;
         writeln!(out, "{}", accounts_summary(&o.accounts, o.mode))?;
     }
     if !matches!(o.mode, RunMode::Offboard | RunMode::OffboardPlan) {

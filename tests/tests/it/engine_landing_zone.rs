@@ -255,11 +255,11 @@ async fn the_organization_trail_is_reused_and_nothing_of_control_tower_is_change
     );
     assert!(
         planned
-            .warnings
+            .notes
             .iter()
             .any(|w| w.contains(&lz.trail_arn) && w.contains("reused")),
         "{:#?}",
-        planned.warnings
+        planned.notes
     );
 
     let applied = engine::apply(&cfg, &ctx).await.expect("apply");

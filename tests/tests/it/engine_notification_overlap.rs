@@ -102,11 +102,11 @@ async fn a_customer_topic_that_already_gets_every_new_object_is_reused() {
     );
     assert!(
         applied
-            .warnings
+            .notes
             .iter()
             .any(|w| w.contains("customer-new-objects")),
         "{:#?}",
-        applied.warnings
+        applied.notes
     );
     let topics = hub(&aws)
         .sns(DEFAULT_REGION)

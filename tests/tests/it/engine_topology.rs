@@ -108,9 +108,9 @@ async fn delegated_admin_exports_alone(extra: &str) {
     let outcome = engine::apply(&cfg, &ctx).await.expect("apply");
     assert!(!outcome.has_failures(), "{}", failures(&outcome));
     assert!(
-        outcome.warnings.iter().any(|w| w.contains(&admin)),
+        outcome.notes.iter().any(|w| w.contains(&admin)),
         "{:?}",
-        outcome.warnings
+        outcome.notes
     );
     assert_eq!(outcome.accounts.len(), 7, "6 members and the hub");
 

@@ -12,6 +12,7 @@ mod engine_support;
 mod cli_commands;
 mod cli_config;
 mod cli_permissions;
+mod cli_plan_output;
 mod cli_saved_plan;
 mod cli_verify_golden;
 mod cli_verify_offboard;

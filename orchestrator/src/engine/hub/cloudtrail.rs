@@ -100,7 +100,7 @@ impl Hub<'_> {
             key.as_ref(),
         )
         .await?;
-        let mut notices = Vec::new();
+        let notices = Vec::new();
         self.retain(
             &mut log,
             self.bucket(&nt.bucket),
@@ -110,10 +110,12 @@ impl Hub<'_> {
         )
         .await?;
         if let Some(logs) = &nt.access_logs_bucket {
-            notices.extend(
-                self.ensure_access_logs(&mut log, nt, logs, bucket_exists)
-                    .await?,
-            );
+            // Logging the customer set elsewhere is kept: the configured bucket is not used, which
+            // the user should know (a warning, not a note).
+            let kept_elsewhere = self
+                .ensure_access_logs(&mut log, nt, logs, bucket_exists)
+                .await?;
+            log.advisories.extend(kept_elsewhere);
         }
         let topic_arn = topic.to_string();
         let settings = TrailSettings::desired(

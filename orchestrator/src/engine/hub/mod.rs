@@ -52,7 +52,7 @@ pub(crate) struct HubFacts {
     pub(crate) findings_region: Region,
     /// The bucket Radiant reads CloudTrail logs from (the product's or the reused trail's).
     pub(crate) cloudtrail_bucket: Option<String>,
-    /// What the run should tell the user about the wiring (a reused topic or trail).
+    /// What the run should tell the user about the wiring (a reused topic or trail): notes.
     pub(crate) notices: Vec<String>,
 }
 
