@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import unquote
 
-from . import hardening
+from . import hardening, org_limits
 from .guardrails import Guardrails
 from .policy import Principal, Request, evaluate, ALLOW, DENY
 from .propagation import BUCKET, KEY, Propagation
@@ -1697,6 +1697,7 @@ PRE_HOOKS: dict[tuple[str, str], Any] = {
     ("cloudtrail", "UpdateTrail"): cloudtrail_check,
     **REGION_HOOKS,
     **hardening.PRE_HOOKS,
+    **org_limits.PRE_HOOKS,
 }
 
 def s3_get_notification_after(state: State, req: AwsRequest, ident: Identity, body: bytes) -> bytes | None:
@@ -1810,6 +1811,7 @@ POST_HOOKS: dict[tuple[str, str], Any] = {
     ("kms", "CreateKey"): kms_key_created,
     ("iam", "CreateRole"): iam_role_created,
     ("organizations", "CreateAccount"): org_account_created,
+    **org_limits.POST_HOOKS,
 }
 
 

@@ -411,7 +411,9 @@ def error(protocol: str, status: int, code: str, message: str, sender: bool = Tr
             json.dumps(payload).encode(),
             [("Content-Type", "application/json"), ("x-amzn-ErrorType", code), ("x-amzn-RequestId", rid)],
         )
-    payload = {"__type": code, "message": message}
+    # JSON 1.1: `extra` adds members of the error shape (Organizations' `Reason` of
+    # InvalidInputException or ConstraintViolationException, for instance).
+    payload = {"__type": code, "message": message, **(extra or {})}
     return Response(
         status,
         json.dumps(payload).encode(),
