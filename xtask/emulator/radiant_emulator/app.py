@@ -143,6 +143,9 @@ class EmulatorApp:
                 return json_response(self.state.regions.control(body))
             if (method, path) == ("GET", "regions"):
                 return json_response(self.state.regions.snapshot())
+            if path == "stacksets" or path.startswith("stacksets/"):
+                self.state.stacksets.advance()
+                return json_response(self.state.stacksets.control(method, path[len("stacksets/"):] if "/" in path else "", body))
             if (method, path) == ("POST", "credentials"):
                 return json_response(self.state.issue_credentials(body))
             if (method, path) == ("GET", "health"):

@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import unquote
 
-from . import hardening, org_limits
+from . import hardening, org_limits, stacksets
 from .guardrails import Guardrails
 from .policy import Principal, Request, evaluate, ALLOW, DENY
 from .propagation import BUCKET, KEY, Propagation
@@ -39,6 +39,7 @@ from .protocol import (
     partition_of,
 )
 from .regions import PRE_HOOKS as REGION_HOOKS, RegionStates, is_opt_in
+from .stacksets import StackSets
 
 MANAGED_POLICY_LIMIT = 6144
 INLINE_ROLE_LIMIT = 10240
@@ -309,12 +310,15 @@ class State:
         self.propagation = Propagation()
         self.guardrails = Guardrails()
         self.regions = RegionStates()
+        # CloudFormation StackSets (service-managed).
+        self.stacksets = StackSets(self)
         self.reset()
 
     def reset(self) -> None:
         self.propagation.reset()
         self.guardrails.reset()
         self.regions.reset()
+        self.stacksets.reset()
         with self.lock:
             # (management account, region) -> the GuardDuty delegated administrator there
             self.gd_admins: dict[tuple[str, str], str] = {}
@@ -344,6 +348,9 @@ class State:
     # -- dispatch ------------------------------------------------------------------------------
 
     def handle(self, req: AwsRequest, ident: Identity) -> Response | None:
+        # What the clock made due since the last request: stack set operations that finish or
+        # start (nothing runs in the background).
+        self.stacksets.advance()
         # A token for a Region the account has not enabled is refused before any authorization
         # (aws-facts.md, "Opt-in Regions and partitions"; see `regions`).
         refused = self.regions.refusal(req, ident)
@@ -361,6 +368,10 @@ class State:
         denied = hardening.s3_policy_denial(req, ident)
         if denied is not None:
             return denied
+        if req.service == "cloudformation":
+            answered = self.stacksets.handle(req, ident)
+            if answered is not None:
+                return answered
         handler = PRE_HOOKS.get((req.service, req.operation))
         if handler is None:
             return None
@@ -1652,6 +1663,8 @@ def patch_moto() -> None:
     ct.Trail.check_topic_exists = check_topic_exists  # type: ignore[assignment]
     # S3's defaults for new buckets and its bucket-policy conditions (see `hardening`).
     hardening.patch_moto()
+    # StackSets' principal for Organizations' delegated administrators (see `stacksets`).
+    stacksets.patch_moto()
 
 
 PRE_HOOKS: dict[tuple[str, str], Any] = {

@@ -17,6 +17,9 @@ THROTTLING: dict[str, tuple[int, str, str]] = {
     "iam": (400, "Throttling", "Rate exceeded"),
     "sts": (400, "Throttling", "Rate exceeded"),
     "sns": (400, "Throttling", "Rate exceeded"),
+    # CloudFormation (query protocol): `Throttling`, 400, "Rate exceeded" (the query APIs' common
+    # throttling error, the same as IAM's and SNS's).
+    "cloudformation": (400, "Throttling", "Rate exceeded"),
     "kms": (400, "ThrottlingException", "Rate exceeded"),
     "cloudtrail": (400, "ThrottlingException", "Rate exceeded"),
     "organizations": (400, "TooManyRequestsException", "AWS Organizations can't complete your request because another request is already in progress. Try again later."),

@@ -66,6 +66,9 @@ PROTOCOLS = {
     "sts": QUERY,
     "sns": QUERY,
     "sqs": QUERY,
+    # CloudFormation speaks the query protocol (form-encoded requests, XML answers and
+    # `<ErrorResponse>` errors), like IAM: its service model's `"protocol": "query"`.
+    "cloudformation": QUERY,
     "kms": JSON,
     "organizations": JSON,
     "cloudtrail": JSON,

@@ -19,6 +19,7 @@ CALLS = [
     ("guardduty", lambda c: c.list_detectors(), "TooManyRequestsException", 429),
     ("cloudtrail", lambda c: c.describe_trails(), "ThrottlingException", 400),
     ("sns", lambda c: c.list_topics(), "Throttling", 400),
+    ("cloudformation", lambda c: c.list_stack_sets(), "Throttling", 400),
 ]
 
 
