@@ -486,6 +486,76 @@ def test_counters_name_the_operations(emu, org):
                      ("cloudformation", "DescribeOrganizationsAccess"): False, ("cloudformation", "UpdateStackSet"): True}
 
 
+# -- automatic deployment ----------------------------------------------------------------------
+
+
+def deploy_to_ou(emu, org, ou, regions=(REGION,), **kw):
+    activate(emu)
+    cfn = emu.client("cloudformation")
+    create_set(cfn, **kw)
+    op = cfn.create_stack_instances(StackSetName="radiant", Regions=list(regions), DeploymentTargets={"OrganizationalUnitIds": [ou]},
+                                    OperationPreferences={"MaxConcurrentPercentage": 100})["OperationId"]
+    assert op_status(cfn, "radiant", op) == "SUCCEEDED"
+    return cfn
+
+
+def test_auto_deployment_follows_created_moved_and_removed_accounts(emu, org):
+    ou1, ou2 = org["ous"][0]["id"], org["ous"][1]["id"]
+    cfn = deploy_to_ou(emu, org, ou1)
+    orgs = emu.client("organizations")
+    # A new account lands in the root: not a target.
+    created = orgs.create_account(AccountName="newbie", Email="newbie@example.com")["CreateAccountStatus"]["AccountId"]
+    assert not any(i["Account"] == created for i in instances(cfn, "radiant"))
+    # Moved into the target OU: an instance and the role, by an automatic CREATE operation.
+    orgs.move_account(AccountId=created, SourceParentId=org["root_id"], DestinationParentId=ou1)
+    found = [i for i in instances(cfn, "radiant") if i["Account"] == created]
+    assert [(i["Status"], i["Region"], i["OrganizationalUnitId"]) for i in found] == [("CURRENT", REGION, ou1)]
+    assert has_role(emu, created)
+    last = cfn.list_stack_set_operations(StackSetName="radiant")["Summaries"][0]
+    assert (last["Action"], last["Status"]) == ("CREATE", "SUCCEEDED")
+    # Moved out of the targets: instance and role removed (RetainStacksOnAccountRemoval false).
+    orgs.move_account(AccountId=created, SourceParentId=ou1, DestinationParentId=ou2)
+    assert not any(i["Account"] == created for i in instances(cfn, "radiant"))
+    assert not has_role(emu, created)
+    # Back in, then out of the organization.
+    orgs.move_account(AccountId=created, SourceParentId=ou2, DestinationParentId=ou1)
+    assert has_role(emu, created)
+    orgs.remove_account_from_organization(AccountId=created)
+    assert not any(i["Account"] == created for i in instances(cfn, "radiant"))
+    assert not has_role(emu, created)
+
+
+def test_auto_deployment_to_the_root_in_every_region_of_the_stack_set(emu, org):
+    cfn = deploy_to_ou(emu, org, org["root_id"], regions=(REGION, "eu-west-1"),
+                       body=template(role={"Fn::Sub": "RadiantRole-${AWS::Region}"}))
+    created = emu.client("organizations").create_account(AccountName="newbie", Email="newbie@example.com")["CreateAccountStatus"]["AccountId"]
+    found = sorted((i["Region"], i["Status"]) for i in instances(cfn, "radiant") if i["Account"] == created)
+    assert found == [("eu-west-1", "CURRENT"), (REGION, "CURRENT")]
+    assert has_role(emu, created, "RadiantRole-us-east-1") and has_role(emu, created, "RadiantRole-eu-west-1")
+
+
+def test_auto_deployment_ignores_the_account_filter_and_waits_its_delay(emu, org):
+    """"Automatic deployments do not consider account level targeting filters": an account
+    excluded by DIFFERENCE that moves out and back in gets its instance."""
+    activate(emu)
+    ou1, ou2 = org["ous"][0]["id"], org["ous"][1]["id"]
+    excluded = next(a["id"] for a in org["accounts"] if a["ou_id"] == ou1 and a["status"] == "ACTIVE")
+    cfn = emu.client("cloudformation")
+    create_set(cfn)
+    cfn.create_stack_instances(StackSetName="radiant", Regions=[REGION], OperationPreferences={"MaxConcurrentPercentage": 100},
+                               DeploymentTargets={"OrganizationalUnitIds": [ou1], "Accounts": [excluded], "AccountFilterType": "DIFFERENCE"})
+    assert not has_role(emu, excluded)
+    emu.control("POST", "stacksets", {"auto_deployment_delay_s": 1.0})
+    orgs = emu.client("organizations")
+    orgs.move_account(AccountId=excluded, SourceParentId=ou1, DestinationParentId=ou2)
+    orgs.move_account(AccountId=excluded, SourceParentId=ou2, DestinationParentId=ou1)
+    assert not has_role(emu, excluded)
+    queued = cfn.list_stack_set_operations(StackSetName="radiant")["Summaries"][0]
+    assert (queued["Action"], queued["Status"]) == ("CREATE", "QUEUED")
+    wait_for(lambda: has_role(emu, excluded), 5)
+    assert emu.control("GET", "stacksets")["auto_deployment_delay_s"] == 1.0
+
+
 def test_control_validation_and_reset(emu, org):
     with pytest.raises(Exception):
         emu.control("POST", "stacksets", {"operation_s": -1})
