@@ -568,3 +568,29 @@ def test_control_validation_and_reset(emu, org):
     assert emu.control("GET", "stacksets")["operation_s"] == 3.0
     emu.control("POST", "reset")
     assert emu.control("GET", "stacksets") == {"operation_s": 0.0, "auto_deployment_delay_s": 0.0, "fail": []}
+
+
+def test_govcloud_stack_set_deploys_in_the_partition(emu):
+    gov = "us-gov-west-1"
+    seeded = emu.seed(accounts=2, ous=1, regions=[gov], seed=4)
+    cfn = emu.client("cloudformation", gov)
+    cfn.activate_organizations_access()
+    body = json.loads(template())
+    body["Resources"]["MemberRole"]["Properties"]["AssumeRolePolicyDocument"] = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::" + MGMT + ":root"}}, "Action": "sts:AssumeRole"}]}
+    set_id = create_set(cfn, body=json.dumps(body), auto=False)
+    described = cfn.describe_stack_set(StackSetName="radiant")["StackSet"]
+    assert described["StackSetId"] == set_id
+    assert described["StackSetARN"].startswith(f"arn:aws-us-gov:cloudformation:{gov}:{MGMT}:stackset/")
+    op = cfn.create_stack_instances(StackSetName="radiant", Regions=[gov], DeploymentTargets={"OrganizationalUnitIds": [seeded["root_id"]]},
+                                    OperationPreferences={"MaxConcurrentPercentage": 100})["OperationId"]
+    assert op_status(cfn, "radiant", op) == "SUCCEEDED"
+    account = seeded["accounts"][0]["id"]
+    iam = emu.as_member(account, region=gov)("iam")
+    role = iam.get_role(RoleName=ROLE)["Role"]
+    assert role["Arn"] == f"arn:aws-us-gov:iam::{account}:role/{ROLE}"
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"AWS": f"arn:aws-us-gov:iam::{MGMT}:root"}
+    inst = cfn.describe_stack_instance(StackSetName="radiant", StackInstanceAccount=account, StackInstanceRegion=gov)["StackInstance"]
+    assert inst["StackId"].startswith(f"arn:aws-us-gov:cloudformation:{gov}:{account}:stack/")
+    # A commercial Region's CloudFormation does not see it.
+    assert error_of(lambda: emu.client("cloudformation").describe_stack_set(StackSetName="radiant"))[0] == "StackSetNotFoundException"
