@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
                 ("AWS_EC2_METADATA_DISABLED", "true"),
             ):
                 print(f"  export {name}={value}", flush=True)
-            print(f"control API: {endpoint}/_radiant/ (reset, seed, faults, counters, guardrails, regions)", flush=True)
+            print(f"control API: {endpoint}/_radiant/ (reset, seed, faults, counters, guardrails, regions, stacksets, guardduty/auto-enable, organizations/invite)", flush=True)
 
     try:
         app_module.serve(args.host, args.port, app, ready)

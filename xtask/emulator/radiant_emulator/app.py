@@ -83,6 +83,12 @@ class EmulatorApp:
 
         with self.seed_lock:
             moto_api_backend.reset()
+            # moto's reset keeps Organizations' member -> management account map (a dict of its
+            # backend dict, not of a backend): an account that joined before the reset would
+            # still count as a member of an organization that no longer exists.
+            from moto.organizations.models import organizations_backends
+
+            organizations_backends.master_accounts.clear()
             self.state.reset()
             self.identities.clear()
             self.faults.reset()
@@ -143,6 +149,15 @@ class EmulatorApp:
                 return json_response(self.state.regions.control(body))
             if (method, path) == ("GET", "regions"):
                 return json_response(self.state.regions.snapshot())
+            if path == "stacksets" or path.startswith("stacksets/"):
+                self.state.stacksets.advance()
+                return json_response(self.state.stacksets.control(method, path[len("stacksets/"):] if "/" in path else "", body))
+            if path == "guardduty/auto-enable" and method in ("GET", "POST"):
+                self.state.joins.advance()
+                return json_response(self.state.joins.control_guardduty(method, body))
+            if (method, path) == ("POST", "organizations/invite"):
+                with self.seed_lock:
+                    return json_response(self.state.joins.control_invite(body))
             if (method, path) == ("POST", "credentials"):
                 return json_response(self.state.issue_credentials(body))
             if (method, path) == ("GET", "health"):

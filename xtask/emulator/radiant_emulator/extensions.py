@@ -20,8 +20,9 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import unquote
 
-from . import hardening
+from . import hardening, joins, org_limits, stacksets
 from .guardrails import Guardrails
+from .joins import Joins
 from .policy import Principal, Request, evaluate, ALLOW, DENY
 from .propagation import BUCKET, KEY, Propagation
 from .protocol import (
@@ -39,6 +40,7 @@ from .protocol import (
     partition_of,
 )
 from .regions import PRE_HOOKS as REGION_HOOKS, RegionStates, is_opt_in
+from .stacksets import StackSets
 
 MANAGED_POLICY_LIMIT = 6144
 INLINE_ROLE_LIMIT = 10240
@@ -309,12 +311,18 @@ class State:
         self.propagation = Propagation()
         self.guardrails = Guardrails()
         self.regions = RegionStates()
+        # CloudFormation StackSets (service-managed) and the organization's joins (handshakes,
+        # the StackSets automatic deployments and GuardDuty's auto-enable they start).
+        self.stacksets = StackSets(self)
+        self.joins = Joins(self)
         self.reset()
 
     def reset(self) -> None:
         self.propagation.reset()
         self.guardrails.reset()
         self.regions.reset()
+        self.stacksets.reset()
+        self.joins.reset()
         with self.lock:
             # (management account, region) -> the GuardDuty delegated administrator there
             self.gd_admins: dict[tuple[str, str], str] = {}
@@ -344,6 +352,10 @@ class State:
     # -- dispatch ------------------------------------------------------------------------------
 
     def handle(self, req: AwsRequest, ident: Identity) -> Response | None:
+        # What the clock made due since the last request: stack set operations that finish or
+        # start, GuardDuty's auto-enable of accounts that joined (nothing runs in the background).
+        self.stacksets.advance()
+        self.joins.advance()
         # A token for a Region the account has not enabled is refused before any authorization
         # (aws-facts.md, "Opt-in Regions and partitions"; see `regions`).
         refused = self.regions.refusal(req, ident)
@@ -361,6 +373,10 @@ class State:
         denied = hardening.s3_policy_denial(req, ident)
         if denied is not None:
             return denied
+        if req.service == "cloudformation":
+            answered = self.stacksets.handle(req, ident)
+            if answered is not None:
+                return answered
         handler = PRE_HOOKS.get((req.service, req.operation))
         if handler is None:
             return None
@@ -1652,6 +1668,8 @@ def patch_moto() -> None:
     ct.Trail.check_topic_exists = check_topic_exists  # type: ignore[assignment]
     # S3's defaults for new buckets and its bucket-policy conditions (see `hardening`).
     hardening.patch_moto()
+    # StackSets' principal for Organizations' delegated administrators (see `stacksets`).
+    stacksets.patch_moto()
 
 
 PRE_HOOKS: dict[tuple[str, str], Any] = {
@@ -1697,6 +1715,9 @@ PRE_HOOKS: dict[tuple[str, str], Any] = {
     ("cloudtrail", "UpdateTrail"): cloudtrail_check,
     **REGION_HOOKS,
     **hardening.PRE_HOOKS,
+    **org_limits.PRE_HOOKS,
+    # After org_limits: the handshake lists are answered (and paged) by joins.
+    **joins.PRE_HOOKS,
 }
 
 def s3_get_notification_after(state: State, req: AwsRequest, ident: Identity, body: bytes) -> bytes | None:
@@ -1783,12 +1804,14 @@ def org_account_role_name(state: State, req: AwsRequest, ident: Identity) -> Any
 
 def org_account_created(state: State, req: AwsRequest, ident: Identity, body: bytes) -> None:
     """CreateAccount: the new account's access role in the organization's partition (see
-    `place_org_access_role`)."""
+    `place_org_access_role`); then it has joined the organization (StackSets' automatic
+    deployments, GuardDuty's auto-enable: `joins`)."""
     try:
         account = json.loads(body)["CreateAccountStatus"]["AccountId"]
     except (ValueError, KeyError, TypeError):
         return
     place_org_access_role(str(account), ident.account, req.partition, str(req.snapshot or ORG_ACCESS_ROLE))
+    state.joins.joined(ident.account, req.partition, str(account))
 
 
 BEFORE_HOOKS: dict[tuple[str, str], Any] = {
@@ -1796,6 +1819,7 @@ BEFORE_HOOKS: dict[tuple[str, str], Any] = {
     ("s3", "DeleteBucketPolicy"): s3_policy_before,
     ("kms", "PutKeyPolicy"): kms_policy_before,
     ("organizations", "CreateAccount"): org_account_role_name,
+    **joins.BEFORE_HOOKS,
 }
 
 
@@ -1810,6 +1834,8 @@ POST_HOOKS: dict[tuple[str, str], Any] = {
     ("kms", "CreateKey"): kms_key_created,
     ("iam", "CreateRole"): iam_role_created,
     ("organizations", "CreateAccount"): org_account_created,
+    **joins.POST_HOOKS,
+    **org_limits.POST_HOOKS,
 }
 
 

@@ -17,6 +17,9 @@ THROTTLING: dict[str, tuple[int, str, str]] = {
     "iam": (400, "Throttling", "Rate exceeded"),
     "sts": (400, "Throttling", "Rate exceeded"),
     "sns": (400, "Throttling", "Rate exceeded"),
+    # CloudFormation (query protocol): `Throttling`, 400, "Rate exceeded" (the query APIs' common
+    # throttling error, the same as IAM's and SNS's).
+    "cloudformation": (400, "Throttling", "Rate exceeded"),
     "kms": (400, "ThrottlingException", "Rate exceeded"),
     "cloudtrail": (400, "ThrottlingException", "Rate exceeded"),
     "organizations": (400, "TooManyRequestsException", "AWS Organizations can't complete your request because another request is already in progress. Try again later."),
@@ -68,6 +71,13 @@ class FaultSpec:
     error_rate: float = 0.0
     drop_rate: float = 0.0
     seed: int = 0
+    # A rate of one service's calls per caller account, all its operations together, on top of
+    # (and independent of) `throttle_rps`: `{"organizations": 2.0}` throttles every caller above
+    # 2 Organizations requests a second (aws-facts.md, "Large organizations": Organizations'
+    # rates are unpublished and low). `service_burst` gives a service's bucket size (default:
+    # its rate, at least 1).
+    service_rps: dict[str, float] | None = None
+    service_burst: dict[str, int] | None = None
 
     @staticmethod
     def from_json(data: dict[str, Any]) -> "FaultSpec":
@@ -77,11 +87,22 @@ class FaultSpec:
                 raise ValueError("rates must be between 0 and 1")
         if spec.throttle_rps is not None and spec.throttle_rps <= 0:
             raise ValueError("throttle_rps must be positive")
+        for name, table in (("service_rps", spec.service_rps), ("service_burst", spec.service_burst)):
+            if table is None:
+                continue
+            if not isinstance(table, dict) or not all(isinstance(k, str) and k for k in table):
+                raise ValueError(f"`{name}` must be an object: {{service: number}}")
+            if any(isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0 for v in table.values()):
+                raise ValueError(f"`{name}` values must be positive numbers")
+        unknown = sorted(set(spec.service_burst or {}) - set(spec.service_rps or {}))
+        if unknown:
+            raise ValueError(f"`service_burst` names services without a `service_rps`: {unknown}")
         return spec
 
     @property
     def active(self) -> bool:
-        return bool(self.latency_ms or self.jitter_ms or self.throttle_rps or self.error_rate or self.drop_rate)
+        return bool(self.latency_ms or self.jitter_ms or self.throttle_rps or self.error_rate or self.drop_rate
+                    or self.service_rps)
 
 
 @dataclass
@@ -120,6 +141,17 @@ class Faults:
                 burst = float(spec.throttle_burst or max(1, int(spec.throttle_rps)))
                 bucket = self._buckets.setdefault((account, service), [burst, now])
                 bucket[0] = min(burst, bucket[0] + (now - bucket[1]) * spec.throttle_rps)
+                bucket[1] = now
+                if bucket[0] < 1.0:
+                    return Decision(delay, "throttle")
+                bucket[0] -= 1.0
+            rate = (spec.service_rps or {}).get(service)
+            if rate:
+                now = time.monotonic()
+                burst = float((spec.service_burst or {}).get(service) or max(1, int(rate)))
+                # A bucket of its own, keyed apart from `throttle_rps`'s.
+                bucket = self._buckets.setdefault((account, "service:" + service), [burst, now])
+                bucket[0] = min(burst, bucket[0] + (now - bucket[1]) * rate)
                 bucket[1] = now
                 if bucket[0] < 1.0:
                     return Decision(delay, "throttle")

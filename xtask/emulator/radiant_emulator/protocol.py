@@ -66,6 +66,9 @@ PROTOCOLS = {
     "sts": QUERY,
     "sns": QUERY,
     "sqs": QUERY,
+    # CloudFormation speaks the query protocol (form-encoded requests, XML answers and
+    # `<ErrorResponse>` errors), like IAM: its service model's `"protocol": "query"`.
+    "cloudformation": QUERY,
     "kms": JSON,
     "organizations": JSON,
     "cloudtrail": JSON,
@@ -411,7 +414,9 @@ def error(protocol: str, status: int, code: str, message: str, sender: bool = Tr
             json.dumps(payload).encode(),
             [("Content-Type", "application/json"), ("x-amzn-ErrorType", code), ("x-amzn-RequestId", rid)],
         )
-    payload = {"__type": code, "message": message}
+    # JSON 1.1: `extra` adds members of the error shape (Organizations' `Reason` of
+    # InvalidInputException or ConstraintViolationException, for instance).
+    payload = {"__type": code, "message": message, **(extra or {})}
     return Response(
         status,
         json.dumps(payload).encode(),

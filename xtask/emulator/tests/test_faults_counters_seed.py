@@ -19,6 +19,7 @@ CALLS = [
     ("guardduty", lambda c: c.list_detectors(), "TooManyRequestsException", 429),
     ("cloudtrail", lambda c: c.describe_trails(), "ThrottlingException", 400),
     ("sns", lambda c: c.list_topics(), "Throttling", 400),
+    ("cloudformation", lambda c: c.list_stack_sets(), "Throttling", 400),
 ]
 
 
@@ -50,6 +51,39 @@ def test_throttling_is_per_account(emu):
     assert iam["faulted"] >= 1
     assert iam["count"] - iam["faulted"] == 1
     assert snap["faulted"] == iam["faulted"]
+
+
+def test_a_rate_for_one_service_across_its_operations(emu):
+    """`service_rps`: one bucket per (caller, service) for all of the service's operations
+    (aws-facts.md, "Large organizations": Organizations throttles at a few requests a second)."""
+    org = emu.seed(accounts=2, ous=0)
+    emu.faults(service_rps={"organizations": 1.0}, service_burst={"organizations": 2})
+    orgs = emu.client("organizations")
+    orgs.list_roots()
+    orgs.describe_organization()
+    with pytest.raises(ClientError) as info:
+        orgs.list_accounts()
+    err = info.value.response
+    code, status, message = err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"], err["Error"]["Message"]
+    assert (code, status) == ("TooManyRequestsException", 400)
+    assert message == "AWS Organizations can't complete your request because another request is already in progress. Try again later."
+    # Other services, and other callers, have buckets of their own.
+    for _ in range(5):
+        emu.client("sts").get_caller_identity()
+    member = emu.as_member(org["accounts"][0]["id"])("organizations")
+    member.describe_organization()
+    faulted = {(c["account"], c["operation"]): c["faulted"] for c in emu.counters()["calls"] if c["service"] == "organizations"}
+    # Only the call over the rate was refused (boto3 may have retried it).
+    assert {k for k, v in faulted.items() if v} == {("123456789012", "ListAccounts")}
+    emu.faults()
+    orgs.list_accounts()
+
+
+def test_service_rate_validation(emu):
+    for bad in ({"service_rps": {"organizations": 0}}, {"service_rps": {"organizations": True}},
+                {"service_rps": "organizations"}, {"service_burst": {"organizations": 2}}):
+        with pytest.raises(Exception):
+            emu.faults(**bad)
 
 
 def test_internal_errors_and_dropped_connections(emu):
