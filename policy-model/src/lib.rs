@@ -8,6 +8,8 @@
 //! - [`arn`]: validated ARNs and identifiers. [`builders`]: every policy the product writes.
 //! - [`size`]: measuring as AWS does. [`planner`]: the most precise form that fits.
 //! - [`diff()`]: a structured diff for the plan output.
+//! - [`template`]: the CloudFormation template of the member role's StackSet, from the same
+//!   documents as the member role the fan-out creates.
 
 pub mod arn;
 pub mod builders;
@@ -18,6 +20,7 @@ pub mod planner;
 pub mod regions;
 pub mod size;
 mod statement;
+pub mod template;
 
 pub use arn::{
     AccountId, Arn, ArnError, BucketName, DetectorId, ExternalId, KmsAlias, OrgId, Partition,

@@ -176,6 +176,47 @@ fn member_role_permissions() {
 }
 
 #[test]
+fn member_role_stackset_template() {
+    let trust = builders::member_trust(&hub_role(), &external_id());
+    let permissions = builders::member_role_permissions(Partition::Aws);
+    let template = policy_model::template::MemberRoleTemplate {
+        role_name: "radiant-member-role",
+        policy_name: "radiant-member-role-permissions",
+        description: "Radiant Security read access (managed by radiant-onboard)",
+        trust: &trust,
+        permissions: &permissions,
+        tags: &[
+            ("radiant-onboard", "managed"),
+            ("radiant-onboard:deployment", "stackset"),
+        ],
+    };
+    let value = template.to_value();
+    // The role carries exactly the direct fan-out's documents.
+    let role = &value["Resources"][policy_model::template::MEMBER_ROLE_LOGICAL_ID]["Properties"];
+    assert_eq!(role["AssumeRolePolicyDocument"], trust.to_value());
+    assert_eq!(role["Policies"][0]["PolicyDocument"], permissions.to_value());
+    // Read back in another key order and with white space, it is the same template; another
+    // external ID is not.
+    let pretty = serde_json::to_string_pretty(&value).unwrap();
+    assert!(policy_model::template::same_template(&pretty, &value));
+    let reversed: serde_json::Map<String, serde_json::Value> = value
+        .as_object()
+        .unwrap()
+        .iter()
+        .rev()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let reversed = serde_json::Value::Object(reversed).to_string();
+    assert!(reversed.starts_with("{\"Outputs\""), "{reversed}");
+    assert!(policy_model::template::same_template(&reversed, &value));
+    let other = template.body().replace("rs-credential-0123456789", "rs-credential-other");
+    assert!(!policy_model::template::same_template(&other, &value));
+    assert!(!policy_model::template::same_template("Resources: {}", &value));
+    assert!(template.body().len() < policy_model::template::TEMPLATE_BODY_LIMIT);
+    insta::assert_snapshot!(pretty);
+}
+
+#[test]
 fn cloudtrail_bucket_statements() {
     insta::assert_snapshot!(doc(
         builders::cloudtrail_bucket_statements(&trail()).unwrap()

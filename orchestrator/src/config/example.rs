@@ -90,6 +90,16 @@ take_over_destinations = false
 # true: use the aws:SourceOrgID compact form for GuardDuty (unconfirmed by AWS; opt-in).
 allow_source_org_id = false
 
+[members]
+# How each member account gets its member role: "direct" (this tool creates it in each covered
+# account; an account that joins later waits for the next run) or "stackset" (one
+# service-managed CloudFormation StackSet with automatic deployment to the covered OUs: an
+# account that joins the organization gets its role within minutes, without a run of the tool;
+# needs StackSets' trusted access, which apply turns on).
+deploy = "direct"
+# The StackSet's name (deploy = "stackset").
+stackset_name = "RadiantOnboardMemberRole"
+
 [run]
 # Accounts worked on at once, 1 to 512.
 concurrency = 32

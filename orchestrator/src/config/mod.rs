@@ -21,7 +21,7 @@ pub use example::EXAMPLE_CONFIG;
 use locate::{Locator, syntax_issue};
 pub use validate::{
     is_account_id, is_bucket_name, is_external_id, is_kms_alias, is_ou_or_root_id, is_prefix,
-    is_principal_arn, is_region, is_role_name, is_topic_name, is_trail_name,
+    is_principal_arn, is_region, is_role_name, is_stackset_name, is_topic_name, is_trail_name,
 };
 
 /// Radiant's own principal that assumes the hub role (seed documents).
@@ -38,6 +38,8 @@ pub struct Config {
     /// `None` when `[guardduty] enabled = false`.
     pub guardduty: Option<GuardDuty>,
     pub run: RunConfig,
+    /// `[members]`: how the member roles are deployed.
+    pub members: MembersConfig,
     /// Top-level `hardening`: the customer's adopted buckets and keys are only advised about
     /// (the default), or hardened like the product's own.
     pub hardening: HardeningMode,
@@ -243,6 +245,42 @@ pub struct GuardDutyConfig {
     pub admin_account_id: Option<String>,
 }
 
+/// `[members]`: how each member account gets its member role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MembersConfig {
+    /// `direct` (the fan-out creates each role) or `stackset` (a service-managed StackSet with
+    /// automatic deployment, which also covers accounts that join later).
+    #[serde(default)]
+    pub deploy: MemberDeploy,
+    /// The StackSet's name (`deploy = "stackset"`): a letter, then letters, digits and hyphens,
+    /// at most 128 characters.
+    #[serde(default = "default_stackset_name")]
+    pub stackset_name: String,
+}
+
+/// How the member roles are deployed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MemberDeploy {
+    /// The fan-out creates the role in each covered account (an account that joins later needs
+    /// a run of the tool).
+    #[default]
+    Direct,
+    /// One service-managed StackSet with automatic deployment to the covered OUs: an account
+    /// that joins gets its role from CloudFormation, without a run of the tool.
+    Stackset,
+}
+
+impl Default for MembersConfig {
+    fn default() -> Self {
+        Self {
+            deploy: MemberDeploy::Direct,
+            stackset_name: default_stackset_name(),
+        }
+    }
+}
+
 /// `[run]`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -347,6 +385,9 @@ pub(super) fn default_role_name() -> String {
 }
 pub(super) fn default_member_role_name() -> String {
     "radiant-aws-member-role".to_owned()
+}
+pub(super) fn default_stackset_name() -> String {
+    "RadiantOnboardMemberRole".to_owned()
 }
 pub(super) fn default_trail_name() -> String {
     "management-events".to_owned()

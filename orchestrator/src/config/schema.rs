@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use super::locate::Locator;
 use super::{
     CloudTrail, CloudTrailConfig, Config, ConfigIssue, ExistingTrail, GuardDuty, GuardDutyConfig,
-    HardeningMode, NewTrail, OrganizationConfig, RadiantConfig, RetentionConfig, RunConfig,
+    HardeningMode, MembersConfig, NewTrail, OrganizationConfig, RadiantConfig, RetentionConfig,
+    RunConfig,
     TrailChoice, default_access_role_name, default_member_role_name, default_principal_arn,
     default_role_name, default_trail_name,
 };
@@ -26,6 +27,8 @@ pub struct RawConfig {
     pub guardduty: GuardDutyConfig,
     #[serde(default)]
     pub run: RunConfig,
+    #[serde(default)]
+    pub members: MembersConfig,
     #[serde(default)]
     pub hardening: HardeningMode,
     #[serde(default)]
@@ -310,6 +313,7 @@ impl RawConfig {
             cloudtrail,
             guardduty,
             run: self.run,
+            members: self.members,
             hardening: self.hardening,
             retention_days: self.retention.map(|r| r.days),
         })

@@ -146,6 +146,13 @@ impl RawConfig {
             ROLE_NAME_FIX,
         );
 
+        v.check(
+            "members",
+            "stackset_name",
+            &self.members.stackset_name,
+            is_stackset_name(&self.members.stackset_name),
+            "a StackSet name starts with a letter and holds only letters, digits and hyphens, at most 128 characters, e.g. \"RadiantOnboardMemberRole\"",
+        );
         let c = &self.cloudtrail;
         let g = &self.guardduty;
         if let Some(r) = &self.retention {
@@ -528,6 +535,13 @@ pub fn is_region(s: &str) -> bool {
         && head
             .iter()
             .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+}
+
+/// A CloudFormation StackSet name: a letter, then letters, digits and hyphens; 1 to 128.
+pub fn is_stackset_name(s: &str) -> bool {
+    (1..=128).contains(&s.len())
+        && s.starts_with(|c: char| c.is_ascii_alphabetic())
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 /// An IAM role name: 1 to 64 of `[A-Za-z0-9+=,.@_-]`.
