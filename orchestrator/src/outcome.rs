@@ -56,6 +56,8 @@ pub struct RunOutcome {
     /// Information about how the run fits the organization (a reused trail or topic, the
     /// GuardDuty administrator exporting for its members): nothing to act on.
     pub notes: Vec<String>,
+    /// What covers an account that joins later (`None` for offboard).
+    pub new_accounts: Option<NewAccounts>,
 }
 
 impl RunOutcome {
@@ -165,14 +167,53 @@ pub struct RegionResult {
 /// The values the user types into Radiant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
 pub struct Handoff {
-    /// Name of the CloudTrail SNS topic (when CloudTrail is enabled).
+    /// What to enter as the CloudTrail "SNS Topic Name" (when CloudTrail is enabled): the
+    /// topic's name when it lives in the hub's account and home Region, else its ARN.
     pub cloudtrail_sns_topic: Option<String>,
-    /// Name of the GuardDuty SNS topic (when GuardDuty is enabled).
+    /// The CloudTrail topic's ARN.
+    pub cloudtrail_sns_topic_arn: Option<String>,
+    /// Why the name alone will not do (`cloudtrail_sns_topic` is then the ARN).
+    pub cloudtrail_sns_topic_note: Option<String>,
+    /// What to enter as the GuardDuty "SNS Topic Name" (when GuardDuty is enabled), as for
+    /// CloudTrail.
     pub guardduty_sns_topic: Option<String>,
+    /// The GuardDuty topic's ARN.
+    pub guardduty_sns_topic_arn: Option<String>,
+    /// Why the name alone will not do.
+    pub guardduty_sns_topic_note: Option<String>,
     /// The hub role's ARN.
     pub role_arn: String,
     /// The external ID Radiant uses (Radiant's credential ID; not a secret).
     pub external_id: String,
+}
+
+/// What covers an account that joins the organization after the run, per part.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct NewAccounts {
+    /// Its member role.
+    pub member_role: Coverage,
+    /// Its GuardDuty (`None` when GuardDuty is not onboarded).
+    pub guardduty: Option<Coverage>,
+    /// Its CloudTrail events (`None` when CloudTrail is not onboarded).
+    pub cloudtrail: Option<Coverage>,
+}
+
+/// How one part of a new account is covered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct Coverage {
+    /// True when AWS covers it without a run of the tool.
+    pub automatic: bool,
+    /// What covers it, or (not automatic) which setting prevents it and what to run instead.
+    pub by: String,
+}
+
+impl NewAccounts {
+    /// True when every onboarded part of a new account is covered without a run of the tool.
+    pub fn automatic(&self) -> bool {
+        self.member_role.automatic
+            && self.guardduty.as_ref().is_none_or(|c| c.automatic)
+            && self.cloudtrail.as_ref().is_none_or(|c| c.automatic)
+    }
 }
 
 /// The outcome of `verify`.

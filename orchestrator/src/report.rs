@@ -116,6 +116,8 @@ pub struct Report {
     pub warnings: Vec<String>,
     /// Information about how the run fits the organization: nothing to act on.
     pub notes: Vec<String>,
+    /// What covers an account that joins later (plan and apply).
+    pub new_accounts: Option<crate::outcome::NewAccounts>,
     /// The values to enter in Radiant (absent for verify and offboard).
     pub handoff: Option<Handoff>,
     /// Verification results (verify only).
@@ -150,6 +152,7 @@ impl Report {
             throttles: outcome.throttles,
             warnings: outcome.warnings.clone(),
             notes: outcome.notes.clone(),
+            new_accounts: outcome.new_accounts.clone(),
             handoff,
             verify: None,
         }
@@ -177,6 +180,7 @@ impl Report {
             throttles: 0,
             warnings: outcome.advisories.clone(),
             notes: Vec::new(),
+            new_accounts: None,
             handoff: None,
             verify: Some(VerifySection {
                 checks: outcome.checks.clone(),
@@ -206,6 +210,7 @@ pub const REPORT_KEYS: &[&str] = &[
     "throttles",
     "warnings",
     "notes",
+    "new_accounts",
     "handoff",
     "verify",
 ];

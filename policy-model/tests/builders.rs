@@ -194,7 +194,10 @@ fn member_role_stackset_template() {
     // The role carries exactly the direct fan-out's documents.
     let role = &value["Resources"][policy_model::template::MEMBER_ROLE_LOGICAL_ID]["Properties"];
     assert_eq!(role["AssumeRolePolicyDocument"], trust.to_value());
-    assert_eq!(role["Policies"][0]["PolicyDocument"], permissions.to_value());
+    assert_eq!(
+        role["Policies"][0]["PolicyDocument"],
+        permissions.to_value()
+    );
     // Read back in another key order and with white space, it is the same template; another
     // external ID is not.
     let pretty = serde_json::to_string_pretty(&value).unwrap();
@@ -209,9 +212,14 @@ fn member_role_stackset_template() {
     let reversed = serde_json::Value::Object(reversed).to_string();
     assert!(reversed.starts_with("{\"Outputs\""), "{reversed}");
     assert!(policy_model::template::same_template(&reversed, &value));
-    let other = template.body().replace("rs-credential-0123456789", "rs-credential-other");
+    let other = template
+        .body()
+        .replace("rs-credential-0123456789", "rs-credential-other");
     assert!(!policy_model::template::same_template(&other, &value));
-    assert!(!policy_model::template::same_template("Resources: {}", &value));
+    assert!(!policy_model::template::same_template(
+        "Resources: {}",
+        &value
+    ));
     assert!(template.body().len() < policy_model::template::TEMPLATE_BODY_LIMIT);
     insta::assert_snapshot!(pretty);
 }

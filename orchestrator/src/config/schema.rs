@@ -10,9 +10,8 @@ use super::locate::Locator;
 use super::{
     CloudTrail, CloudTrailConfig, Config, ConfigIssue, ExistingTrail, GuardDuty, GuardDutyConfig,
     HardeningMode, MembersConfig, NewTrail, OrganizationConfig, RadiantConfig, RetentionConfig,
-    RunConfig,
-    TrailChoice, default_access_role_name, default_member_role_name, default_principal_arn,
-    default_role_name, default_trail_name,
+    RunConfig, TrailChoice, default_access_role_name, default_member_role_name,
+    default_principal_arn, default_role_name, default_trail_name,
 };
 
 /// The whole configuration file as written (strings), before it is checked and parsed.

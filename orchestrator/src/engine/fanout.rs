@@ -25,6 +25,11 @@ pub(crate) struct FanoutEnv<'a> {
     /// member only once it has one) but never updated; the other members' are the
     /// administrator's to run.
     pub(crate) admin: Option<&'a str>,
+    /// True when GuardDuty has a delegated administrator the tool does not manage
+    /// (`export = "auto"` found one): then no detector's settings are ever written, only a
+    /// missing detector created (AWS refuses a member's `UpdateDetector`; the frequency and
+    /// features are the administrator's to set).
+    pub(crate) unmanaged_admin: bool,
     pub(crate) mode: Mode,
 }
 
@@ -172,6 +177,13 @@ async fn first_pass(env: &FanoutEnv<'_>, account: DiscoveredAccount) -> AccountW
     }
     let create_only;
     let spec = match (env.detector, env.admin) {
+        (Some(spec), None) if env.unmanaged_admin => {
+            create_only = account_worker::DetectorSpec {
+                create_only: true,
+                ..spec.clone()
+            };
+            Some(&create_only)
+        }
         (Some(spec), None) => Some(spec),
         (Some(spec), Some(admin)) if admin == id => Some(spec),
         (Some(spec), Some(_)) if id == env.run.pf.management.as_str() => {

@@ -13,6 +13,7 @@ mod common;
 mod discovery;
 mod fanout;
 mod gd_admin;
+mod handoff;
 mod hub;
 mod offboard;
 mod org_trail;
@@ -311,6 +312,8 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
         detector: detector_spec.as_ref(),
         // Through a managed administrator, members' detectors are GuardDuty's to run.
         admin: admin.map(AccountId::as_str),
+        unmanaged_admin: admin.is_none()
+            && matches!(disc.topology, Topology::DelegatedAdmin { .. }),
         mode,
     };
     let included: Vec<DiscoveredAccount> = disc
@@ -516,6 +519,9 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
     // A managed administrator's note says it already (`gd_admin::configure`).
     if let (Topology::DelegatedAdmin { admin_account_id }, None) = (&disc.topology, admin) {
         notes.push(format!(
+            "GuardDuty's delegated administrator `{admin_account_id}` is not managed by radiant-onboard (`guardduty.admin_account_id` is not set): a detector is only created where one is missing, and no detector's publishing frequency or features are changed: they are the administrator's to set"
+        ));
+        notes.push(format!(
             "GuardDuty delegated administrator `{admin_account_id}` exports for its members: member accounts get no destination of their own"
         ));
     }
@@ -531,18 +537,27 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
         accounts,
         changes,
         size_decisions: final_size_decisions(log.size_decisions),
-        handoff: Handoff {
-            cloudtrail_sns_topic: facts
-                .cloudtrail_topic
-                .as_ref()
-                .map(|t| handoff_topic(t, cfg.cloudtrail.as_ref().map(|c| c.sns_topic.as_str()))),
-            guardduty_sns_topic: facts
-                .guardduty_topic
-                .as_ref()
-                .map(|t| handoff_topic(t, cfg.guardduty.as_ref().map(|g| g.sns_topic.as_str()))),
-            role_arn: facts.hub_role_arn.to_string(),
-            external_id: external.as_str().to_owned(),
+        handoff: {
+            let topic = |t: &Option<policy_model::Arn>| {
+                t.as_ref()
+                    .map(|t| handoff::topic(t, &facts.account, &facts.region))
+            };
+            let (ct, gd) = (
+                topic(&facts.cloudtrail_topic),
+                topic(&facts.guardduty_topic),
+            );
+            Handoff {
+                cloudtrail_sns_topic: ct.as_ref().map(|t| t.enter.clone()),
+                cloudtrail_sns_topic_arn: ct.as_ref().map(|t| t.arn.clone()),
+                cloudtrail_sns_topic_note: ct.and_then(|t| t.note),
+                guardduty_sns_topic: gd.as_ref().map(|t| t.enter.clone()),
+                guardduty_sns_topic_arn: gd.as_ref().map(|t| t.arn.clone()),
+                guardduty_sns_topic_note: gd.and_then(|t| t.note),
+                role_arn: facts.hub_role_arn.to_string(),
+                external_id: external.as_str().to_owned(),
+            }
         },
+        new_accounts: Some(handoff::new_accounts(cfg, &disc.topology)),
         api_calls: totals.api_calls,
         retries: totals.retries,
         throttles: totals.throttles,
@@ -565,16 +580,6 @@ fn final_size_decisions(
         }
     }
     out
-}
-
-/// The hand-off's name of a topic: the configured name for the product's own topic (as today),
-/// the ARN of a customer's topic that is reused (its name alone would be ambiguous).
-fn handoff_topic(topic: &policy_model::Arn, configured: Option<&str>) -> String {
-    let name = topic.to_string();
-    match configured {
-        Some(c) if name.ends_with(&format!(":{c}")) => c.to_owned(),
-        _ => name,
-    }
 }
 
 /// Checks that everything is in place and working.

@@ -357,5 +357,6 @@ pub(crate) async fn run(
         throttles: totals.throttles,
         warnings,
         notes: Vec::new(),
+        new_accounts: None,
     })
 }

@@ -9,7 +9,8 @@ use std::io::{self, Write};
 
 use orchestrator::engine::{Discovery, Topology};
 use orchestrator::outcome::{
-    AccountResult, AccountStatus, Change, ChangeAction, Handoff, RunMode, RunOutcome, VerifyOutcome,
+    AccountResult, AccountStatus, Change, ChangeAction, Coverage, Handoff, NewAccounts, RunMode,
+    RunOutcome, VerifyOutcome,
 };
 use orchestrator::permissions;
 use serde_json::{Value, json};
@@ -207,6 +208,10 @@ fn changes_human(out: &mut dyn Write, o: &RunOutcome, style: Style, label: &str)
     }
     failures(out, o, style)?;
     notes_and_warnings(out, &o.notes, &o.warnings, style)?;
+    if let (Some(n), "Plan") = (&o.new_accounts, label) {
+        writeln!(out)?;
+        new_accounts(out, n, style)?;
+    }
     writeln!(out)?;
     let n = |a: ChangeAction| o.changes.iter().filter(|c| c.action == a).count();
     writeln!(
@@ -308,6 +313,7 @@ pub fn plan_json(o: &RunOutcome) -> Value {
         "totals": orchestrator::report::Totals::of_accounts(&o.accounts),
         "warnings": o.warnings,
         "notes": o.notes,
+        "new_accounts": o.new_accounts,
     }))
 }
 
@@ -329,6 +335,10 @@ pub fn apply_summary(
     if !matches!(o.mode, RunMode::Offboard | RunMode::OffboardPlan) {
         writeln!(out)?;
         handoff(out, &o.handoff, style)?;
+        if let Some(n) = &o.new_accounts {
+            writeln!(out)?;
+            new_accounts(out, n, style)?;
+        }
     }
     if let Some(p) = report {
         writeln!(out)?;
@@ -344,14 +354,66 @@ pub fn handoff(out: &mut dyn Write, h: &Handoff, style: Style) -> io::Result<()>
         "{}",
         style.bold("Enter these values in Radiant's AWS connector:")
     )?;
-    if let Some(t) = &h.cloudtrail_sns_topic {
-        writeln!(out, "  CloudTrail SNS topic name:  {t}")?;
-    }
-    if let Some(t) = &h.guardduty_sns_topic {
-        writeln!(out, "  GuardDuty SNS topic name:   {t}")?;
-    }
+    let topic = |out: &mut dyn Write, what: &str, t: &Option<String>, note: &Option<String>| {
+        let Some(t) = t else { return Ok(()) };
+        match note {
+            None => writeln!(
+                out,
+                "  {what} SNS topic name:{:pad$}{t}",
+                "",
+                pad = 12 - what.len()
+            ),
+            Some(why) => {
+                writeln!(
+                    out,
+                    "  {what} SNS topic ARN:{:pad$}{t}",
+                    "",
+                    pad = 13 - what.len()
+                )?;
+                writeln!(out, "    ({why})")
+            }
+        }
+    };
+    topic(
+        out,
+        "CloudTrail",
+        &h.cloudtrail_sns_topic,
+        &h.cloudtrail_sns_topic_note,
+    )?;
+    topic(
+        out,
+        "GuardDuty",
+        &h.guardduty_sns_topic,
+        &h.guardduty_sns_topic_note,
+    )?;
     writeln!(out, "  Role ARN:                   {}", h.role_arn)?;
     writeln!(out, "  External ID:                {}", h.external_id)
+}
+
+/// What covers an account that joins after the run, one line per part.
+pub fn new_accounts(out: &mut dyn Write, n: &NewAccounts, style: Style) -> io::Result<()> {
+    let title = if n.automatic() {
+        "New accounts are covered without a run of the tool:"
+    } else {
+        "New accounts:"
+    };
+    writeln!(out, "{}", style.bold(title))?;
+    let line = |out: &mut dyn Write, what: &str, c: &Coverage| {
+        let by = if c.automatic {
+            format!("by {}", c.by)
+        } else {
+            style.yellow(&c.by)
+        };
+        writeln!(out, "  {what:<12} {by}")
+    };
+    line(out, "member role", &n.member_role)?;
+    if let Some(c) = &n.guardduty {
+        line(out, "GuardDuty", c)?;
+    }
+    if let Some(c) = &n.cloudtrail {
+        line(out, "CloudTrail", c)?;
+    }
+    Ok(())
 }
 
 /// `verify`: one line per check, then orphans and a summary.
@@ -605,6 +667,7 @@ mod tests {
             guardduty_sns_topic: Some("gd".into()),
             role_arn: "arn:aws:iam::111111111111:role/r".into(),
             external_id: "ext".into(),
+            ..Handoff::default()
         };
         let mut out = Vec::new();
         handoff(&mut out, &h, Style { color: false }).unwrap();

@@ -61,10 +61,24 @@ fn the_plan_lists_each_shared_document_once_with_the_form_it_will_have() {
         human.stdout
     );
 
+    // What covers a new account: with direct roles and per-account export, nothing by itself.
+    assert!(human.stdout.contains("New accounts:"), "{}", human.stdout);
+    assert!(
+        human
+            .stdout
+            .contains("member role  not automatic with `[members] deploy = \"direct\"`"),
+        "{}",
+        human.stdout
+    );
+
     let json = run(&emu, &["plan", "-c", c, "--output", "json"]);
     assert_eq!(json.code, 0, "{json:?}");
     let plan = json.json();
     Schema::load().check("plan", &plan);
+    Schema::load().check_new_accounts(&plan["new_accounts"]);
+    assert_eq!(plan["new_accounts"]["member_role"]["automatic"], false);
+    assert_eq!(plan["new_accounts"]["guardduty"]["automatic"], false);
+    assert_eq!(plan["new_accounts"]["cloudtrail"]["automatic"], true);
     let decisions = plan["size_decisions"].as_array().unwrap();
     let names: Vec<&str> = decisions
         .iter()
@@ -250,6 +264,20 @@ async fn a_healthy_landing_zone_plans_with_notes_and_no_warnings() {
     let plan = json.json();
     Schema::load().check("plan", &plan);
     assert_eq!(plan["warnings"], serde_json::json!([]), "{plan}");
+    // GuardDuty through the managed administrator and the organization trail cover a new
+    // account; the member role does not with `deploy = "direct"`.
+    assert_eq!(
+        plan["new_accounts"]["guardduty"]["automatic"], true,
+        "{plan}"
+    );
+    assert_eq!(
+        plan["new_accounts"]["cloudtrail"]["automatic"], true,
+        "{plan}"
+    );
+    assert_eq!(
+        plan["new_accounts"]["member_role"]["automatic"], false,
+        "{plan}"
+    );
     let json_notes: Vec<&str> = plan["notes"]
         .as_array()
         .unwrap()

@@ -883,9 +883,14 @@ async fn a_customer_topic_on_the_trail_bucket_is_reused_one_elsewhere_refused() 
     let ctx = context(aws.clone(), 4);
     let applied = engine::apply(&cfg, &ctx).await.expect("apply");
     assert!(!applied.has_failures(), "{:#?}", applied.hub);
+    // The customer's topic is in Log Archive, the hub, and its home Region: its name.
+    assert_eq!(
+        applied.handoff.cloudtrail_sns_topic_arn.as_deref(),
+        Some(topic.as_str())
+    );
     assert_eq!(
         applied.handoff.cloudtrail_sns_topic.as_deref(),
-        Some(topic.as_str())
+        topic.rsplit(':').next()
     );
     let rules = log_archive
         .s3(DEFAULT_REGION)

@@ -96,10 +96,16 @@ async fn a_customer_topic_that_already_gets_every_new_object_is_reused() {
         applied.accounts
     );
     assert_eq!(rules_of(&aws).await, before, "nothing added to the rules");
+    // The customer's topic is in the hub's account and home Region: Radiant takes its name.
     assert_eq!(
-        applied.handoff.guardduty_sns_topic.as_deref(),
+        applied.handoff.guardduty_sns_topic_arn.as_deref(),
         Some(topic.as_str())
     );
+    assert_eq!(
+        applied.handoff.guardduty_sns_topic.as_deref(),
+        topic.rsplit(':').next()
+    );
+    assert_eq!(applied.handoff.guardduty_sns_topic_note, None);
     assert!(
         applied
             .notes

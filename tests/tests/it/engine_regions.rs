@@ -147,6 +147,32 @@ async fn an_adopted_findings_bucket_in_another_region_gets_its_topic_and_key_the
         applied.hub,
         applied.accounts
     );
+    // The GuardDuty topic is in the bucket's Region, not the home Region: the hand-off gives
+    // its ARN and says why its name alone will not do.
+    let gd_topic = applied
+        .handoff
+        .guardduty_sns_topic_arn
+        .clone()
+        .expect("a topic");
+    assert!(
+        gd_topic.starts_with(&format!("arn:aws:sns:{OTHER}:")),
+        "{gd_topic}"
+    );
+    assert_eq!(
+        applied.handoff.guardduty_sns_topic.as_deref(),
+        Some(gd_topic.as_str())
+    );
+    let note = applied
+        .handoff
+        .guardduty_sns_topic_note
+        .clone()
+        .expect("a note");
+    assert!(note.contains(OTHER) && note.contains("ARN"), "{note}");
+    // The CloudTrail topic is in the home Region: its name.
+    assert_eq!(
+        applied.handoff.cloudtrail_sns_topic.as_deref(),
+        Some("radiant-cloudtrail")
+    );
     let resources: Vec<&str> = applied.hub.iter().map(|a| a.resource.as_str()).collect();
     assert!(
         resources

@@ -430,3 +430,93 @@ async fn the_hub_role_policy_at_five_versions_drops_its_oldest_non_default_versi
     );
     assert_eq!(versions(&aws, &arn).await, (ids2, default2));
 }
+
+/// `export = "auto"` with a delegated administrator the tool does not manage, whose members are
+/// enabled already (their detectors exist and follow the administrator): apply writes no member
+/// detector (AWS refuses a member's `UpdateDetector` of its frequency), exports from the
+/// administrator alone, and its plan says the frequency and features are the administrator's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unmanaged_administrator_gets_no_member_detector_written() {
+    let emu = emulator();
+    let seed = emu.seed(&SeedSpec {
+        accounts: 4,
+        ous: 1,
+        regions: REGIONS.iter().map(|r| r.to_string()).collect(),
+        ..SeedSpec::default()
+    });
+    let aws = factory(&emu).await;
+    enable_trusted_access(&aws).await;
+    let admin = seed.accounts[0].id.clone();
+    let admin_clients = member(&aws, &admin).await;
+    for region in REGIONS {
+        hub(&aws)
+            .guardduty(region)
+            .enable_organization_admin_account()
+            .admin_account_id(&admin)
+            .send()
+            .await
+            .unwrap();
+        let gd = admin_clients.guardduty(region);
+        let detector = gd
+            .create_detector()
+            .enable(true)
+            .send()
+            .await
+            .unwrap()
+            .detector_id()
+            .unwrap()
+            .to_owned();
+        let details: Vec<_> = seed.accounts[1..]
+            .iter()
+            .map(|a| {
+                orchestrator::aws::sdk::guardduty::types::AccountDetail::builder()
+                    .account_id(&a.id)
+                    .email(&a.email)
+                    .build()
+            })
+            .collect();
+        let out = gd
+            .create_members()
+            .detector_id(&detector)
+            .set_account_details(Some(details))
+            .send()
+            .await
+            .unwrap();
+        assert!(out.unprocessed_accounts().is_empty(), "{out:?}");
+    }
+    let cfg = config(&REGIONS, "");
+    let ctx = context(aws.clone(), 4);
+
+    let planned = engine::plan(&cfg, &ctx).await.expect("plan");
+    assert!(
+        planned
+            .notes
+            .iter()
+            .any(|n| n.contains(&admin) && n.contains("the administrator's to set")),
+        "{:#?}",
+        planned.notes
+    );
+    emu.reset_counters();
+    let applied = engine::apply(&cfg, &ctx).await.expect("apply");
+    assert!(!applied.has_failures(), "{}", failures(&applied));
+    let member_detector_writes: Vec<_> = emu
+        .counters()
+        .calls
+        .into_iter()
+        .filter(|c| c.write && c.service == "guardduty" && c.account != admin)
+        .filter(|c| seed.accounts[1..].iter().any(|a| a.id == c.account))
+        .collect();
+    assert!(
+        member_detector_writes.is_empty(),
+        "{member_detector_writes:#?}"
+    );
+    for a in &applied.accounts {
+        for r in &a.regions {
+            assert_eq!(
+                r.destination_id.is_some(),
+                a.id == admin,
+                "only the administrator exports: {a:#?}"
+            );
+        }
+    }
+}

@@ -294,6 +294,19 @@ impl Schema {
         }
     }
 
+    /// Checks `new_accounts` (of a report or a plan) and its coverages, when it is not null.
+    pub fn check_new_accounts(&self, value: &serde_json::Value) {
+        if value.is_null() {
+            return;
+        }
+        self.check("new_accounts", value);
+        for part in ["member_role", "guardduty", "cloudtrail"] {
+            if !value[part].is_null() {
+                self.check("coverage", &value[part]);
+            }
+        }
+    }
+
     /// Checks a whole run report, nested objects included.
     pub fn check_report(&self, report: &serde_json::Value) {
         self.check("report", report);
@@ -323,6 +336,7 @@ impl Schema {
         if !report["handoff"].is_null() {
             self.check("handoff", &report["handoff"]);
         }
+        self.check_new_accounts(&report["new_accounts"]);
         if !report["verify"].is_null() {
             self.check("verify", &report["verify"]);
             self.check_each("check", &report["verify"]["checks"]);
