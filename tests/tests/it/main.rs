@@ -16,6 +16,7 @@ mod cli_plan_output;
 mod cli_saved_plan;
 mod cli_verify_golden;
 mod cli_verify_offboard;
+mod docs_event_patterns;
 mod emulator_harness;
 mod engine_adopt;
 mod engine_concurrency;
