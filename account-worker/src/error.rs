@@ -186,6 +186,8 @@ pub fn classify(code: &str, message: &str) -> ErrorKind {
         | "ResourceNotFoundException"
         | "TrailNotFoundException"
         | "NoSuchBucketPolicy"
+        | "StackSetNotFoundException"
+        | "OperationNotFoundException"
         | "AccountNotFoundException" => ErrorKind::NotFound,
         "InvalidStateException"
         | "IncorrectStateException"

@@ -23,7 +23,8 @@ pub use guardduty::{
 };
 pub use record::{ActionRecord, Change, ChangeAction, ErrorRecord, Journal, ResourceStatus};
 pub use role::{
-    MemberRoleSpec, RoleReport, ensure_member_role, remove_member_role, verify_member_role,
+    DEPLOYMENT_TAG_KEY, DEPLOYMENT_TAG_STACKSET, MemberRoleSpec, RoleOrigin, RoleReport,
+    ensure_member_role, member_role_origin, remove_member_role, verify_member_role,
 };
 
 use policy_model::PolicyDocument;

@@ -35,6 +35,9 @@ pub struct RoleReport {
     pub arn: String,
     /// True when this run created (or, in plan mode, would create) the role.
     pub created: bool,
+    /// Who made the role that exists (`None` when this run creates it): a role of the
+    /// product's StackSet is left to the StackSet (the caller decides the switch).
+    pub origin: Option<RoleOrigin>,
     /// Records and changes.
     pub journal: Journal,
 }
@@ -109,6 +112,7 @@ pub async fn ensure_member_role(
             return Ok(RoleReport {
                 arn,
                 created: true,
+                origin: None,
                 journal,
             });
         }
@@ -155,11 +159,28 @@ pub async fn ensure_member_role(
         return Ok(RoleReport {
             arn,
             created: true,
+            origin: None,
             journal,
         });
     };
 
     let arn = role.arn.clone();
+    let origin = origin_of(&role);
+    if origin == RoleOrigin::StackSet {
+        // The StackSet's role: CloudFormation owns its documents; the caller switches it.
+        journal.actions.push(ActionRecord::new(
+            &arn,
+            None,
+            ResourceStatus::Unchanged,
+            Some("deployed by the StackSet".to_owned()),
+        ));
+        return Ok(RoleReport {
+            arn,
+            created: false,
+            origin: Some(origin),
+            journal,
+        });
+    }
     let mut updated = false;
     let current_trust = match role.assume_role_policy_document() {
         Some(text) => parse_iam_document("iam:GetRole", text)?,
@@ -254,8 +275,61 @@ pub async fn ensure_member_role(
     Ok(RoleReport {
         arn,
         created: false,
+        origin: Some(origin),
         journal,
     })
+}
+
+/// The tag the member role carries when CloudFormation deployed it through the product's
+/// StackSet (`[members] deploy = "stackset"`), beside [`MANAGED_TAG_KEY`]: the direct fan-out
+/// never adopts such a role, and a switch between the two ways knows who made each role.
+pub const DEPLOYMENT_TAG_KEY: &str = "radiant-onboard:deployment";
+/// Value of [`DEPLOYMENT_TAG_KEY`] on a role of the StackSet.
+pub const DEPLOYMENT_TAG_STACKSET: &str = "stackset";
+
+/// Who made the member role found in an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoleOrigin {
+    /// The product's direct fan-out (tagged, without the deployment tag).
+    Direct,
+    /// The product's StackSet (tagged with [`DEPLOYMENT_TAG_STACKSET`]).
+    StackSet,
+    /// Someone else: a role of that name the product did not create.
+    Foreign,
+}
+
+/// The member role of the account, read with one `GetRole`: `None` when there is none.
+pub async fn member_role_origin(
+    iam: &aws_sdk_iam::Client,
+    spec: &MemberRoleSpec,
+) -> Result<Option<RoleOrigin>, WorkerError> {
+    match iam.get_role().role_name(&spec.role_name).send().await {
+        Ok(out) => Ok(out.role.as_ref().map(origin_of)),
+        Err(e) => {
+            let err = WorkerError::from_sdk("iam:GetRole", &e);
+            if err.is_not_found() {
+                Ok(None)
+            } else {
+                Err(err)
+            }
+        }
+    }
+}
+
+fn origin_of(role: &aws_sdk_iam::types::Role) -> RoleOrigin {
+    let tag = |key: &str, value: &str| {
+        role.tags()
+            .iter()
+            .any(|t| t.key() == key && t.value() == value)
+    };
+    match (
+        tag(MANAGED_TAG_KEY, MANAGED_TAG_VALUE),
+        tag(DEPLOYMENT_TAG_KEY, DEPLOYMENT_TAG_STACKSET),
+    ) {
+        (true, true) => RoleOrigin::StackSet,
+        (true, false) => RoleOrigin::Direct,
+        (false, _) => RoleOrigin::Foreign,
+    }
 }
 
 /// `verify`: whether the member role exists with the trust `spec` describes (the hub role with

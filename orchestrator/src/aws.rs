@@ -79,6 +79,7 @@ pub const SESSION_NAME: &str = "radiant-onboard";
 /// The SDK crates behind the clients of [`AccountClients`], for callers that need their types.
 pub mod sdk {
     pub use aws_sdk_account as account;
+    pub use aws_sdk_cloudformation as cloudformation;
     pub use aws_sdk_cloudtrail as cloudtrail;
     pub use aws_sdk_guardduty as guardduty;
     pub use aws_sdk_iam as iam;
@@ -497,6 +498,9 @@ impl AccountClients {
     client_fn!(
         /// Account Management client (the Regions an account has enabled).
         account, aws_sdk_account, "account");
+    client_fn!(
+        /// CloudFormation client in `region` (the member role's StackSet).
+        cloudformation, aws_sdk_cloudformation, "cloudformation");
 
     /// S3 client in `region` (path-style when an endpoint override is set).
     pub fn s3(&self, region: &str) -> aws_sdk_s3::Client {

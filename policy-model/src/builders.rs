@@ -201,6 +201,35 @@ pub fn assume_member_roles_org_scoped(
         .condition("StringEquals", "aws:ResourceOrgID", [org_id.as_str()]))
 }
 
+/// The hub role's `sts:AssumeRole` on the member role name in every account of the organization
+/// below `ou_paths` (`aws:ResourceOrgPaths` patterns such as `o-ORG/*/ou-ID/*`, for an OU at any
+/// depth), besides `aws:ResourceOrgID`: the fixed-size grant for member roles that a StackSet
+/// deploys to the covered OUs only (`aws-facts.md`, "Fixed-size grants").
+pub fn assume_member_roles_org_paths(
+    partition: Partition,
+    member_role_name: &str,
+    org_id: &OrgId,
+    ou_paths: &[String],
+) -> Result<Statement, ArnError> {
+    Ok(
+        assume_member_roles_org_scoped(partition, member_role_name, org_id)?.condition(
+            "ForAnyValue:StringLike",
+            "aws:ResourceOrgPaths",
+            ou_paths.iter().map(String::as_str),
+        ),
+    )
+}
+
+/// The `aws:ResourceOrgPaths` pattern of an OU or root ID of the organization `org_id`: the
+/// accounts in it and in every OU below it (StringLike's `*` spans `/`).
+pub fn org_path_pattern(org_id: &OrgId, ou_or_root: &str) -> String {
+    if ou_or_root.starts_with("r-") {
+        format!("{org_id}/{ou_or_root}/*")
+    } else {
+        format!("{org_id}/*/{ou_or_root}/*")
+    }
+}
+
 /// The hub role's trust policy: Radiant's principal may assume it with the external ID.
 pub fn radiant_trust(radiant_principal: &Arn, external_id: &ExternalId) -> PolicyDocument {
     trust(sid::TRUST_RADIANT, radiant_principal, external_id)

@@ -144,6 +144,64 @@ pub struct MemberRoles {
     pub org_id: Option<OrgId>,
 }
 
+/// The hub role's managed policy when the member roles are deployed by a StackSet: always the
+/// organization-scoped form (`aws:ResourceOrgID`, plus `aws:ResourceOrgPaths` for `ou_paths`
+/// when the StackSet covers some OUs only), whatever the number of accounts, so that an account
+/// that joins is assumable without this policy being rewritten.
+pub fn plan_hub_role_org_scoped(
+    input: &HubRolePermissions,
+    member_role_name: &str,
+    org_id: &OrgId,
+    ou_paths: &[String],
+    budget: AttachmentBudget,
+) -> Result<PlannedPolicies, PlanError> {
+    let kind = PolicyKind::IamManaged;
+    let no_room = |tried: String| PlanError::NoFormFits {
+        kind: kind.describe(),
+        tried,
+    };
+    if budget.available() == 0 {
+        return Err(no_room(format!(
+            "the role already has {} of its {} managed policy attachments; detach one or raise `AttachedPoliciesPerRoleQuota`",
+            budget.already_attached, budget.quota
+        )));
+    }
+    let mut statements = builders::hub_role_base_statements(input)?;
+    let assume = if ou_paths.is_empty() {
+        builders::assume_member_roles_org_scoped(input.partition, member_role_name, org_id)?
+    } else {
+        builders::assume_member_roles_org_paths(
+            input.partition,
+            member_role_name,
+            org_id,
+            ou_paths,
+        )?
+    };
+    statements.push(assume);
+    let doc = PolicyDocument::from_statements(statements);
+    let size = size::check(&doc, kind).map_err(|e| no_room(e.to_string()))?;
+    let scope = if ou_paths.is_empty() {
+        format!("in organization `{org_id}` (aws:ResourceOrgID)")
+    } else {
+        format!(
+            "in organization `{org_id}` below {} (aws:ResourceOrgID, aws:ResourceOrgPaths)",
+            ou_paths.join(", ")
+        )
+    };
+    Ok(PlannedPolicies {
+        documents: vec![doc],
+        decision: SizeDecision {
+            form: PolicyForm::ResourceOrgId,
+            reason: format!(
+                "the member roles are deployed by a StackSet, so sts:AssumeRole covers `arn:{}:iam::*:role/{member_role_name}` {scope}: an account that joins needs no change of this policy, {size} characters",
+                input.partition
+            ),
+            size,
+            limit: size::limit(kind),
+        },
+    })
+}
+
 /// Size in characters of `value` as a JSON string (quotes and escapes included).
 fn json_string_chars(value: &str) -> usize {
     Value::String(value.to_owned()).to_string().chars().count()

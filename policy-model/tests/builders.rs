@@ -128,6 +128,59 @@ fn hub_role_with_members_keys_and_topics() {
 }
 
 #[test]
+fn hub_role_for_stackset_members_is_organization_scoped_whatever_the_accounts() {
+    let input = hub_input(S3ReadScope::AllBuckets, vec![ct_key(), gd_key()]);
+    let whole = planner::plan_hub_role_org_scoped(
+        &input,
+        "radiant-member-role",
+        &org(),
+        &[],
+        AttachmentBudget::default(),
+    )
+    .unwrap();
+    assert_eq!(whole.documents.len(), 1);
+    assert_eq!(whole.decision.form, policy_model::PolicyForm::ResourceOrgId);
+    let assume = whole.documents[0]
+        .statement(builders::sid::ASSUME_MEMBER_ROLES)
+        .unwrap();
+    assert_eq!(
+        assume.resource_values(),
+        ["arn:aws:iam::*:role/radiant-member-role"]
+    );
+    assert_eq!(
+        assume.condition_values("StringEquals", "aws:ResourceOrgID"),
+        ["o-a1b2c3d4e5"]
+    );
+    // Some OUs only: their paths, at any depth below the root.
+    let paths = vec![
+        builders::org_path_pattern(&org(), "ou-ab12-11111111"),
+        builders::org_path_pattern(&org(), "r-ab12"),
+    ];
+    assert_eq!(
+        paths,
+        ["o-a1b2c3d4e5/*/ou-ab12-11111111/*", "o-a1b2c3d4e5/r-ab12/*"]
+    );
+    let some = planner::plan_hub_role_org_scoped(
+        &input,
+        "radiant-member-role",
+        &org(),
+        &paths,
+        AttachmentBudget::default(),
+    )
+    .unwrap();
+    insta::assert_snapshot!(some.documents[0].to_json_pretty());
+    // No attachment left: an error naming the quota, not a policy that cannot be attached.
+    let full = AttachmentBudget {
+        quota: 10,
+        already_attached: 10,
+    };
+    assert!(
+        planner::plan_hub_role_org_scoped(&input, "radiant-member-role", &org(), &[], full)
+            .is_err()
+    );
+}
+
+#[test]
 fn hub_role_single_account_without_keys_least_privilege() {
     let planned = planner::plan_hub_role(
         &hub_input(

@@ -361,6 +361,45 @@ impl EmulatorGuard {
         (field("access_key_id"), field("secret_access_key"))
     }
 
+    /// How long a StackSets operation runs (`operation_s`) and how long after an account
+    /// arrives in (or leaves) a target its automatic deployment starts (`auto_deployment_delay_s`).
+    pub fn set_stacksets(&self, operation_s: f64, auto_deployment_delay_s: f64) {
+        let body = serde_json::json!({
+            "operation_s": operation_s,
+            "auto_deployment_delay_s": auto_deployment_delay_s,
+        });
+        self.control("POST", "stacksets", &body.to_string());
+    }
+
+    /// From now on, the deployment of `account`'s stack instances fails with `reason` as its
+    /// status reason (until [`EmulatorGuard::reset`]).
+    pub fn fail_stack_instances(&self, account: &str, reason: &str) {
+        let body = serde_json::json!({ "account": account, "reason": reason });
+        self.control("POST", "stacksets/fail", &body.to_string());
+    }
+
+    /// Removes every rule of [`EmulatorGuard::fail_stack_instances`].
+    pub fn reset_stack_instance_failures(&self) {
+        self.control("POST", "stacksets/fail/reset", "{}");
+    }
+
+    /// How long after an account joins GuardDuty's organization auto-enable makes it a member.
+    pub fn set_guardduty_auto_enable_delay(&self, delay_s: f64) {
+        let body = serde_json::json!({ "delay_s": delay_s });
+        self.control("POST", "guardduty/auto-enable", &body.to_string());
+    }
+
+    /// An account from outside the organization invited and accepting (it joins the root,
+    /// `JoinedMethod` `INVITED`, with no access role: AWS creates none for invited accounts).
+    pub fn invite_account(&self, account: &str, name: &str) {
+        let body = serde_json::json!({
+            "account": account,
+            "name": name,
+            "email": format!("{name}@example.com"),
+        });
+        self.control("POST", "organizations/invite", &body.to_string());
+    }
+
     /// Enables or disables an opt-in `region` in `account`.
     pub fn set_region(&self, account: &str, region: &str, enabled: bool) {
         let body = serde_json::json!({ "account": account, "region": region, "enabled": enabled });
@@ -688,6 +727,13 @@ pub struct FaultSpec {
     pub throttle_rps: Option<f64>,
     /// Bucket size (0 = the rate rounded down, at least 1).
     pub throttle_burst: u32,
+    /// A rate of its own per (caller, service) for the services named, across all their
+    /// operations, e.g. `{"organizations": 2.0}` (AWS throttles Organizations per caller).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub service_rps: std::collections::BTreeMap<String, f64>,
+    /// The bucket size of each `service_rps` rate (absent: the rate rounded down, at least 1).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub service_burst: std::collections::BTreeMap<String, u32>,
     /// Share of calls answered with a 500 internal error.
     pub error_rate: f64,
     /// Share of calls whose connection is closed without a response.

@@ -99,6 +99,8 @@ allow_source_org_id = false
 deploy = "direct"
 # The StackSet's name (deploy = "stackset").
 stackset_name = "RadiantOnboardMemberRole"
+# Seconds a StackSet operation may take before apply reports the accounts it has not finished.
+operation_timeout_s = 1800
 
 [run]
 # Accounts worked on at once, 1 to 512.

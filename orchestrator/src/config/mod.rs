@@ -257,6 +257,10 @@ pub struct MembersConfig {
     /// at most 128 characters.
     #[serde(default = "default_stackset_name")]
     pub stackset_name: String,
+    /// Seconds a StackSet operation may take before apply reports the accounts it has not
+    /// finished (they are finished by the next run), 60 to 86400.
+    #[serde(default = "default_operation_timeout_s")]
+    pub operation_timeout_s: u64,
 }
 
 /// How the member roles are deployed.
@@ -277,6 +281,7 @@ impl Default for MembersConfig {
         Self {
             deploy: MemberDeploy::Direct,
             stackset_name: default_stackset_name(),
+            operation_timeout_s: default_operation_timeout_s(),
         }
     }
 }
@@ -385,6 +390,9 @@ pub(super) fn default_role_name() -> String {
 }
 pub(super) fn default_member_role_name() -> String {
     "radiant-aws-member-role".to_owned()
+}
+fn default_operation_timeout_s() -> u64 {
+    1800
 }
 pub(super) fn default_stackset_name() -> String {
     "RadiantOnboardMemberRole".to_owned()

@@ -153,6 +153,13 @@ impl RawConfig {
             is_stackset_name(&self.members.stackset_name),
             "a StackSet name starts with a letter and holds only letters, digits and hyphens, at most 128 characters, e.g. \"RadiantOnboardMemberRole\"",
         );
+        v.check(
+            "members",
+            "operation_timeout_s",
+            &self.members.operation_timeout_s.to_string(),
+            (60..=86_400).contains(&self.members.operation_timeout_s),
+            "a StackSet operation over hundreds of accounts takes minutes: give 60 to 86400 seconds (default 1800)",
+        );
         let c = &self.cloudtrail;
         let g = &self.guardduty;
         if let Some(r) = &self.retention {

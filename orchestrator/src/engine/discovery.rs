@@ -361,6 +361,7 @@ pub(crate) fn decide(
                 ou,
                 is_hub,
                 skip_reason,
+                joined: a.joined_timestamp().map(aws_smithy_types::DateTime::secs),
             })
         })
         .collect();

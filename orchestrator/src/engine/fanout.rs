@@ -30,6 +30,9 @@ pub(crate) struct FanoutEnv<'a> {
     /// missing detector created (AWS refuses a member's `UpdateDetector`; the frequency and
     /// features are the administrator's to set).
     pub(crate) unmanaged_admin: bool,
+    /// The member role's StackSet (`deploy = "stackset"`): the accounts it covers get no role
+    /// from the fan-out (`members.rs`).
+    pub(crate) stackset: Option<&'a super::members::StackSetRun<'a>>,
     pub(crate) mode: Mode,
 }
 
@@ -82,6 +85,12 @@ pub(crate) struct AccountWork {
     pub(crate) regions: Vec<RegionWork>,
     pub(crate) journal: Journal,
     pub(crate) error: Option<WorkerError>,
+    /// `deploy = "stackset"`: the role the fan-out created in an earlier run, to be deleted
+    /// right before the StackSet's instance is created.
+    pub(crate) replace_direct_role: bool,
+    /// `deploy = "direct"`: the role was deployed by the StackSet of an earlier run, to be
+    /// created directly once the StackSet is removed.
+    pub(crate) held_by_stack_set: bool,
 }
 
 impl AccountWork {
@@ -93,6 +102,8 @@ impl AccountWork {
             regions: Vec::new(),
             journal: Journal::default(),
             error: None,
+            replace_direct_role: false,
+            held_by_stack_set: false,
         }
     }
 
@@ -162,9 +173,18 @@ async fn first_pass(env: &FanoutEnv<'_>, account: DiscoveredAccount) -> AccountW
         home: env.run.home(),
         mode: env.mode,
     };
-    if let (false, Some(spec)) = (work.account.is_hub, env.member_role) {
+    let by_stack_set = super::members::by_stack_set(env.run, &work.account);
+    if let (Some(stackset), Some(spec), true) = (env.stackset, env.member_role, by_stack_set) {
+        super::members::first_pass(stackset, member, spec, &mut work).await;
+        if work.error.is_some() {
+            work.clients = Some(clients);
+            return work;
+        }
+    } else if let (false, Some(spec)) = (work.account.is_hub, env.member_role) {
         match (MemberRole { member, spec }).ensure().await {
             Ok(report) => {
+                work.held_by_stack_set =
+                    report.origin == Some(account_worker::RoleOrigin::StackSet);
                 work.member_role_arn = Some(report.arn);
                 work.journal.extend(report.journal);
             }

@@ -15,6 +15,7 @@ mod fanout;
 mod gd_admin;
 mod handoff;
 mod hub;
+mod members;
 mod offboard;
 mod org_trail;
 mod patch;
@@ -163,6 +164,29 @@ pub struct DiscoveredAccount {
     /// The account's email (GuardDuty's CreateMembers needs it); not shown in reports.
     #[serde(skip)]
     pub email: String,
+    /// When it joined the organization (`JoinedTimestamp`, seconds since the Unix epoch):
+    /// `verify` says how long an account that is not covered yet has waited.
+    #[serde(skip)]
+    pub joined: Option<i64>,
+}
+
+impl DiscoveredAccount {
+    /// "joined 2026-12-07T10:00:00Z, 12 min ago" (with `now` in seconds since the epoch), or
+    /// nothing when the organization did not say.
+    pub fn joined_ago(&self, now: i64) -> Option<String> {
+        let joined = self.joined?;
+        let at = aws_smithy_types::DateTime::from_secs(joined)
+            .fmt(aws_smithy_types::date_time::Format::DateTime)
+            .ok()?;
+        let minutes = (now - joined).max(0) / 60;
+        let ago = match minutes {
+            0 => "under a minute ago".to_owned(),
+            m if m < 120 => format!("{m} min ago"),
+            m if m < 48 * 60 => format!("{} h ago", m / 60),
+            m => format!("{} days ago", m / (24 * 60)),
+        };
+        Some(format!("joined {at}, {ago}"))
+    }
 }
 
 impl DiscoveredAccount {
@@ -250,6 +274,7 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
     let external = &cfg.radiant.external_id;
     let listing = discovery::AccountListing::start(caller, pf).await?;
     let walk = discovery::OuWalk::start(caller, pf).await?;
+    let stackset_admin = members::preflight(&run).await?;
     step_done("preflight");
     progress.advance(1);
     progress.finish();
@@ -296,8 +321,14 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
     progress.advance(1);
     progress.finish();
 
-    // Fan-out 1.
+    // The member role's StackSet (`deploy = "stackset"`): its template names the hub role.
     let member_spec = resources::member::MemberRole::desired(cfg, &facts.hub_role_arn, consistency);
+    let stackset = match &stackset_admin {
+        Some(a) => Some(members::ensure_stack_set(&run, a, &member_spec, mode, &mut log).await?),
+        None => None,
+    };
+
+    // Fan-out 1.
     let detector_spec = cfg
         .guardduty
         .as_ref()
@@ -314,6 +345,7 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
         admin: admin.map(AccountId::as_str),
         unmanaged_admin: admin.is_none()
             && matches!(disc.topology, Topology::DelegatedAdmin { .. }),
+        stackset: stackset.as_ref(),
         mode,
     };
     let included: Vec<DiscoveredAccount> = disc
@@ -363,6 +395,15 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
         }
     };
     step_done("fan-out 1");
+
+    // The member roles that are not the fan-out's: the StackSet's instances, or (back to
+    // `direct`) the StackSet removed and its roles created directly.
+    match &stackset {
+        Some(s) => {
+            members::deploy_instances(&run, s, &mut works, &member_spec, mode, &mut log).await?
+        }
+        None => members::switch_to_direct(&run, &mut works, &member_spec, mode, &mut log).await?,
+    }
 
     // GuardDuty's administrator: the organization configuration and the members, per Region.
     if let Some(a) = admin

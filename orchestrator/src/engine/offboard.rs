@@ -78,7 +78,10 @@ async fn offboard_account(
             }
         }
     }
-    if !work.account.is_hub {
+    // The StackSet's roles went with its instances (removed before the accounts).
+    let by_stack_set = cfg.members.deploy == crate::config::MemberDeploy::Stackset
+        && super::members::by_stack_set(run, &work.account);
+    if !work.account.is_hub && !by_stack_set {
         match (MemberRole { member, spec }).remove().await {
             Ok(j) => journal.extend(j),
             Err(e) => work.error = Some(e),
@@ -124,6 +127,23 @@ pub(crate) async fn run(
         policies_written: std::time::Instant::now(),
     };
 
+    // The member role's StackSet first (`deploy = "stackset"`): its instances (with the role
+    // each deployed), then the StackSet; the management account's role, which StackSets never
+    // deploys, goes with the accounts below.
+    let mut stack_log = HubLog::default();
+    let mut failed_instances = std::collections::BTreeMap::new();
+    if let Some(admin) = super::members::preflight(&run).await? {
+        let set = super::members::stack_set(&run, admin.admin, mode);
+        failed_instances = set
+            .remove(
+                &mut stack_log,
+                super::members::timeout(&run),
+                run.ctx.progress.as_ref(),
+            )
+            .await?
+            .failed;
+    }
+
     // Accounts first (destinations, detectors, member roles).
     let included: Vec<DiscoveredAccount> = disc
         .accounts
@@ -137,8 +157,25 @@ pub(crate) async fn run(
         })
         .await;
 
+    let mut works = works;
+    for w in &mut works {
+        if let Some(reason) = failed_instances
+            .get(&w.account.id)
+            .or_else(|| failed_instances.get(""))
+            && w.error.is_none()
+            && super::members::by_stack_set(&run, &w.account)
+        {
+            w.error = Some(account_worker::WorkerError::new(
+                account_worker::ErrorKind::Other,
+                "cloudformation:DeleteStackInstances",
+                "StackInstanceFailed",
+                reason.clone(),
+            ));
+        }
+    }
+
     // Then the hub, in reverse order of onboarding.
-    let mut log = HubLog::default();
+    let mut log = stack_log;
     let mut warnings = Vec::new();
     if let Some(a) = cfg
         .guardduty

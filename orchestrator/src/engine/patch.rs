@@ -3,10 +3,10 @@
 //! Each document is re-read right before its write and re-merged (see `common::ensure_policy`).
 
 use account_worker::{Mode, WorkerError};
-use policy_model::builders::{FindingsBucket, HubRolePermissions, S3ReadScope, sid};
+use policy_model::builders::{self, FindingsBucket, HubRolePermissions, S3ReadScope, sid};
 use policy_model::planner::{
     AttachmentBudget, GuardDutySources, MemberRoles, plan_guardduty_bucket, plan_guardduty_key,
-    plan_hub_role,
+    plan_hub_role, plan_hub_role_org_scoped,
 };
 use policy_model::{Arn, PolicyDocument};
 
@@ -18,7 +18,7 @@ use super::resources::bucket::{Bucket, BucketPolicy};
 use super::resources::key::KeyPolicy;
 use super::resources::managed_policy::{ManagedPolicy, hub_policy_name, is_hub_policy_name};
 use crate::aws::AccountClients;
-use crate::config::{Config, GuardDuty};
+use crate::config::{Config, GuardDuty, MemberDeploy};
 use crate::outcome::{Change, ChangeAction, ResourceStatus};
 
 /// Values of `Condition.OPERATOR.KEY` of the owned statement `sid` in `doc`.
@@ -289,7 +289,30 @@ impl Patcher<'_> {
             topics,
             kms_keys: keys,
         };
-        let planned = plan_hub_role(&input, &members, budget).map_err(plan_err(&role_resource))?;
+        let planned = match self.cfg.members.deploy {
+            // A StackSet deploys the member roles, also to accounts that join later: the form
+            // that names no account, so that no newcomer needs this policy rewritten.
+            MemberDeploy::Stackset => {
+                let ous = &self.cfg.organization.include_ous;
+                // The root, or no filter: the whole organization, which the org ID alone says.
+                let paths: Vec<String> = if ous.iter().any(|ou| ou.starts_with("r-")) {
+                    Vec::new()
+                } else {
+                    ous.iter()
+                        .map(|ou| builders::org_path_pattern(&self.facts.org_id, ou))
+                        .collect()
+                };
+                plan_hub_role_org_scoped(
+                    &input,
+                    &self.cfg.radiant.member_role_name,
+                    &self.facts.org_id,
+                    &paths,
+                    budget,
+                )
+            }
+            MemberDeploy::Direct => plan_hub_role(&input, &members, budget),
+        }
+        .map_err(plan_err(&role_resource))?;
         log.decision(
             &format!("{role_resource}#managed-policies"),
             &planned.decision,

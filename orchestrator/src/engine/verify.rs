@@ -10,6 +10,8 @@
 //! sample findings when asked for, and the hardening of the log buckets and keys. The orphans
 //! of the shared documents and the advisories come beside the checks.
 
+use std::collections::BTreeMap;
+
 use account_worker::Mode;
 use policy_model::Arn;
 
@@ -83,9 +85,25 @@ pub(crate) async fn run(
         .filter(|a| a.included())
         .cloned()
         .collect();
+    // `deploy = "stackset"`: the StackSet itself, and each covered account's stack instance.
+    let now = aws_smithy_types::DateTime::from(std::time::SystemTime::now()).secs();
+    let mut instances = BTreeMap::new();
+    if let Some(admin) = super::members::preflight(&run).await? {
+        let set = super::members::stack_set(&run, admin.admin, Mode::Plan);
+        let wants = super::members::wants(&run, &admin, &member_role);
+        let covered: Vec<(String, Option<String>)> = included
+            .iter()
+            .filter(|a| super::members::by_stack_set(&run, a))
+            .map(|a| (a.id.clone(), a.joined_ago(now)))
+            .collect();
+        let (set_check, per_account) = set.verify(&wants, &covered).await;
+        checks.push(set_check);
+        instances = per_account;
+    }
     let per_account: Vec<Vec<Check>> = run
         .for_each_account("verify", included, |a| {
-            account_checks(&run, &disc.topology, &member_role, a)
+            let instance = instances.get(&a.id).cloned();
+            account_checks(&run, &disc.topology, &member_role, instance, a)
         })
         .await;
     checks.extend(per_account.into_iter().flatten());
@@ -219,6 +237,7 @@ async fn account_checks(
     run: &Run<'_>,
     topology: &Topology,
     member_role: &MemberRoleSpec,
+    stack_instance: Option<Check>,
     a: DiscoveredAccount,
 ) -> Vec<Check> {
     let cfg = run.cfg;
@@ -248,6 +267,7 @@ async fn account_checks(
         };
         out.push(role.verify().await);
     }
+    out.extend(stack_instance);
     let Some(gd) = &cfg.guardduty else {
         return out;
     };

@@ -33,7 +33,15 @@ pub(super) const OPERATIONS: &[Operation] = &[
         Both,
         APPLY,
     ),
-    op("iam", "DeleteRole", "iam:DeleteRole", Both, OFFBOARD),
+    // Apply deletes a member role the fan-out created when the StackSet replaces it
+    // (`[members] deploy` switched to "stackset").
+    op(
+        "iam",
+        "DeleteRole",
+        "iam:DeleteRole",
+        Both,
+        APPLY | OFFBOARD,
+    ),
     op("iam", "PutRolePolicy", "iam:PutRolePolicy", Member, APPLY),
     op(
         "iam",
@@ -47,7 +55,7 @@ pub(super) const OPERATIONS: &[Operation] = &[
         "DeleteRolePolicy",
         "iam:DeleteRolePolicy",
         Member,
-        OFFBOARD,
+        APPLY | OFFBOARD,
     ),
     op("iam", "CreatePolicy", "iam:CreatePolicy", Caller, APPLY),
     op(

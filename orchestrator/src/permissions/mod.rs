@@ -11,13 +11,14 @@
 //! least-privilege policies built from both lists.
 //!
 //! The rows are kept per service, one module each (`organization` for STS, Organizations and
-//! Account; `iam`, `s3`, `kms`, `sns`, `cloudtrail`, `guardduty`), so that a change to what the
+//! Account; `iam`, `s3`, `kms`, `sns`, `cloudtrail`, `guardduty`, `cloudformation`), so that a change to what the
 //! engine calls of one service is a change to one short file; they are put together at compile
 //! time into the one [`OPERATIONS`] table, in an order that does not change what `permissions`
 //! prints. The policies built from the tables are in `policy` (the caller's and the access role's)
 //! and `scoped` (the caller's, scoped to the configuration's names); `radiant` is the table for
 //! Radiant's roles.
 
+mod cloudformation;
 mod cloudtrail;
 mod guardduty;
 mod iam;
@@ -158,6 +159,7 @@ const TABLES: &[&[Operation]] = &[
     guardduty::OPERATIONS,
     organization::ACCOUNT,
     guardduty::MEMBERS_AND_TAGS,
+    cloudformation::OPERATIONS,
 ];
 
 /// Every API operation the product calls, and nothing else (kept in sync with the engine, both

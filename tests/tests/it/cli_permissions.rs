@@ -614,6 +614,52 @@ fn delegated_administrator(cov: &mut Coverage) {
     s.step(cov, &["offboard", "--yes", "-c", &c], 0);
 }
 
+/// Member roles by the StackSet (`[members] deploy = "stackset"`): trusted access turned on, the
+/// StackSet and its instances created, its template updated (another external ID), verified;
+/// then back to `direct` (the StackSet's instances and the StackSet removed), to `stackset`
+/// again, and offboarding.
+fn stackset_members(cov: &mut Coverage) {
+    let s = Scenario::new(
+        "stackset",
+        &SeedSpec {
+            accounts: 3,
+            ous: 1,
+            regions: vec!["us-east-1".to_owned()],
+            seed: 35,
+            ..SeedSpec::default()
+        },
+    );
+    let stackset = Settings {
+        regions: &["us-east-1"],
+        top: "[members]\ndeploy = \"stackset\"\n",
+        ..Settings::default()
+    };
+    let c = s.config("onboard.toml", &stackset);
+    s.step(cov, &["plan", "-c", &c], 0);
+    s.step(cov, &["apply", "--yes", "-c", &c], 0);
+    s.step(cov, &["verify", "-c", &c], 0);
+    let rotated = s.config(
+        "rotated.toml",
+        &Settings {
+            external_id: "rs-test-credential-0002",
+            ..stackset
+        },
+    );
+    s.step(cov, &["apply", "--yes", "-c", &rotated], 0);
+    let direct = s.config(
+        "direct.toml",
+        &Settings {
+            regions: &["us-east-1"],
+            external_id: "rs-test-credential-0002",
+            ..Settings::default()
+        },
+    );
+    s.step(cov, &["apply", "--yes", "-c", &direct], 0);
+    s.step(cov, &["apply", "--yes", "-c", &rotated], 0);
+    s.step(cov, &["plan", "--offboard", "-c", &rotated], 0);
+    s.step(cov, &["offboard", "--yes", "-c", &rotated], 0);
+}
+
 /// Turns the S3 protection of GuardDuty's `member` off, from its administrator `admin`, in the
 /// home Region (as a console user would).
 #[expect(
@@ -828,6 +874,7 @@ fn every_call_is_listed_with_its_scope_and_every_listed_operation_is_called() {
     delegated_administrator(&mut cov);
     opt_in_regions(&mut cov);
     enforce_retention_access_logs(&mut cov);
+    stackset_members(&mut cov);
     if let Ok(path) = std::env::var("RADIANT_DUMP_COMMANDS") {
         let dump: BTreeMap<String, Vec<String>> = cov
             .by_command

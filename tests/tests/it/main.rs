@@ -22,6 +22,7 @@ mod engine_adopt;
 mod engine_concurrency;
 mod engine_consistency;
 mod engine_discovery;
+mod engine_enrolment;
 mod engine_hardening;
 mod engine_hub_failure;
 mod engine_landing_zone;

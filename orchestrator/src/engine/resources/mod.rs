@@ -20,6 +20,7 @@ pub(crate) mod member;
 pub(crate) mod notification;
 pub(crate) mod role;
 pub(crate) mod shared;
+pub(crate) mod stackset;
 pub(crate) mod topic;
 pub(crate) mod trail;
 

@@ -1,0 +1,806 @@
+//! The member role's StackSet (`[members] deploy = "stackset"`): one service-managed
+//! CloudFormation StackSet with automatic deployment to the covered OUs, administered by the
+//! caller (the management account with `CallAs = SELF`, or a StackSets delegated administrator
+//! with `CallAs = DELEGATED_ADMIN`), deployed in the home Region only (IAM is global: a second
+//! Region would fail with "already exists"). An account that joins a covered OU gets its role
+//! from CloudFormation within minutes, without a run of the tool (`aws-facts.md`, "New
+//! accounts"). Its template is `policy_model::template`, built from the direct role's documents.
+//!
+//! `read` (DescribeStackSet and its stack instances), `desired` (pure), `ensure` (trusted access,
+//! the StackSet, its template, the instances of covered accounts that have none, each failed
+//! instance reported as that account's failure), `verify` (the template and automatic
+//! deployment; each covered account's instance `CURRENT`) and `remove` (the instances, then the
+//! StackSet). Every operation is waited for, bounded by `[members] operation_timeout_s`.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use aws_sdk_cloudformation::types::{
+    AccountFilterType, AutoDeployment, CallAs, Capability, DeploymentTargets, ManagedExecution,
+    OrganizationStatus, PermissionModels, RegionConcurrencyType, StackSetOperationPreferences,
+    StackSetOperationResultStatus, StackSetOperationStatus,
+};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use policy_model::template::{MemberRoleTemplate, same_template};
+
+use super::Place;
+use crate::engine::EngineError;
+use crate::engine::common::{HubLog, changed_status, hub_sdk};
+use crate::outcome::{Change, ChangeAction, Check, ResourceStatus};
+use crate::progress::Progress;
+use account_worker::{
+    DEPLOYMENT_TAG_KEY, DEPLOYMENT_TAG_STACKSET, MANAGED_TAG_KEY, MANAGED_TAG_VALUE,
+    MemberRoleSpec, WorkerError,
+};
+
+/// StackSets' service principal in Organizations (trusted access, delegated administrators).
+pub(crate) const STACKSETS_PRINCIPAL: &str = "member.org.stacksets.cloudformation.amazonaws.com";
+
+/// The member role's description, word for word the direct fan-out's.
+const ROLE_DESCRIPTION: &str = "Radiant Security read access (managed by radiant-onboard)";
+
+/// The StackSet's description: how a reader of the console knows whose it is.
+const STACKSET_DESCRIPTION: &str =
+    "Radiant Security's member role in every covered account (managed by radiant-onboard)";
+
+/// A list call's page (the service model's maximum).
+const PAGE: i32 = 100;
+
+/// Who administers the StackSet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Administrator {
+    /// The organization's management account (`CallAs = SELF`).
+    Management,
+    /// A registered StackSets delegated administrator (`CallAs = DELEGATED_ADMIN` on every call).
+    DelegatedAdmin,
+}
+
+impl Administrator {
+    fn call_as(self) -> CallAs {
+        match self {
+            Self::Management => CallAs::SelfValue,
+            Self::DelegatedAdmin => CallAs::DelegatedAdmin,
+        }
+    }
+}
+
+/// What the configuration asks of the StackSet (pure, [`MemberStackSet::desired`]).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct StackSetWants {
+    /// The template (JSON).
+    pub(crate) template: serde_json::Value,
+    /// The OU or root IDs it deploys to (`organization.include_ous`, or the root).
+    pub(crate) targets: Vec<String>,
+    /// Accounts of those OUs it leaves out (`DeploymentTargets.AccountFilterType = DIFFERENCE`):
+    /// the excluded accounts and the hub (whose role is the hub role).
+    pub(crate) excluded: Vec<String>,
+}
+
+/// One stack instance (the home Region's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Instance {
+    /// `CURRENT`, `OUTDATED` or `INOPERABLE`.
+    pub(crate) status: String,
+    /// `SUCCEEDED`, `FAILED`, `CANCELLED`, `RUNNING`, `PENDING`, `SKIPPED_SUSPENDED_ACCOUNT`, ...
+    pub(crate) detailed: Option<String>,
+    /// Why, when it is not `CURRENT`.
+    pub(crate) reason: Option<String>,
+}
+
+impl Instance {
+    /// True when the account has the StackSet's current role.
+    pub(crate) fn current(&self) -> bool {
+        self.status == "CURRENT"
+    }
+}
+
+/// The StackSet as CloudFormation has it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct StackSetState {
+    pub(crate) template_body: String,
+    /// `AutoDeployment`: (enabled, retain stacks on account removal).
+    pub(crate) auto_deployment: (bool, bool),
+    /// The OUs its instances were made for.
+    pub(crate) ou_ids: Vec<String>,
+    /// The home Region's instances, by account.
+    pub(crate) instances: BTreeMap<String, Instance>,
+}
+
+/// What a StackSet operation left: the accounts whose instance failed, with the reason.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct OperationOutcome {
+    pub(crate) failed: BTreeMap<String, String>,
+}
+
+/// The member role's StackSet, administered from `place` (the caller's account, home Region).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MemberStackSet<'a> {
+    pub(crate) place: Place<'a>,
+    pub(crate) name: &'a str,
+    pub(crate) admin: Administrator,
+}
+
+fn not_found<E: ProvideErrorMetadata>(e: &E) -> bool {
+    matches!(e.code(), Some("StackSetNotFoundException"))
+}
+
+impl MemberStackSet<'_> {
+    fn cf(&self) -> aws_sdk_cloudformation::Client {
+        self.place
+            .clients
+            .cloudformation(self.place.region.as_str())
+    }
+
+    /// `arn:PARTITION:cloudformation:REGION:ACCOUNT:stackset/NAME` (CloudFormation adds `:ID`).
+    pub(crate) fn resource(&self) -> String {
+        format!(
+            "arn:{}:cloudformation:{}:{}:stackset/{}",
+            self.place.partition(),
+            self.place.region,
+            self.place.account,
+            self.name
+        )
+    }
+
+    /// The template and targets the configuration asks for (pure): the direct role's documents.
+    pub(crate) fn desired(
+        spec: &MemberRoleSpec,
+        targets: Vec<String>,
+        excluded: Vec<String>,
+    ) -> StackSetWants {
+        let tags = [
+            (MANAGED_TAG_KEY, MANAGED_TAG_VALUE),
+            (DEPLOYMENT_TAG_KEY, DEPLOYMENT_TAG_STACKSET),
+        ];
+        let template = MemberRoleTemplate {
+            role_name: &spec.role_name,
+            policy_name: &spec.policy_name,
+            description: ROLE_DESCRIPTION,
+            trust: &spec.trust,
+            permissions: &spec.permissions,
+            tags: &tags,
+        };
+        StackSetWants {
+            template: template.to_value(),
+            targets,
+            excluded,
+        }
+    }
+
+    /// Whether StackSets' trusted access with Organizations is on (`DescribeOrganizationsAccess`
+    /// as this administrator: a delegated administrator's call fails unless it is registered).
+    pub(crate) async fn access(&self) -> Result<bool, WorkerError> {
+        let out = self
+            .cf()
+            .describe_organizations_access()
+            .call_as(self.admin.call_as())
+            .send()
+            .await
+            .map_err(|e| WorkerError::from_sdk("cloudformation:DescribeOrganizationsAccess", &e))?;
+        Ok(out.status() == Some(&OrganizationStatus::Enabled))
+    }
+
+    /// The StackSet and its instances, when it exists.
+    pub(crate) async fn read(&self) -> Result<Option<StackSetState>, EngineError> {
+        let resource = self.resource();
+        let cf = self.cf();
+        let described = cf
+            .describe_stack_set()
+            .stack_set_name(self.name)
+            .call_as(self.admin.call_as())
+            .send()
+            .await;
+        let set = match described {
+            Ok(out) => out.stack_set,
+            Err(e) if e.as_service_error().is_some_and(not_found) => return Ok(None),
+            Err(e) => return Err(hub_sdk("cloudformation:DescribeStackSet", &resource)(e)),
+        };
+        let Some(set) = set.filter(|s| s.status().is_none_or(|s| s.as_str() != "DELETED")) else {
+            return Ok(None);
+        };
+        let auto = set.auto_deployment();
+        let mut state = StackSetState {
+            template_body: set.template_body().unwrap_or_default().to_owned(),
+            auto_deployment: (
+                auto.and_then(AutoDeployment::enabled).unwrap_or(false),
+                auto.and_then(AutoDeployment::retain_stacks_on_account_removal)
+                    .unwrap_or(false),
+            ),
+            ou_ids: set.organizational_unit_ids().to_vec(),
+            instances: BTreeMap::new(),
+        };
+        let mut token = None;
+        loop {
+            let page = cf
+                .list_stack_instances()
+                .stack_set_name(self.name)
+                .call_as(self.admin.call_as())
+                .max_results(PAGE)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(hub_sdk("cloudformation:ListStackInstances", &resource))?;
+            for s in page.summaries() {
+                let (Some(account), Some(region)) = (s.account(), s.region()) else {
+                    continue;
+                };
+                if region != self.place.region.as_str() {
+                    continue;
+                }
+                state.instances.insert(
+                    account.to_owned(),
+                    Instance {
+                        status: s
+                            .status()
+                            .map(|s| s.as_str().to_owned())
+                            .unwrap_or_default(),
+                        detailed: s
+                            .stack_instance_status()
+                            .and_then(|d| d.detailed_status())
+                            .map(|d| d.as_str().to_owned()),
+                        reason: s.status_reason().map(str::to_owned),
+                    },
+                );
+            }
+            token = page.next_token().map(str::to_owned);
+            if token.is_none() {
+                return Ok(Some(state));
+            }
+        }
+    }
+
+    /// Trusted access, the StackSet and its template. Returns the StackSet as it is now (for a
+    /// plan, as it would be: `None` when it would be created).
+    pub(crate) async fn ensure_stack_set(
+        &self,
+        log: &mut HubLog,
+        wants: &StackSetWants,
+        access: bool,
+        timeout: Duration,
+        progress: &dyn Progress,
+    ) -> Result<Option<StackSetState>, EngineError> {
+        let resource = self.resource();
+        let apply = self.place.apply();
+        if !access {
+            let what = format!("{resource}#trusted-access");
+            log.journal.changes.push(Change::new(
+                &what,
+                ChangeAction::Create,
+                None,
+                Some(serde_json::json!({ "ServicePrincipal": STACKSETS_PRINCIPAL })),
+                "StackSets' trusted access with Organizations is off: a service-managed StackSet needs it (ActivateOrganizationsAccess)",
+            ));
+            if apply {
+                self.cf()
+                    .activate_organizations_access()
+                    .send()
+                    .await
+                    .map_err(hub_sdk("cloudformation:ActivateOrganizationsAccess", &what))?;
+            }
+            log.record(
+                &what,
+                "stacksets-trusted-access",
+                changed_status(self.place.mode, true),
+                None,
+            );
+        }
+        let current = if access { self.read().await? } else { None };
+        let body = wants.template.to_string();
+        match &current {
+            None => {
+                log.journal.changes.push(Change::new(
+                    &resource,
+                    ChangeAction::Create,
+                    None,
+                    Some(serde_json::json!({
+                        "PermissionModel": "SERVICE_MANAGED",
+                        "AutoDeployment": { "Enabled": true, "RetainStacksOnAccountRemoval": false },
+                        "ManagedExecution": { "Active": true },
+                        "Capabilities": ["CAPABILITY_NAMED_IAM"],
+                        "TemplateBody": wants.template,
+                    })),
+                    "the member role's StackSet does not exist",
+                ));
+                if apply {
+                    self.cf()
+                        .create_stack_set()
+                        .stack_set_name(self.name)
+                        .description(STACKSET_DESCRIPTION)
+                        .template_body(&body)
+                        .capabilities(Capability::CapabilityNamedIam)
+                        .permission_model(PermissionModels::ServiceManaged)
+                        .auto_deployment(
+                            AutoDeployment::builder()
+                                .enabled(true)
+                                .retain_stacks_on_account_removal(false)
+                                .build(),
+                        )
+                        .managed_execution(ManagedExecution::builder().active(true).build())
+                        .call_as(self.admin.call_as())
+                        .send()
+                        .await
+                        .map_err(hub_sdk("cloudformation:CreateStackSet", &resource))?;
+                }
+                log.record(
+                    &resource,
+                    "cloudformation-stackset",
+                    changed_status(self.place.mode, true),
+                    None,
+                );
+                if apply {
+                    return self.read().await;
+                }
+                Ok(None)
+            }
+            Some(state) => {
+                let template_ok = same_template(&state.template_body, &wants.template);
+                let auto_ok = state.auto_deployment == (true, false);
+                if template_ok && auto_ok {
+                    log.record(
+                        &resource,
+                        "cloudformation-stackset",
+                        ResourceStatus::Unchanged,
+                        None,
+                    );
+                    return Ok(current);
+                }
+                if !template_ok {
+                    let before = serde_json::from_str(&state.template_body)
+                        .unwrap_or(serde_json::Value::String(state.template_body.clone()));
+                    log.journal.changes.push(Change::new(
+                        format!("{resource}#template"),
+                        ChangeAction::Update,
+                        Some(before),
+                        Some(wants.template.clone()),
+                        "the member role's template differs from the documents the configuration describes: every instance is updated",
+                    ));
+                }
+                if !auto_ok {
+                    log.journal.changes.push(Change::new(
+                        format!("{resource}#auto-deployment"),
+                        ChangeAction::Update,
+                        Some(serde_json::json!({
+                            "Enabled": state.auto_deployment.0,
+                            "RetainStacksOnAccountRemoval": state.auto_deployment.1,
+                        })),
+                        Some(serde_json::json!({
+                            "Enabled": true,
+                            "RetainStacksOnAccountRemoval": false,
+                        })),
+                        "accounts that join the covered OUs get their role only with automatic deployment",
+                    ));
+                }
+                if apply {
+                    let mut update = self
+                        .cf()
+                        .update_stack_set()
+                        .stack_set_name(self.name)
+                        .description(STACKSET_DESCRIPTION)
+                        .template_body(&body)
+                        .capabilities(Capability::CapabilityNamedIam)
+                        .operation_preferences(preferences())
+                        .call_as(self.admin.call_as());
+                    if !auto_ok {
+                        update = update.auto_deployment(
+                            AutoDeployment::builder()
+                                .enabled(true)
+                                .retain_stacks_on_account_removal(false)
+                                .build(),
+                        );
+                    }
+                    let op = update
+                        .send()
+                        .await
+                        .map_err(hub_sdk("cloudformation:UpdateStackSet", &resource))?;
+                    let op = op.operation_id().unwrap_or_default().to_owned();
+                    self.wait(&op, state.instances.len() as u64, timeout, progress)
+                        .await?;
+                }
+                log.record(
+                    &resource,
+                    "cloudformation-stackset",
+                    changed_status(self.place.mode, false),
+                    None,
+                );
+                if apply {
+                    self.read().await
+                } else {
+                    Ok(current)
+                }
+            }
+        }
+    }
+
+    /// Stack instances for `missing` (covered accounts without a current instance), targeting
+    /// the OUs: all of them with `DIFFERENCE` when every covered account is missing (the first
+    /// deployment), else exactly these accounts (`INTERSECTION`). Waits for the operation and
+    /// returns each failed account with its status reason.
+    pub(crate) async fn ensure_instances(
+        &self,
+        log: &mut HubLog,
+        wants: &StackSetWants,
+        missing: &[String],
+        first_deployment: bool,
+        timeout: Duration,
+        progress: &dyn Progress,
+    ) -> Result<OperationOutcome, EngineError> {
+        if missing.is_empty() {
+            return Ok(OperationOutcome::default());
+        }
+        let resource = format!("{}#instances", self.resource());
+        let (accounts, filter) = if first_deployment {
+            (wants.excluded.clone(), AccountFilterType::Difference)
+        } else {
+            (missing.to_vec(), AccountFilterType::Intersection)
+        };
+        let filter = if accounts.is_empty() {
+            AccountFilterType::None
+        } else {
+            filter
+        };
+        log.journal.changes.push(Change::new(
+            &resource,
+            ChangeAction::Create,
+            None,
+            Some(serde_json::json!({
+                "OrganizationalUnitIds": wants.targets,
+                "Accounts": accounts,
+                "AccountFilterType": filter.as_str(),
+                "Regions": [self.place.region.as_str()],
+                "NewInstances": missing,
+            })),
+            format!(
+                "{} covered accounts have no current stack instance: CloudFormation deploys the member role there",
+                missing.len()
+            ),
+        ));
+        if !self.place.apply() {
+            log.record(
+                &resource,
+                "cloudformation-stack-instances",
+                ResourceStatus::Planned,
+                None,
+            );
+            return Ok(OperationOutcome::default());
+        }
+        let mut targets = DeploymentTargets::builder()
+            .set_organizational_unit_ids(Some(wants.targets.clone()))
+            .account_filter_type(filter.clone());
+        if filter != AccountFilterType::None {
+            targets = targets.set_accounts(Some(accounts));
+        }
+        let op = self
+            .cf()
+            .create_stack_instances()
+            .stack_set_name(self.name)
+            .deployment_targets(targets.build())
+            .regions(self.place.region.as_str())
+            .operation_preferences(preferences())
+            .call_as(self.admin.call_as())
+            .send()
+            .await
+            .map_err(hub_sdk("cloudformation:CreateStackInstances", &resource))?;
+        let op = op.operation_id().unwrap_or_default().to_owned();
+        let outcome = self
+            .wait(&op, missing.len() as u64, timeout, progress)
+            .await?;
+        log.record(
+            &resource,
+            "cloudformation-stack-instances",
+            if outcome.failed.is_empty() {
+                ResourceStatus::Created
+            } else {
+                ResourceStatus::Failed
+            },
+            (!outcome.failed.is_empty())
+                .then(|| format!("{} instances failed", outcome.failed.len())),
+        );
+        Ok(outcome)
+    }
+
+    /// Waits for the operation `op` (over `total` accounts) to end, at most `timeout`, with a
+    /// progress bar over its stack instances (their results, read while it runs). The accounts
+    /// whose instance did not succeed are returned with their reason; an operation still
+    /// running at the deadline is a failure under the empty account ID.
+    async fn wait(
+        &self,
+        op: &str,
+        total: u64,
+        timeout: Duration,
+        progress: &dyn Progress,
+    ) -> Result<OperationOutcome, EngineError> {
+        let resource = self.resource();
+        let cf = self.cf();
+        let started = Instant::now();
+        let mut pause = Duration::from_millis(500);
+        let mut shown = 0;
+        progress.phase("stack instances", total);
+        let outcome = loop {
+            let out = cf
+                .describe_stack_set_operation()
+                .stack_set_name(self.name)
+                .operation_id(op)
+                .call_as(self.admin.call_as())
+                .send()
+                .await
+                .map_err(hub_sdk(
+                    "cloudformation:DescribeStackSetOperation",
+                    &resource,
+                ))?;
+            let status = out
+                .stack_set_operation()
+                .and_then(|o| o.status())
+                .cloned()
+                .unwrap_or(StackSetOperationStatus::Running);
+            let done = matches!(
+                status,
+                StackSetOperationStatus::Succeeded
+                    | StackSetOperationStatus::Failed
+                    | StackSetOperationStatus::Stopped
+            );
+            let results = self.results(op).await?;
+            let finished = results.len() as u64;
+            progress.advance(finished.saturating_sub(shown));
+            shown = shown.max(finished);
+            let timed_out = !done && started.elapsed() >= timeout;
+            if done || timed_out {
+                let mut outcome = OperationOutcome::default();
+                for (account, (ok, reason)) in results {
+                    if !ok {
+                        outcome.failed.insert(account, reason);
+                    }
+                }
+                if timed_out {
+                    outcome.failed.insert(
+                        String::new(),
+                        format!(
+                            "the StackSet operation `{op}` did not end within {} s (`[members] operation_timeout_s`); it goes on in CloudFormation: run apply again once it has ended",
+                            timeout.as_secs()
+                        ),
+                    );
+                }
+                break outcome;
+            }
+            // Polling an external operation, bounded by `timeout` (not a consistency wait).
+            tokio::time::sleep(pause.min(timeout.saturating_sub(started.elapsed()))).await;
+            pause = (pause * 2).min(Duration::from_secs(10));
+        };
+        progress.finish();
+        Ok(outcome)
+    }
+
+    /// The operation's result per account: succeeded, or not with the reason.
+    async fn results(&self, op: &str) -> Result<BTreeMap<String, (bool, String)>, EngineError> {
+        let resource = self.resource();
+        let cf = self.cf();
+        let mut out = BTreeMap::new();
+        let mut token = None;
+        loop {
+            let page = cf
+                .list_stack_set_operation_results()
+                .stack_set_name(self.name)
+                .operation_id(op)
+                .call_as(self.admin.call_as())
+                .max_results(PAGE)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(hub_sdk(
+                    "cloudformation:ListStackSetOperationResults",
+                    &resource,
+                ))?;
+            for r in page.summaries() {
+                let Some(account) = r.account() else { continue };
+                let ok = matches!(r.status(), Some(StackSetOperationResultStatus::Succeeded));
+                let reason = r.status_reason().unwrap_or_default().to_owned();
+                let reason = if reason.is_empty() {
+                    format!(
+                        "the stack instance is {}",
+                        r.status().map_or("unknown", |s| s.as_str())
+                    )
+                } else {
+                    reason
+                };
+                out.insert(account.to_owned(), (ok, reason));
+            }
+            token = page.next_token().map(str::to_owned);
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// `member-role-stackset`: the StackSet exists with the documents' template and automatic
+    /// deployment on; and, per covered account in `covered`, `member-role-stack-instance`: its
+    /// instance is `CURRENT` (with the time since the account joined when it has none yet, from
+    /// `joined`).
+    pub(crate) async fn verify(
+        &self,
+        wants: &StackSetWants,
+        covered: &[(String, Option<String>)],
+    ) -> (Check, BTreeMap<String, Check>) {
+        let region = Some(self.place.region.as_str());
+        let state = self.read().await;
+        let (ok, detail) = match &state {
+            Ok(Some(s)) if !same_template(&s.template_body, &wants.template) => (
+                false,
+                format!(
+                    "`{}`'s template differs from the member role's documents: run apply",
+                    self.name
+                ),
+            ),
+            Ok(Some(s)) if s.auto_deployment != (true, false) => (
+                false,
+                format!(
+                    "`{}` has automatic deployment off: accounts that join get no role: run apply",
+                    self.name
+                ),
+            ),
+            Ok(Some(s)) => (
+                true,
+                format!(
+                    "`{}`: the member role's template, automatic deployment on, {} instances",
+                    self.name,
+                    s.instances.len()
+                ),
+            ),
+            Ok(None) => (
+                false,
+                format!("the StackSet `{}` does not exist: run apply", self.name),
+            ),
+            Err(e) => (false, e.to_string()),
+        };
+        let set = Check::hub(region, "member-role-stackset", ok, detail);
+        let mut per_account = BTreeMap::new();
+        for (account, joined) in covered {
+            let since = joined
+                .as_deref()
+                .map(|j| format!(" (joined {j})"))
+                .unwrap_or_default();
+            let (ok, detail) = match &state {
+                Ok(Some(s)) => match s.instances.get(account) {
+                    Some(i) if i.current() => (
+                        true,
+                        format!("stack instance of `{}` is CURRENT", self.name),
+                    ),
+                    Some(i) => (
+                        false,
+                        format!(
+                            "stack instance is {}{}{}: run apply",
+                            i.status,
+                            i.detailed
+                                .as_deref()
+                                .map(|d| format!("/{d}"))
+                                .unwrap_or_default(),
+                            i.reason
+                                .as_deref()
+                                .map(|r| format!(" ({r})"))
+                                .unwrap_or_default()
+                        ),
+                    ),
+                    None => (
+                        false,
+                        format!(
+                            "enrolment gap: no stack instance yet{since}; automatic deployment adds it within minutes of joining, else run apply"
+                        ),
+                    ),
+                },
+                _ => (
+                    false,
+                    format!(
+                        "no stack instance: the StackSet `{}` cannot be read",
+                        self.name
+                    ),
+                ),
+            };
+            per_account.insert(
+                account.clone(),
+                Check::new(account, region, "member-role-stack-instance", ok, detail),
+            );
+        }
+        (set, per_account)
+    }
+
+    /// Offboard: every stack instance (its role with it), then the StackSet.
+    pub(crate) async fn remove(
+        &self,
+        log: &mut HubLog,
+        timeout: Duration,
+        progress: &dyn Progress,
+    ) -> Result<OperationOutcome, EngineError> {
+        let resource = self.resource();
+        let Some(state) = self.read().await? else {
+            return Ok(OperationOutcome::default());
+        };
+        let apply = self.place.apply();
+        let mut outcome = OperationOutcome::default();
+        if !state.instances.is_empty() {
+            let what = format!("{resource}#instances");
+            log.journal.changes.push(Change::new(
+                &what,
+                ChangeAction::Delete,
+                Some(serde_json::json!({
+                    "OrganizationalUnitIds": state.ou_ids,
+                    "Accounts": state.instances.keys().collect::<Vec<_>>(),
+                })),
+                None,
+                "the StackSet's instances (and the member role each deployed)",
+            ));
+            log.record(
+                &what,
+                "cloudformation-stack-instances",
+                self.place.status(ResourceStatus::Deleted),
+                None,
+            );
+            if apply {
+                let op = self
+                    .cf()
+                    .delete_stack_instances()
+                    .stack_set_name(self.name)
+                    .deployment_targets(
+                        DeploymentTargets::builder()
+                            .set_organizational_unit_ids(Some(state.ou_ids.clone()))
+                            .build(),
+                    )
+                    .regions(self.place.region.as_str())
+                    .retain_stacks(false)
+                    .operation_preferences(preferences())
+                    .call_as(self.admin.call_as())
+                    .send()
+                    .await
+                    .map_err(hub_sdk("cloudformation:DeleteStackInstances", &what))?;
+                let op = op.operation_id().unwrap_or_default().to_owned();
+                outcome = self
+                    .wait(&op, state.instances.len() as u64, timeout, progress)
+                    .await?;
+                if !outcome.failed.is_empty() {
+                    return Ok(outcome);
+                }
+            }
+        }
+        log.journal.changes.push(Change::new(
+            &resource,
+            ChangeAction::Delete,
+            None,
+            None,
+            "the member role's StackSet",
+        ));
+        log.record(
+            &resource,
+            "cloudformation-stackset",
+            self.place.status(ResourceStatus::Deleted),
+            None,
+        );
+        if apply {
+            self.cf()
+                .delete_stack_set()
+                .stack_set_name(self.name)
+                .call_as(self.admin.call_as())
+                .send()
+                .await
+                .map_err(hub_sdk("cloudformation:DeleteStackSet", &resource))?;
+        }
+        Ok(outcome)
+    }
+}
+
+/// Every account at once and every failure tolerated (one account's failure never stops the
+/// others): StackSets' defaults (one account at a time, no failure tolerated) would cancel the
+/// rest at the first failed account.
+fn preferences() -> StackSetOperationPreferences {
+    StackSetOperationPreferences::builder()
+        .failure_tolerance_percentage(100)
+        .max_concurrent_percentage(100)
+        .region_concurrency_type(RegionConcurrencyType::Parallel)
+        .build()
+}
+
+/// The failure of `account` as the fan-out records it.
+pub(crate) fn instance_failure(account_reason: &str) -> WorkerError {
+    WorkerError::new(
+        account_worker::ErrorKind::Other,
+        "cloudformation:CreateStackInstances",
+        "StackInstanceFailed",
+        account_reason.to_owned(),
+    )
+}

@@ -1,0 +1,683 @@
+//! Zero-touch enrolment (issue #21): a landing zone onboarded with `[members] deploy =
+//! "stackset"` and GuardDuty through its managed delegated administrator covers the accounts
+//! that join later without a run of the tool: created (in a covered OU, in a nested OU), moved
+//! in from outside the covered OUs, invited; an account created outside stays out of scope; the
+//! shared documents do not change; the next apply writes nothing; an account that leaves loses
+//! its stack instance. A failed stack instance fails only its account.
+
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test: a failed AWS call or a missing field must fail the test loudly"
+)]
+
+use std::collections::BTreeMap;
+
+use crate::engine_support::*;
+use integration_tests::{EmulatorGuard, SeedSpec, SeededLandingZone, emulator};
+use orchestrator::aws::{AccountClients, SdkFactory};
+use orchestrator::engine::{self, VerifyOptions};
+use orchestrator::outcome::{AccountStatus, RunOutcome, VerifyOutcome};
+
+const REGION: &str = "us-east-1";
+const STACKSET: &str = "RadiantOnboardMemberRole";
+const MEMBER_ROLE: &str = "radiant-aws-member-role";
+
+fn verify_opts() -> VerifyOptions {
+    VerifyOptions {
+        sample_findings: false,
+        wait: std::time::Duration::ZERO,
+    }
+}
+
+fn failures(outcome: &RunOutcome) -> String {
+    format!(
+        "{:#?}\n{:#?}",
+        outcome
+            .hub
+            .iter()
+            .filter(|h| h.error.is_some())
+            .collect::<Vec<_>>(),
+        outcome
+            .accounts
+            .iter()
+            .filter(|a| a.status == AccountStatus::Failed)
+            .collect::<Vec<_>>()
+    )
+}
+
+fn failed_checks(v: &VerifyOutcome) -> Vec<String> {
+    v.checks
+        .iter()
+        .filter(|c| !c.ok)
+        .map(|c| format!("{} {:?} {}: {}", c.scope, c.region, c.name, c.detail))
+        .collect()
+}
+
+/// The landing zone's configuration: the hub in Log Archive, Control Tower's trail reused,
+/// GuardDuty through Audit, member roles by the StackSet, the OUs `include_ous`.
+fn stackset_config(lz: &SeededLandingZone, include_ous: &[&str]) -> orchestrator::config::Config {
+    let ous = include_ous
+        .iter()
+        .map(|o| format!("\"{o}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let text = format!(
+        r#"
+[organization]
+hub_account_id = "{log_archive}"
+home_region = "{REGION}"
+regions = ["{REGION}"]
+include_ous = [{ous}]
+
+[radiant]
+external_id = "{EXTERNAL_ID}"
+
+[cloudtrail]
+existing_trail = "auto"
+sns_topic = "radiant-cloudtrail"
+
+[guardduty]
+bucket = "{GD_BUCKET}"
+kms_alias = "alias/guardduty-findings"
+sns_topic = "radiant-guardduty"
+export = "delegated-admin"
+admin_account_id = "{audit}"
+
+[members]
+deploy = "stackset"
+"#,
+        log_archive = lz.log_archive,
+        audit = lz.audit,
+    );
+    orchestrator::config::Config::from_toml_str_with_env(&text, None).expect("valid")
+}
+
+/// Every document a newcomer could make the tool rewrite, as text: the findings bucket's and
+/// key's policies and the hub role's managed policies (Log Archive), the trail key's policy
+/// (management), the topics' policies.
+async fn shared_documents(aws: &SdkFactory, lz: &SeededLandingZone) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let hub = member(aws, &lz.log_archive).await;
+    let bucket = hub
+        .s3(REGION)
+        .get_bucket_policy()
+        .bucket(GD_BUCKET)
+        .send()
+        .await
+        .unwrap();
+    out.insert(
+        "findings bucket".to_owned(),
+        bucket.policy().unwrap().to_owned(),
+    );
+    let kms = hub.kms(REGION);
+    let key_id = kms
+        .describe_key()
+        .key_id("alias/guardduty-findings")
+        .send()
+        .await
+        .unwrap()
+        .key_metadata()
+        .unwrap()
+        .key_id()
+        .to_owned();
+    let key = kms
+        .get_key_policy()
+        .key_id(key_id)
+        .policy_name("default")
+        .send()
+        .await
+        .unwrap();
+    out.insert("findings key".to_owned(), key.policy().unwrap().to_owned());
+    let iam = hub.iam(REGION);
+    let attached = iam
+        .list_attached_role_policies()
+        .role_name("radiant-aws-access-role")
+        .send()
+        .await
+        .unwrap();
+    for p in attached.attached_policies() {
+        let arn = p.policy_arn().unwrap();
+        let policy = iam.get_policy().policy_arn(arn).send().await.unwrap();
+        let version = policy.policy().unwrap().default_version_id().unwrap();
+        let doc = iam
+            .get_policy_version()
+            .policy_arn(arn)
+            .version_id(version)
+            .send()
+            .await
+            .unwrap();
+        out.insert(
+            format!("managed policy {arn}"),
+            doc.policy_version().unwrap().document().unwrap().to_owned(),
+        );
+    }
+    let trail_key = hub_clients(aws)
+        .kms(REGION)
+        .get_key_policy()
+        .key_id(&lz.trail_key_arn)
+        .policy_name("default")
+        .send()
+        .await
+        .unwrap();
+    out.insert(
+        "trail key".to_owned(),
+        trail_key.policy().unwrap().to_owned(),
+    );
+    for topic in ["radiant-cloudtrail", "radiant-guardduty"] {
+        let arn = format!("arn:aws:sns:{REGION}:{}:{topic}", lz.log_archive);
+        let attrs = hub
+            .sns(REGION)
+            .get_topic_attributes()
+            .topic_arn(&arn)
+            .send()
+            .await
+            .unwrap();
+        out.insert(
+            format!("topic {topic}"),
+            attrs.attributes().unwrap()["Policy"].clone(),
+        );
+    }
+    out
+}
+
+fn hub_clients(aws: &SdkFactory) -> AccountClients {
+    hub(aws)
+}
+
+/// `CreateAccount` from the management account, then (when `ou` is given) moved there; the
+/// new account's ID.
+async fn create_account(aws: &SdkFactory, name: &str, ou: Option<&str>) -> String {
+    let org = hub(aws).organizations(REGION);
+    let created = org
+        .create_account()
+        .account_name(name)
+        .email(format!("{name}@example.com"))
+        .send()
+        .await
+        .unwrap();
+    let request = created
+        .create_account_status()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
+    let status = org
+        .describe_create_account_status()
+        .create_account_request_id(&request)
+        .send()
+        .await
+        .unwrap();
+    let id = status
+        .create_account_status()
+        .unwrap()
+        .account_id()
+        .unwrap()
+        .to_owned();
+    if let Some(ou) = ou {
+        move_account(aws, &id, ou).await;
+    }
+    id
+}
+
+async fn move_account(aws: &SdkFactory, account: &str, to: &str) {
+    let org = hub(aws).organizations(REGION);
+    let parents = org.list_parents().child_id(account).send().await.unwrap();
+    let from = parents.parents()[0].id().unwrap().to_owned();
+    org.move_account()
+        .account_id(account)
+        .source_parent_id(from)
+        .destination_parent_id(to)
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn root_id(aws: &SdkFactory) -> String {
+    hub(aws)
+        .organizations(REGION)
+        .list_roots()
+        .send()
+        .await
+        .unwrap()
+        .roots()[0]
+        .id()
+        .unwrap()
+        .to_owned()
+}
+
+/// An invited account accepting: it joins the root with no access role (AWS creates none),
+/// which its administrators then create (as a customer does before onboarding it).
+async fn invite_account(emu: &EmulatorGuard, aws: &SdkFactory, account: &str) {
+    emu.invite_account(account, "invited-workload");
+    let (key, secret) = emu.credentials_for(&format!("arn:aws:iam::{account}:root"));
+    let invited = aws
+        .for_account(
+            account,
+            aws_sdk_sts::config::Credentials::new(key, secret, None, None, "test"),
+        )
+        .iam(REGION);
+    let trust = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": { "AWS": "arn:aws:iam::123456789012:root" },
+            "Action": "sts:AssumeRole",
+        }],
+    });
+    invited
+        .create_role()
+        .role_name("OrganizationAccountAccessRole")
+        .assume_role_policy_document(trust.to_string())
+        .send()
+        .await
+        .unwrap();
+    invited
+        .attach_role_policy()
+        .role_name("OrganizationAccountAccessRole")
+        .policy_arn("arn:aws:iam::aws:policy/AdministratorAccess")
+        .send()
+        .await
+        .ok();
+}
+
+/// The member role of `account`, read through its access role: `Some(tags)` when it exists.
+async fn member_role_tags(aws: &SdkFactory, account: &str) -> Option<Vec<(String, String)>> {
+    let iam = member(aws, account).await.iam(REGION);
+    let role = iam.get_role().role_name(MEMBER_ROLE).send().await.ok()?;
+    Some(
+        role.role()?
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_owned(), t.value().to_owned()))
+            .collect(),
+    )
+}
+
+/// The stack instances of the StackSet, by account (the management account's view).
+async fn instances(aws: &SdkFactory) -> BTreeMap<String, String> {
+    let out = hub(aws)
+        .cloudformation(REGION)
+        .list_stack_instances()
+        .stack_set_name(STACKSET)
+        .send()
+        .await
+        .unwrap();
+    out.summaries()
+        .iter()
+        .map(|s| {
+            (
+                s.account().unwrap().to_owned(),
+                s.status().unwrap().as_str().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_that_join_later_are_covered_without_a_run_of_the_tool() {
+    let emu = emulator();
+    let seeded = emu.seed(&SeedSpec {
+        accounts: 4,
+        ous: 2,
+        regions: vec![REGION.to_owned()],
+        landing_zone: true,
+        seed: 21,
+        ..SeedSpec::default()
+    });
+    let lz = seeded.landing_zone.clone().expect("a landing zone");
+    let (covered_ou, outside_ou) = (seeded.ous[0].id.clone(), seeded.ous[1].id.clone());
+    let aws = factory(&emu).await;
+    let nested = hub(&aws)
+        .organizations(REGION)
+        .create_organizational_unit()
+        .parent_id(&covered_ou)
+        .name("nested")
+        .send()
+        .await
+        .unwrap()
+        .organizational_unit()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
+    let cfg = stackset_config(&lz, &[&lz.security_ou, &covered_ou]);
+    let ctx = context(aws.clone(), 8);
+
+    // The plan shows the StackSet, its template and its targets, and what covers a newcomer.
+    let planned = engine::plan(&cfg, &ctx).await.expect("plan");
+    assert!(!planned.has_failures(), "{}", failures(&planned));
+    let stackset = planned
+        .changes
+        .iter()
+        .find(|c| c.resource.ends_with(&format!(":stackset/{STACKSET}")))
+        .expect("the StackSet is planned");
+    assert_eq!(
+        stackset.after.as_ref().unwrap()["TemplateBody"]["Resources"]["RadiantMemberRole"]["Properties"]
+            ["RoleName"],
+        MEMBER_ROLE
+    );
+    let new_accounts = planned.new_accounts.clone().expect("new accounts");
+    assert!(new_accounts.automatic(), "{new_accounts:#?}");
+
+    let applied = engine::apply(&cfg, &ctx).await.expect("apply");
+    assert!(!applied.has_failures(), "{}", failures(&applied));
+    let before = shared_documents(&aws, &lz).await;
+    let verified = engine::verify(&cfg, &ctx, &verify_opts())
+        .await
+        .expect("verify");
+    assert!(!verified.has_problems(), "{:#?}", failed_checks(&verified));
+
+    // Five accounts join, and no run of the tool follows.
+    let in_root_ou = create_account(&aws, "joined-covered", Some(&covered_ou)).await;
+    let in_nested = create_account(&aws, "joined-nested", Some(&nested)).await;
+    let moved = create_account(&aws, "joined-outside-then-moved", Some(&outside_ou)).await;
+    move_account(&aws, &moved, &covered_ou).await;
+    let outside = create_account(&aws, "joined-outside", Some(&outside_ou)).await;
+    let invited = "444455556666";
+    invite_account(&emu, &aws, invited).await;
+    move_account(&aws, invited, &covered_ou).await;
+    let newcomers = [&in_root_ou, &in_nested, &moved, &invited.to_owned()];
+
+    // CloudFormation deployed each covered newcomer's role, GuardDuty enabled each as a member.
+    let now = instances(&aws).await;
+    for a in newcomers {
+        assert_eq!(
+            now.get(a.as_str()).map(String::as_str),
+            Some("CURRENT"),
+            "{a}: {now:#?}"
+        );
+        let tags = member_role_tags(&aws, a).await.expect("the role exists");
+        assert!(
+            tags.contains(&(
+                "radiant-onboard:deployment".to_owned(),
+                "stackset".to_owned()
+            )),
+            "{tags:?}"
+        );
+    }
+    assert!(!now.contains_key(&outside), "{now:#?}");
+    assert_eq!(member_role_tags(&aws, &outside).await, None);
+
+    // verify: every covered newcomer covered, the one outside out of scope.
+    let verified = engine::verify(&cfg, &ctx, &verify_opts())
+        .await
+        .expect("verify");
+    assert!(!verified.has_problems(), "{:#?}", failed_checks(&verified));
+    for a in newcomers {
+        for name in [
+            "member-role-trusts-hub-role",
+            "member-role-stack-instance",
+            "detector-enabled",
+        ] {
+            assert!(
+                verified
+                    .checks
+                    .iter()
+                    .any(|c| c.scope == *a && c.name == name && c.ok),
+                "{a} {name}: {:#?}",
+                verified.checks
+            );
+        }
+    }
+    assert!(verified.checks.iter().all(|c| c.scope != outside));
+    let accounts = engine::discover(&cfg, &ctx).await.expect("discover");
+    let out_of_scope = accounts.accounts.iter().find(|a| a.id == outside).unwrap();
+    assert!(out_of_scope.skip_reason.is_some(), "{out_of_scope:?}");
+
+    // No shared document changed, and the next apply writes nothing.
+    assert_eq!(shared_documents(&aws, &lz).await, before);
+    emu.reset_counters();
+    let again = engine::apply(&cfg, &ctx).await.expect("re-run");
+    assert!(!again.has_failures(), "{}", failures(&again));
+    assert_eq!(emu.counters().writes(), 0, "{:#?}", writes(&emu));
+
+    // An account that leaves loses its instance and its role.
+    hub(&aws)
+        .organizations(REGION)
+        .remove_account_from_organization()
+        .account_id(&in_root_ou)
+        .send()
+        .await
+        .unwrap();
+    let now = instances(&aws).await;
+    assert!(!now.contains_key(&in_root_ou), "{now:#?}");
+    let _ = root_id(&aws).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_stack_instance_fails_only_its_account_and_the_next_run_finishes_it() {
+    let emu = emulator();
+    let seeded = emu.seed(&SeedSpec {
+        accounts: 4,
+        ous: 1,
+        regions: vec![REGION.to_owned()],
+        landing_zone: true,
+        seed: 22,
+        ..SeedSpec::default()
+    });
+    let lz = seeded.landing_zone.clone().expect("a landing zone");
+    let aws = factory(&emu).await;
+    let cfg = stackset_config(&lz, &[]);
+    let ctx = context(aws.clone(), 8);
+    let broken = seeded
+        .accounts
+        .iter()
+        .find(|a| a.status == "ACTIVE" && a.id != lz.log_archive && a.id != lz.audit)
+        .unwrap()
+        .id
+        .clone();
+    emu.fail_stack_instances(
+        &broken,
+        "Injected failure: the account's guardrail denies iam:CreateRole",
+    );
+
+    let applied = engine::apply(&cfg, &ctx).await.expect("apply");
+    let failed: Vec<&str> = applied
+        .accounts
+        .iter()
+        .filter(|a| a.status == AccountStatus::Failed)
+        .map(|a| a.id.as_str())
+        .collect();
+    assert_eq!(failed, [broken.as_str()], "{}", failures(&applied));
+    let error = applied
+        .accounts
+        .iter()
+        .find(|a| a.id == broken)
+        .and_then(|a| a.error.clone())
+        .unwrap();
+    assert!(
+        error.message.contains("guardrail denies iam:CreateRole"),
+        "{error:?}"
+    );
+    let now = instances(&aws).await;
+    for a in seeded.accounts.iter().filter(|a| a.status == "ACTIVE") {
+        if a.id == lz.log_archive || a.id == broken {
+            continue;
+        }
+        assert_eq!(
+            now.get(&a.id).map(String::as_str),
+            Some("CURRENT"),
+            "{}: {now:#?}",
+            a.id
+        );
+    }
+    let verified = engine::verify(&cfg, &ctx, &verify_opts())
+        .await
+        .expect("verify");
+    let failing = failed_checks(&verified);
+    assert!(
+        failing.iter().all(|c| c.starts_with(&broken)),
+        "{failing:#?}"
+    );
+    assert!(
+        failing
+            .iter()
+            .any(|c| c.contains("member-role-stack-instance")),
+        "{failing:#?}"
+    );
+
+    // The guardrail is lifted: the next run deploys the one account left, and nothing else.
+    emu.reset_stack_instance_failures();
+    emu.reset_counters();
+    let again = engine::apply(&cfg, &ctx).await.expect("re-run");
+    assert!(!again.has_failures(), "{}", failures(&again));
+    assert_eq!(
+        emu.counters()
+            .calls("cloudformation", "CreateStackInstances"),
+        1
+    );
+    assert_eq!(
+        instances(&aws).await.get(&broken).map(String::as_str),
+        Some("CURRENT")
+    );
+}
+
+/// Radiant's chain, as in production: Radiant's principal assumes the hub role with the
+/// external ID, the hub role each member role. The accounts whose member role cannot be assumed.
+async fn not_assumable(
+    emu: &EmulatorGuard,
+    cfg: &orchestrator::config::Config,
+    members: &[String],
+) -> Vec<String> {
+    let (key, secret) = emu.credentials_for(&cfg.radiant.principal_arn.to_string());
+    let radiant = SdkFactory::load_with_static_credentials(
+        &orchestrator::aws::AwsOptions {
+            endpoint_url: Some(emu.endpoint().to_owned()),
+            profile: None,
+            region: Some(REGION.to_owned()),
+        },
+        &key,
+        &secret,
+    )
+    .await
+    .expect("Radiant's credentials");
+    let mgmt = integration_tests::MANAGEMENT_ACCOUNT_ID;
+    let from = radiant.caller("649384204969");
+    let hub_role = format!("arn:aws:iam::{mgmt}:role/{}", cfg.radiant.role_name);
+    let as_hub = radiant
+        .assume_role(&from, REGION, mgmt, &hub_role, Some(EXTERNAL_ID))
+        .await
+        .expect("Radiant assumes the hub role");
+    let mut refused = Vec::new();
+    for m in members {
+        let role = format!("arn:aws:iam::{m}:role/{MEMBER_ROLE}");
+        if radiant
+            .assume_role(&as_hub, REGION, m, &role, Some(EXTERNAL_ID))
+            .await
+            .is_err()
+        {
+            refused.push(m.clone());
+        }
+    }
+    refused
+}
+
+/// A 30-account organization onboarded with direct roles, switched to the StackSet and back:
+/// each switch is a plan first (which accounts hold a role of the other kind and what happens
+/// to it), every member role is assumable after every step, and a re-run after each switch writes
+/// nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn switching_between_direct_roles_and_the_stackset_keeps_every_role_assumable() {
+    let emu = emulator();
+    let seeded = emu.seed(&SeedSpec {
+        accounts: 30,
+        ous: 3,
+        regions: vec![REGION.to_owned()],
+        seed: 23,
+        ..SeedSpec::default()
+    });
+    let aws = factory(&emu).await;
+    enable_trusted_access(&aws).await;
+    let members = seeded.active_account_ids();
+    let direct = config(&[REGION], "");
+    let mut stackset = direct.clone();
+    stackset.members.deploy = orchestrator::config::MemberDeploy::Stackset;
+    let ctx = context(aws.clone(), 16);
+
+    let applied = engine::apply(&direct, &ctx).await.expect("apply direct");
+    assert!(!applied.has_failures(), "{}", failures(&applied));
+    assert_eq!(
+        not_assumable(&emu, &direct, &members).await,
+        Vec::<String>::new()
+    );
+
+    // To the StackSet: the plan names each directly created role that it replaces.
+    let planned = engine::plan(&stackset, &ctx)
+        .await
+        .expect("plan the switch");
+    assert!(!planned.has_failures(), "{}", failures(&planned));
+    for m in &members {
+        let role = format!("arn:aws:iam::{m}:role/{MEMBER_ROLE}");
+        let change = planned
+            .changes
+            .iter()
+            .find(|c| c.resource == role)
+            .unwrap_or_else(|| panic!("no change of {role}: {:#?}", planned.changes));
+        assert_eq!(change.action, orchestrator::outcome::ChangeAction::Delete);
+        assert!(
+            change
+                .reason
+                .as_deref()
+                .unwrap()
+                .contains("replaced by the StackSet")
+        );
+    }
+    let switched = engine::apply(&stackset, &ctx)
+        .await
+        .expect("apply the switch");
+    assert!(!switched.has_failures(), "{}", failures(&switched));
+    assert_eq!(
+        not_assumable(&emu, &stackset, &members).await,
+        Vec::<String>::new()
+    );
+    let now = instances(&aws).await;
+    assert_eq!(now.len(), members.len(), "{now:#?}");
+    for m in &members {
+        let tags = member_role_tags(&aws, m).await.expect("a role");
+        assert!(
+            tags.contains(&(
+                "radiant-onboard:deployment".to_owned(),
+                "stackset".to_owned()
+            )),
+            "{m}: {tags:?}"
+        );
+    }
+    emu.reset_counters();
+    let again = engine::apply(&stackset, &ctx).await.expect("re-run");
+    assert!(!again.has_failures(), "{}", failures(&again));
+    assert_eq!(emu.counters().writes(), 0, "{:#?}", writes(&emu));
+
+    // And back: the StackSet goes, each role is created directly.
+    let planned = engine::plan(&direct, &ctx)
+        .await
+        .expect("plan the way back");
+    assert!(
+        planned
+            .changes
+            .iter()
+            .any(|c| c.resource.ends_with(&format!(":stackset/{STACKSET}"))
+                && c.action == orchestrator::outcome::ChangeAction::Delete),
+        "{:#?}",
+        planned.changes
+    );
+    let back = engine::apply(&direct, &ctx)
+        .await
+        .expect("apply the way back");
+    assert!(!back.has_failures(), "{}", failures(&back));
+    assert_eq!(
+        not_assumable(&emu, &direct, &members).await,
+        Vec::<String>::new()
+    );
+    for m in &members {
+        let tags = member_role_tags(&aws, m).await.expect("a role");
+        assert!(
+            !tags.iter().any(|(k, _)| k == "radiant-onboard:deployment"),
+            "{m}: {tags:?}"
+        );
+    }
+    emu.reset_counters();
+    let again = engine::apply(&direct, &ctx).await.expect("re-run");
+    assert!(!again.has_failures(), "{}", failures(&again));
+    assert_eq!(emu.counters().writes(), 0, "{:#?}", writes(&emu));
+}
