@@ -1,7 +1,7 @@
 //! `policies --out DIR`: every policy document a plan would write, for review before `apply`:
 //! one file per distinct document, named by what it is (`hub-role.trust`, `bucket.NAME.policy`,
-//! ...), and `index.json` with the resources each applies to (the member roles share one file
-//! when their documents are the same).
+//! ...; the member role's StackSet template `stackset.NAME.template`), and `index.json` with the
+//! resources each applies to (the member roles share one file when their documents are the same).
 
 use std::path::Path;
 
@@ -85,6 +85,10 @@ fn review_stem(
             format!("key.{}.policy", safe_name(&alias))
         }
         "sns" => format!("topic.{}.policy", safe_name(tail)),
+        "cloudformation" => format!(
+            "stackset.{}.template",
+            safe_name(tail.trim_start_matches("stackset/"))
+        ),
         _ => safe_name(arn),
     }
 }
@@ -115,6 +119,12 @@ fn review_docs(outcome: &RunOutcome, cfg: &Config) -> Vec<ReviewDoc> {
             for doc in inline.values() {
                 pieces.push((c.resource.clone(), "permissions", doc.clone()));
             }
+        }
+        // The member role's StackSet: its template (created, or updated).
+        if let Some(template) = after.get("TemplateBody") {
+            pieces.push((c.resource.clone(), "template", template.clone()));
+        } else if c.resource.ends_with("#template") {
+            pieces.push((c.resource.clone(), "template", after.clone()));
         }
     }
     let stems: Vec<String> = pieces
@@ -211,6 +221,13 @@ mod tests {
         )]
         .into();
         let stem = |r: &str, part: &str| review_stem(r, part, &cfg, &aliases);
+        assert_eq!(
+            stem(
+                "arn:aws:cloudformation:us-east-1:111111111111:stackset/RadiantOnboardMemberRole#template",
+                "template"
+            ),
+            "stackset.RadiantOnboardMemberRole.template"
+        );
         assert_eq!(
             stem("arn:aws:s3:::acme-logs#policy", ""),
             "bucket.acme-logs.policy"

@@ -253,6 +253,37 @@ pub(crate) async fn deploy_instances(
     mode: Mode,
     log: &mut HubLog,
 ) -> Result<(), EngineError> {
+    // Accounts the StackSet leaves out (excluded, the hub) that automatic deployment reached
+    // anyway (it ignores account filters).
+    let stray: Vec<String> = stackset
+        .wants
+        .excluded
+        .iter()
+        .filter(|a| stackset.instance(a).is_some())
+        .cloned()
+        .collect();
+    if !stray.is_empty() {
+        let outcome = stackset
+            .set
+            .remove_instances(
+                log,
+                &stackset.wants,
+                &stray,
+                timeout(run),
+                run.ctx.progress.as_ref(),
+            )
+            .await?;
+        if let Some((account, reason)) = outcome.failed.iter().next() {
+            return Err(EngineError::Hub {
+                operation: "cloudformation:DeleteStackInstances".to_owned(),
+                resource: format!("{}#instances", stackset.set.resource()),
+                kind: ErrorKind::Other,
+                message: format!(
+                    "the stack instance of the excluded account `{account}` could not be removed: {reason}"
+                ),
+            });
+        }
+    }
     let covered: Vec<usize> = (0..works.len())
         .filter(|&i| by_stack_set(run, &works[i].account) && works[i].error.is_none())
         .collect();

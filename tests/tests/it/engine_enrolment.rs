@@ -681,3 +681,55 @@ async fn switching_between_direct_roles_and_the_stackset_keeps_every_role_assuma
     assert!(!again.has_failures(), "{}", failures(&again));
     assert_eq!(emu.counters().writes(), 0, "{:#?}", writes(&emu));
 }
+
+/// An account the configuration excludes that joins a covered OU gets an instance anyway
+/// (automatic deployment ignores account filters, AWS documents): verify says so, apply removes
+/// the instance and its role, and the next run writes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_excluded_account_reached_by_automatic_deployment_loses_its_role() {
+    let emu = emulator();
+    let seeded = emu.seed(&SeedSpec {
+        accounts: 3,
+        ous: 1,
+        regions: vec![REGION.to_owned()],
+        landing_zone: true,
+        seed: 24,
+        ..SeedSpec::default()
+    });
+    let lz = seeded.landing_zone.clone().expect("a landing zone");
+    let aws = factory(&emu).await;
+    let cfg = stackset_config(&lz, &[]);
+    let ctx = context(aws.clone(), 8);
+    let applied = engine::apply(&cfg, &ctx).await.expect("apply");
+    assert!(!applied.has_failures(), "{}", failures(&applied));
+    let joined = create_account(&aws, "joined-then-excluded", Some(&seeded.ous[0].id)).await;
+    assert!(instances(&aws).await.contains_key(&joined));
+
+    let mut narrowed = cfg.clone();
+    narrowed
+        .organization
+        .exclude_accounts
+        .push(joined.parse().expect("an account ID"));
+    let verified = engine::verify(&narrowed, &ctx, &verify_opts())
+        .await
+        .expect("verify");
+    let failing = failed_checks(&verified);
+    assert!(
+        failing
+            .iter()
+            .any(|c| c.contains("member-role-stackset") && c.contains(&joined)),
+        "{failing:#?}"
+    );
+    let applied = engine::apply(&narrowed, &ctx).await.expect("apply");
+    assert!(!applied.has_failures(), "{}", failures(&applied));
+    assert!(!instances(&aws).await.contains_key(&joined));
+    assert_eq!(member_role_tags(&aws, &joined).await, None);
+    let verified = engine::verify(&narrowed, &ctx, &verify_opts())
+        .await
+        .expect("verify");
+    assert!(!verified.has_problems(), "{:#?}", failed_checks(&verified));
+    emu.reset_counters();
+    let again = engine::apply(&narrowed, &ctx).await.expect("re-run");
+    assert!(!again.has_failures(), "{}", failures(&again));
+    assert_eq!(emu.counters().writes(), 0, "{:#?}", writes(&emu));
+}

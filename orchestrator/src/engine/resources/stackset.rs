@@ -498,6 +498,64 @@ impl MemberStackSet<'_> {
         Ok(outcome)
     }
 
+    /// Removes the stack instances of `accounts` (excluded by the configuration: automatic
+    /// deployment ignores the StackSet's account filter, AWS documents, so an excluded account
+    /// that joins a covered OU gets an instance, which would widen Radiant's access).
+    pub(crate) async fn remove_instances(
+        &self,
+        log: &mut HubLog,
+        wants: &StackSetWants,
+        accounts: &[String],
+        timeout: Duration,
+        progress: &dyn Progress,
+    ) -> Result<OperationOutcome, EngineError> {
+        if accounts.is_empty() {
+            return Ok(OperationOutcome::default());
+        }
+        let resource = format!("{}#instances", self.resource());
+        log.journal.changes.push(Change::new(
+            &resource,
+            ChangeAction::Delete,
+            Some(serde_json::json!({
+                "OrganizationalUnitIds": wants.targets,
+                "Accounts": accounts,
+                "AccountFilterType": "INTERSECTION",
+            })),
+            None,
+            "accounts the configuration excludes got a stack instance from automatic deployment (which ignores account filters): their instance and role are removed",
+        ));
+        log.record(
+            &resource,
+            "cloudformation-stack-instances",
+            self.place.status(ResourceStatus::Deleted),
+            None,
+        );
+        if !self.place.apply() {
+            return Ok(OperationOutcome::default());
+        }
+        let op = self
+            .cf()
+            .delete_stack_instances()
+            .stack_set_name(self.name)
+            .deployment_targets(
+                DeploymentTargets::builder()
+                    .set_organizational_unit_ids(Some(wants.targets.clone()))
+                    .set_accounts(Some(accounts.to_vec()))
+                    .account_filter_type(AccountFilterType::Intersection)
+                    .build(),
+            )
+            .regions(self.place.region.as_str())
+            .retain_stacks(false)
+            .operation_preferences(preferences())
+            .call_as(self.admin.call_as())
+            .send()
+            .await
+            .map_err(hub_sdk("cloudformation:DeleteStackInstances", &resource))?;
+        let op = op.operation_id().unwrap_or_default().to_owned();
+        self.wait(&op, accounts.len() as u64, timeout, progress)
+            .await
+    }
+
     /// Waits for the operation `op` (over `total` accounts) to end, at most `timeout`, with a
     /// progress bar over its stack instances (their results, read while it runs). The accounts
     /// whose instance did not succeed are returned with their reason; an operation still
@@ -634,6 +692,20 @@ impl MemberStackSet<'_> {
                 format!(
                     "`{}` has automatic deployment off: accounts that join get no role: run apply",
                     self.name
+                ),
+            ),
+            Ok(Some(s)) if wants.excluded.iter().any(|a| s.instances.contains_key(a)) => (
+                false,
+                format!(
+                    "`{}` has instances in accounts the configuration excludes ({}): automatic deployment ignores account filters; run apply to remove them",
+                    self.name,
+                    wants
+                        .excluded
+                        .iter()
+                        .filter(|a| s.instances.contains_key(*a))
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ),
             Ok(Some(s)) => (
