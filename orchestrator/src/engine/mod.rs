@@ -272,9 +272,11 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
     let (pf, caller, consistency) = (&run.pf, &run.caller, &run.consistency);
     let topology = discovery::choose_topology(cfg, caller, pf).await?;
     let external = &cfg.radiant.external_id;
+    // Who may administer the member role's StackSet, before the listing (whose refusal would
+    // not say what a StackSets delegated administrator needs).
+    let stackset_admin = members::preflight(&run).await?;
     let listing = discovery::AccountListing::start(caller, pf).await?;
     let walk = discovery::OuWalk::start(caller, pf).await?;
-    let stackset_admin = members::preflight(&run).await?;
     step_done("preflight");
     progress.advance(1);
     progress.finish();

@@ -34,14 +34,15 @@ pub(super) const OPERATIONS: &[Operation] = &[
         APPLY,
     ),
     // Apply deletes a member role the fan-out created when the StackSet replaces it
-    // (`[members] deploy` switched to "stackset").
+    // (`[members] deploy` switched to "stackset"): in member accounts only.
     op(
         "iam",
         "DeleteRole",
         "iam:DeleteRole",
         Both,
         APPLY | OFFBOARD,
-    ),
+    )
+    .member_only_for(APPLY),
     op("iam", "PutRolePolicy", "iam:PutRolePolicy", Member, APPLY),
     op(
         "iam",

@@ -62,6 +62,10 @@ pub struct Operation {
     /// The commands that call it ([`Command`] bits; `permissions --for COMMAND`).
     #[serde(skip)]
     pub command_bits: u8,
+    /// Of those, the commands that call it only inside member accounts (a `Both` operation whose
+    /// caller side belongs to other commands): the caller's policy for them leaves it out.
+    #[serde(skip)]
+    pub member_only_bits: u8,
 }
 
 /// A command that calls AWS, for `permissions --for COMMAND`: `plan` also covers
@@ -126,6 +130,11 @@ impl Operation {
     pub fn called_by(&self, command: Option<Command>) -> bool {
         command.is_none_or(|c| self.command_bits & c.bit() != 0)
     }
+
+    /// True when `command` calls it with the caller's credentials (`None`: any command).
+    fn called_as_caller_by(&self, command: Option<Command>) -> bool {
+        self.called_by(command) && command.is_none_or(|c| self.member_only_bits & c.bit() == 0)
+    }
 }
 
 const fn op(
@@ -141,6 +150,15 @@ const fn op(
         action,
         scope,
         command_bits,
+        member_only_bits: 0,
+    }
+}
+
+impl Operation {
+    /// This operation, called only inside member accounts by the commands `member_only`.
+    const fn member_only_for(mut self, member_only: u8) -> Operation {
+        self.member_only_bits = member_only;
+        self
     }
 }
 
@@ -310,7 +328,14 @@ pub fn actions_for(scope: Scope, command: Option<Command>) -> Vec<&'static str> 
     };
     let mut out: Vec<&'static str> = OPERATIONS
         .iter()
-        .filter(|o| wanted(o.scope) && o.called_by(command))
+        .filter(|o| {
+            wanted(o.scope)
+                && if scope == Scope::Caller {
+                    o.called_as_caller_by(command)
+                } else {
+                    o.called_by(command)
+                }
+        })
         .map(|o| o.action)
         .chain(
             DEPENDENT_ACTIONS

@@ -733,3 +733,228 @@ async fn an_excluded_account_reached_by_automatic_deployment_loses_its_role() {
     assert!(!again.has_failures(), "{}", failures(&again));
     assert_eq!(emu.counters().writes(), 0, "{:#?}", writes(&emu));
 }
+
+/// Offboarding `deploy = "stackset"` in a landing zone: the plan lists the StackSet's instances
+/// and the StackSet, and the management account's role (which StackSets never deploys); offboard
+/// removes them in that order and leaves no member role.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offboard_removes_the_instances_the_stackset_and_the_management_accounts_role() {
+    let emu = emulator();
+    let seeded = emu.seed(&SeedSpec {
+        accounts: 3,
+        ous: 1,
+        regions: vec![REGION.to_owned()],
+        landing_zone: true,
+        seed: 25,
+        ..SeedSpec::default()
+    });
+    let lz = seeded.landing_zone.clone().expect("a landing zone");
+    let aws = factory(&emu).await;
+    let cfg = stackset_config(&lz, &[]);
+    let ctx = context(aws.clone(), 8);
+    let applied = engine::apply(&cfg, &ctx).await.expect("apply");
+    assert!(!applied.has_failures(), "{}", failures(&applied));
+    let mgmt = integration_tests::MANAGEMENT_ACCOUNT_ID;
+    let mgmt_role = format!("arn:aws:iam::{mgmt}:role/{MEMBER_ROLE}");
+    assert!(
+        applied
+            .accounts
+            .iter()
+            .any(|a| a.id == mgmt && a.member_role_arn.as_deref() == Some(mgmt_role.as_str())),
+        "{:#?}",
+        applied.accounts
+    );
+    let role_of_management = || async {
+        hub(&aws)
+            .iam(REGION)
+            .get_role()
+            .role_name(MEMBER_ROLE)
+            .send()
+            .await
+            .ok()
+            .and_then(|r| r.role)
+    };
+    let direct = role_of_management()
+        .await
+        .expect("the management account's role");
+    assert!(
+        !direct
+            .tags()
+            .iter()
+            .any(|t| t.key() == "radiant-onboard:deployment"),
+        "created directly: {direct:?}"
+    );
+
+    let opts = engine::OffboardOptions::default();
+    emu.reset_counters();
+    let planned = engine::plan_offboard(&cfg, &ctx, &opts)
+        .await
+        .expect("plan --offboard");
+    assert_eq!(emu.counters().writes(), 0);
+    let deletes: Vec<&str> = planned
+        .changes
+        .iter()
+        .filter(|c| c.action == orchestrator::outcome::ChangeAction::Delete)
+        .map(|c| c.resource.as_str())
+        .collect();
+    let stackset = format!("arn:aws:cloudformation:{REGION}:{mgmt}:stackset/{STACKSET}");
+    let position = |r: &str| deletes.iter().position(|d| *d == r);
+    let (instances_at, set_at, role_at) = (
+        position(&format!("{stackset}#instances")).expect("the instances"),
+        position(&stackset).expect("the StackSet"),
+        position(&mgmt_role).expect("the management account's role"),
+    );
+    assert!(instances_at < set_at && set_at < role_at, "{deletes:#?}");
+
+    let off = engine::offboard(&cfg, &ctx, &opts).await.expect("offboard");
+    assert!(!off.has_failures(), "{}", failures(&off));
+    let gone = hub(&aws)
+        .cloudformation(REGION)
+        .describe_stack_set()
+        .stack_set_name(STACKSET)
+        .send()
+        .await;
+    assert!(
+        gone.as_ref().map_or(true, |d| d
+            .stack_set()
+            .and_then(|s| s.status())
+            .is_some_and(|s| s.as_str() == "DELETED")),
+        "{gone:?}"
+    );
+    assert!(role_of_management().await.is_none());
+    for a in seeded.accounts.iter().filter(|a| a.status == "ACTIVE") {
+        assert_eq!(member_role_tags(&aws, &a.id).await, None, "{}", a.id);
+    }
+}
+
+/// A caller that is neither the management account nor a registered StackSets delegated
+/// administrator is refused in preflight with the fix, before any write; once registered
+/// (Organizations `RegisterDelegatedAdministrator`), it is detected, every StackSets call it
+/// makes passes `CallAs = DELEGATED_ADMIN` (the emulator refuses any other), and its apply
+/// deploys the member roles (through an access role the members give it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stacksets_delegated_administrator_is_detected_and_an_unregistered_caller_refused() {
+    let emu = emulator();
+    let seeded = emu.seed(&SeedSpec {
+        accounts: 3,
+        ous: 1,
+        regions: vec![REGION.to_owned()],
+        seed: 26,
+        ..SeedSpec::default()
+    });
+    let mgmt_aws = factory(&emu).await;
+    enable_trusted_access(&mgmt_aws).await;
+    // Trusted access for StackSets, as the management account turns it on once.
+    hub(&mgmt_aws)
+        .cloudformation(REGION)
+        .activate_organizations_access()
+        .send()
+        .await
+        .unwrap();
+    let admin = seeded.accounts[0].id.clone();
+    let (key, secret) = emu.credentials_for(&format!(
+        "arn:aws:iam::{admin}:role/OrganizationAccountAccessRole"
+    ));
+    let aws = SdkFactory::load_with_static_credentials(
+        &orchestrator::aws::AwsOptions {
+            endpoint_url: Some(emu.endpoint().to_owned()),
+            profile: None,
+            region: Some(REGION.to_owned()),
+        },
+        &key,
+        &secret,
+    )
+    .await
+    .expect("factory");
+    let mut cfg = config(&[REGION], "");
+    cfg.members.deploy = orchestrator::config::MemberDeploy::Stackset;
+    cfg.cloudtrail = None;
+    emu.reset_counters();
+    let refused = engine::plan(&cfg, &context(aws.clone(), 4)).await;
+    let text = format!("{refused:?}");
+    assert!(
+        text.contains("StackSets delegated administrator")
+            && text.contains("register-delegated-administrator"),
+        "{text}"
+    );
+    assert_eq!(emu.counters().writes(), 0);
+
+    hub(&mgmt_aws)
+        .organizations(REGION)
+        .register_delegated_administrator()
+        .account_id(&admin)
+        .service_principal("member.org.stacksets.cloudformation.amazonaws.com")
+        .send()
+        .await
+        .unwrap();
+    // The members' access role for the delegated administrator (the management account's
+    // trusts only the management account); the management account has none: left out.
+    let trust = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": { "AWS": format!("arn:aws:iam::{admin}:root") },
+            "Action": "sts:AssumeRole",
+        }],
+    })
+    .to_string();
+    for a in seeded
+        .accounts
+        .iter()
+        .filter(|a| a.status == "ACTIVE" && a.id != admin)
+    {
+        member(&mgmt_aws, &a.id)
+            .await
+            .iam(REGION)
+            .create_role()
+            .role_name("StackSetsAdminAccess")
+            .assume_role_policy_document(&trust)
+            .send()
+            .await
+            .unwrap();
+    }
+    cfg.organization.access_role_name = "StackSetsAdminAccess".to_owned();
+    cfg.organization
+        .exclude_accounts
+        .push(integration_tests::MANAGEMENT_ACCOUNT_ID.parse().unwrap());
+    let applied = engine::apply(&cfg, &context(aws.clone(), 4))
+        .await
+        .expect("apply as the delegated administrator");
+    assert!(!applied.has_failures(), "{}", failures(&applied));
+    // The StackSet deployed to the other members (read as the delegated administrator does).
+    let listed = aws
+        .caller(&admin)
+        .cloudformation(REGION)
+        .list_stack_instances()
+        .stack_set_name(STACKSET)
+        .call_as(orchestrator::aws::sdk::cloudformation::types::CallAs::DelegatedAdmin)
+        .send()
+        .await
+        .unwrap();
+    let now: BTreeMap<String, String> = listed
+        .summaries()
+        .iter()
+        .map(|s| {
+            (
+                s.account().unwrap().to_owned(),
+                s.status().unwrap().as_str().to_owned(),
+            )
+        })
+        .collect();
+    for a in seeded
+        .accounts
+        .iter()
+        .filter(|a| a.status == "ACTIVE" && a.id != admin)
+    {
+        assert_eq!(
+            now.get(&a.id).map(String::as_str),
+            Some("CURRENT"),
+            "{}: {now:#?}",
+            a.id
+        );
+    }
+    assert!(
+        !now.contains_key(&admin),
+        "the hub gets no member role: {now:#?}"
+    );
+}

@@ -9,6 +9,10 @@ A MaxResults outside 1..20 is InvalidInputException (400) with Reason MAX_VALUE_
 MIN_VALUE_EXCEEDED and the API Reference's text for that reason ("You provided a numeric
 parameter that has a larger value than allowed."); AWS's exact wire text was not found. A
 NextToken this module did not issue is InvalidInputException, Reason INVALID_NEXT_TOKEN.
+
+A member account reading the organization's structure (ADMIN_READS) is refused unless it is a
+delegated administrator (AccessDeniedException), and a delegated administrator reads the
+organization, as AWS answers both.
 """
 
 from __future__ import annotations
@@ -86,9 +90,61 @@ def page_token(req: AwsRequest, items: list[Any]) -> tuple[list[Any], str | None
     return page, nxt, None
 
 
+# The operations about the organization's structure that "can be called only from the
+# organization's management account or by a member account that is a delegated administrator
+# for an AWS service" (Organizations API Reference, ListAccounts, ListAccountsForParent,
+# ListChildren, ListParents, ListRoots, ListOrganizationalUnitsForParent, DescribeAccount,
+# ListDelegatedAdministrators, ListAWSServiceAccessForOrganization). moto answered a member an
+# empty organization (its own, empty backend) instead.
+ADMIN_READS = (
+    "ListAccounts", "ListAccountsForParent", "ListChildren", "ListParents", "ListRoots",
+    "ListOrganizationalUnitsForParent", "DescribeAccount", "DescribeOrganizationalUnit",
+    "ListDelegatedAdministrators", "ListAWSServiceAccessForOrganization",
+)
+# AccessDeniedException, 400 (Organizations' common error; "You don't have permissions to access
+# this resource.").
+NOT_ADMIN = "You don't have permissions to access this resource."
+# An access key the emulator maps to the default management account (any key moto does not know).
+MANAGEMENT_VIEW_KEY = "AKIARADIANTMGMTVIEW0"
+
+
+def _delegated_admin(member: str, management: str, partition: str) -> bool:
+    from moto.organizations.models import organizations_backends
+
+    try:
+        backend = organizations_backends[management][partition]
+    except KeyError:
+        return False
+    return any(a.account.id == member for a in backend.admins)
+
+
+def org_member_reads(state: Any, req: AwsRequest, ident: Identity) -> Response | None:
+    """A member account's read of the organization's structure: refused unless it is a
+    delegated administrator, answered from the organization (the management account's view, as
+    AWS answers a delegated administrator) when it is."""
+    from .extensions import org_master_of
+    from .protocol import DEFAULT_ACCOUNT
+
+    caller = ident.account
+    management = org_master_of(caller, req.partition)
+    if management is None or management == caller:
+        return None
+    if not _delegated_admin(caller, management, req.partition):
+        return error(JSON, 400, "AccessDeniedException", NOT_ADMIN)
+    if management == DEFAULT_ACCOUNT:
+        # moto keeps the organization in the management account's backend: read it there.
+        auth = req.environ.get("HTTP_AUTHORIZATION", "")
+        req.environ["HTTP_AUTHORIZATION"] = auth.replace(req.access_key, MANAGEMENT_VIEW_KEY, 1)
+    return None
+
+
 def org_list_limits(state: Any, req: AwsRequest, ident: Identity) -> Response | None:
     """Refuses a MaxResults above 20 (or below 1); gives moto's own paginators a page of 20 when
     the caller names none; checks the NextToken of the operations paged here."""
+    if req.operation in ADMIN_READS:
+        denied = org_member_reads(state, req, ident)
+        if denied is not None:
+            return denied
     size, err = max_results(req)
     if err is not None:
         return err
@@ -117,5 +173,5 @@ def org_page_after(state: Any, req: AwsRequest, ident: Identity, body: bytes) ->
     return json.dumps(out).encode()
 
 
-PRE_HOOKS: dict[tuple[str, str], Any] = {("organizations", op): org_list_limits for op in LIST_OPERATIONS}
+PRE_HOOKS: dict[tuple[str, str], Any] = {("organizations", op): org_list_limits for op in LIST_OPERATIONS + ADMIN_READS}
 POST_HOOKS: dict[tuple[str, str], Any] = {("organizations", op): org_page_after for op in PAGED_AFTER}

@@ -67,3 +67,23 @@ def test_lists_for_a_parent_page_too(emu, org):
                  lambda: orgs.list_roots(MaxResults=21),
                  lambda: orgs.list_delegated_administrators(MaxResults=21)):
         assert error_of(call)[:2] == ("InvalidInputException", 400)
+
+
+def test_a_member_reads_the_organization_only_as_a_delegated_administrator(emu, org):
+    """Organizations API Reference (ListAccounts, ListRoots, DescribeAccount, ...): "This
+    operation can be called only from the organization's management account or by a member
+    account that is a delegated administrator for an AWS service"; moto answered a member an
+    empty organization."""
+    member = org["accounts"][0]["id"]
+    as_member = emu.as_member(member)("organizations")
+    for call in (as_member.list_accounts, as_member.list_roots,
+                 lambda: as_member.describe_account(AccountId=member)):
+        code, status, message, _ = error_of(call)
+        assert (code, status, message) == ("AccessDeniedException", 400, "You don't have permissions to access this resource.")
+    # Any member may still describe its organization.
+    assert as_member.describe_organization()["Organization"]["Id"].startswith("o-")
+    emu.client("organizations").register_delegated_administrator(
+        AccountId=member, ServicePrincipal="member.org.stacksets.cloudformation.amazonaws.com")
+    accounts, _ = pages(as_member.list_accounts, "Accounts")
+    assert len(accounts) == 46
+    assert as_member.list_roots()["Roots"][0]["Id"].startswith("r-")
