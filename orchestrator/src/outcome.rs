@@ -226,8 +226,29 @@ pub struct VerifyOutcome {
     /// Hardening the customer's own resources lack (one line each, with the check and the
     /// fix); never a failure.
     pub advisories: Vec<String>,
+    /// Covered accounts that are not covered yet (an enrolment gap), each with how long ago it
+    /// joined: what a scheduled `verify` watches for (`docs/runbook.md`, "Enrolment").
+    pub gaps: Vec<EnrolmentGap>,
     /// API calls per service.
     pub api_calls: BTreeMap<String, u64>,
+}
+
+/// A covered account that is not covered yet: no member role or stack instance, no detector,
+/// not a GuardDuty member, or not reachable at all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EnrolmentGap {
+    /// The account.
+    pub account: String,
+    /// Its name.
+    pub name: String,
+    /// When it joined the organization (RFC 3339), when Organizations says.
+    pub joined: Option<String>,
+    /// Seconds since it joined.
+    pub waited_s: Option<i64>,
+    /// What it lacks: the failed checks (`member-role-trusts-hub-role`,
+    /// `member-role-stack-instance`, `access-role-assumable`), with the Region for the regional
+    /// ones (`detector-enabled us-east-1`, `guardduty-members us-east-1`).
+    pub missing: Vec<String>,
 }
 
 impl VerifyOutcome {

@@ -83,6 +83,8 @@ pub struct VerifySection {
     pub checks: Vec<Check>,
     /// ARNs in shared policies that belong to no current account.
     pub orphans: Vec<String>,
+    /// Covered accounts that are not covered yet.
+    pub gaps: Vec<crate::outcome::EnrolmentGap>,
 }
 
 /// The whole report.
@@ -185,6 +187,7 @@ impl Report {
             verify: Some(VerifySection {
                 checks: outcome.checks.clone(),
                 orphans: outcome.orphans.clone(),
+                gaps: outcome.gaps.clone(),
             }),
         }
     }

@@ -516,15 +516,20 @@ fn desired_org_json(s3_protection: bool) -> serde_json::Value {
     v
 }
 
+/// The accounts that are not (enabled) members yet, with the Regions where they are not.
+pub(crate) type NotMembers = std::collections::BTreeMap<String, Vec<String>>;
+
 /// `verify` of GuardDuty's managed administrator, per Region: `organization-auto-enable` (the
 /// organization configuration enables every member), `guardduty-members` (every covered account
 /// is a member) and, with `s3_protection`, `members-s3-protection`; what `configure` ensures.
+/// Also the covered accounts that are not members, per Region (enrolment gaps).
 pub(crate) async fn verify(
     run: &Run<'_>,
     admin: &DiscoveredAccount,
     covered: &[&str],
-) -> Vec<Check> {
+) -> (Vec<Check>, NotMembers) {
     let mut out = Vec::new();
+    let mut not_members = NotMembers::new();
     let scope = admin.id.as_str();
     let s3_protection = run.cfg.guardduty.as_ref().is_some_and(|g| g.s3_protection);
     let clients = match run.clients_of(admin).await {
@@ -537,7 +542,7 @@ pub(crate) async fn verify(
                 false,
                 e.to_string(),
             ));
-            return out;
+            return (out, not_members);
         }
     };
     for region in &run.cfg.organization.regions {
@@ -595,6 +600,12 @@ pub(crate) async fn verify(
             .copied()
             .filter(|c| *c != admin.id && !members.contains(*c))
             .collect();
+        for m in &missing {
+            not_members
+                .entry((*m).to_owned())
+                .or_default()
+                .push(region.to_string());
+        }
         out.push(Check::new(
             scope,
             region_name,
@@ -641,5 +652,5 @@ pub(crate) async fn verify(
             ));
         }
     }
-    out
+    (out, not_members)
 }

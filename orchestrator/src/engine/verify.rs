@@ -29,7 +29,7 @@ use super::resources::{invalid, shared};
 use super::run::Run;
 use super::{DiscoveredAccount, EngineError, RunContext, Topology, VerifyOptions, is_exporter};
 use crate::config::{Config, HardeningMode};
-use crate::outcome::{Check, VerifyOutcome};
+use crate::outcome::{Check, EnrolmentGap, VerifyOutcome};
 use account_worker::MemberRoleSpec;
 
 /// Runs every check.
@@ -107,13 +107,16 @@ pub(crate) async fn run(
         })
         .await;
     checks.extend(per_account.into_iter().flatten());
+    let mut not_members = super::gd_admin::NotMembers::new();
     if let Some(admin) = cfg
         .guardduty
         .as_ref()
         .and_then(|g| g.admin_account_id.as_ref())
         && let Some(a) = disc.accounts.iter().find(|a| a.id == admin.as_str())
     {
-        checks.extend(super::gd_admin::verify(&run, a, &covered).await);
+        let (admin_checks, missing) = super::gd_admin::verify(&run, a, &covered).await;
+        checks.extend(admin_checks);
+        not_members = missing;
     }
     if let (true, Some(findings)) = (opts.sample_findings, &cfg.guardduty) {
         let prefix = if findings.prefix.is_empty() {
@@ -158,12 +161,64 @@ pub(crate) async fn run(
         checks.extend(c);
         advisories.extend(a);
     }
+    let gaps = enrolment_gaps(&disc.accounts, &checks, &not_members, now);
     Ok(VerifyOutcome {
         checks,
         orphans,
         advisories,
+        gaps,
         api_calls: run.totals().api_calls,
     })
+}
+
+/// The checks whose failure means an account is not covered (yet), rather than drifted.
+const COVERAGE_CHECKS: [&str; 4] = [
+    "access-role-assumable",
+    "member-role-trusts-hub-role",
+    "member-role-stack-instance",
+    "detector-enabled",
+];
+
+/// The covered accounts that are not covered yet, each with what it lacks and how long ago it
+/// joined (the backstop of automatic enrolment: a scheduled verify lists them).
+fn enrolment_gaps(
+    accounts: &[DiscoveredAccount],
+    checks: &[Check],
+    not_members: &super::gd_admin::NotMembers,
+    now: i64,
+) -> Vec<EnrolmentGap> {
+    accounts
+        .iter()
+        .filter(|a| a.included())
+        .filter_map(|a| {
+            let mut missing: Vec<String> = checks
+                .iter()
+                .filter(|c| c.scope == a.id && !c.ok && COVERAGE_CHECKS.contains(&c.name.as_str()))
+                .map(|c| match &c.region {
+                    Some(r) => format!("{} {r}", c.name),
+                    None => c.name.clone(),
+                })
+                .collect();
+            missing.extend(
+                not_members
+                    .get(&a.id)
+                    .into_iter()
+                    .flatten()
+                    .map(|r| format!("guardduty-members {r}")),
+            );
+            (!missing.is_empty()).then(|| EnrolmentGap {
+                account: a.id.clone(),
+                name: a.name.clone(),
+                joined: a.joined.and_then(|j| {
+                    aws_smithy_types::DateTime::from_secs(j)
+                        .fmt(aws_smithy_types::date_time::Format::DateTime)
+                        .ok()
+                }),
+                waited_s: a.joined.map(|j| (now - j).max(0)),
+                missing,
+            })
+        })
+        .collect()
 }
 
 /// The trail's checks: the product's trail logs and delivers; a reused trail logs, its bucket

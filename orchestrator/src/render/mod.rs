@@ -438,13 +438,36 @@ pub fn verify_human(out: &mut dyn Write, v: &VerifyOutcome, style: Style) -> io:
             style.red("orphan")
         )?;
     }
+    for g in &v.gaps {
+        let joined = match (&g.joined, g.waited_s) {
+            (Some(at), Some(s)) => format!("joined {at}, {} min ago", s / 60),
+            _ => "joined at an unknown time".to_owned(),
+        };
+        writeln!(
+            out,
+            "{} {} ({}), {joined}: not covered yet: {}",
+            style.red("gap"),
+            g.account,
+            g.name,
+            g.missing.join(", ")
+        )?;
+    }
     for a in &v.advisories {
         writeln!(out, "{}", style.yellow(a))?;
     }
     let failed = v.checks.iter().filter(|c| !c.ok).count();
+    let gaps = if v.gaps.is_empty() {
+        String::new()
+    } else {
+        let n = v.gaps.len();
+        format!(
+            ", {n} account{} not covered yet",
+            if n == 1 { "" } else { "s" }
+        )
+    };
     writeln!(
         out,
-        "{} checks, {} failed, {} orphans",
+        "{} checks, {} failed, {} orphans{gaps}",
         v.checks.len(),
         failed,
         v.orphans.len()

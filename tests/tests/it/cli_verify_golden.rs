@@ -48,8 +48,60 @@ fn random_id(word: &str) -> bool {
     uuid || (word.len() == 32 && hex(word))
 }
 
-/// `text` with every random identifier replaced by `<id>`.
+/// `text` with every random identifier replaced by `<id>`, and the times an enrolment gap shows
+/// (when the account joined, how long ago) by `<time>` and `<n>`.
 fn masked(text: &str) -> String {
+    masked_ids(&masked_times(text))
+}
+
+/// RFC 3339 times (`2026-12-07T02:00:00Z`) by `<time>`; the number after `"waited_s": ` and
+/// before ` min ago` by `<n>`.
+fn masked_times(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    let is_time = |b: &[u8]| {
+        b.len() >= 20
+            && b[4] == b'-'
+            && b[7] == b'-'
+            && b[10] == b'T'
+            && b[13] == b':'
+            && b[16] == b':'
+            && b[19] == b'Z'
+            && [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
+                .iter()
+                .all(|&k| b[k].is_ascii_digit())
+    };
+    while i < bytes.len() {
+        if is_time(&bytes[i..]) {
+            out.push_str("<time>");
+            i += 20;
+            continue;
+        }
+        let rest = &text[i..];
+        if let Some(after) = rest.strip_prefix("\"waited_s\": ") {
+            let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+            if digits > 0 {
+                out.push_str("\"waited_s\": <n>");
+                i += "\"waited_s\": ".len() + digits;
+                continue;
+            }
+        }
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits > 0 && rest[digits..].starts_with(" min ago") {
+            out.push_str("<n>");
+            i += digits;
+            continue;
+        }
+        let c = rest.chars().next().unwrap_or_default();
+        out.push(c);
+        i += c.len_utf8();
+    }
+    out
+}
+
+/// `text` with every random identifier replaced by `<id>`.
+fn masked_ids(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut word = String::new();
     let flush = |word: &mut String, out: &mut String| {

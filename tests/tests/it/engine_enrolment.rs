@@ -958,3 +958,60 @@ async fn a_stacksets_delegated_administrator_is_detected_and_an_unregistered_cal
         "the hub gets no member role: {now:#?}"
     );
 }
+
+/// The backstop: an account that joined moments ago, before automatic deployment and
+/// GuardDuty's auto-enable reached it, is an enrolment gap in verify (what it lacks, when it
+/// joined); once they did, it is covered, with no run of the tool.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_lists_an_account_not_covered_yet_with_when_it_joined() {
+    let emu = emulator();
+    let seeded = emu.seed(&SeedSpec {
+        accounts: 3,
+        ous: 1,
+        regions: vec![REGION.to_owned()],
+        landing_zone: true,
+        seed: 27,
+        ..SeedSpec::default()
+    });
+    let lz = seeded.landing_zone.clone().expect("a landing zone");
+    let aws = factory(&emu).await;
+    let cfg = stackset_config(&lz, &[]);
+    let ctx = context(aws.clone(), 8);
+    let applied = engine::apply(&cfg, &ctx).await.expect("apply");
+    assert!(!applied.has_failures(), "{}", failures(&applied));
+    // StackSets and GuardDuty take their time with a newcomer.
+    emu.set_stacksets(0.0, 3.0);
+    emu.set_guardduty_auto_enable_delay(3.0);
+    let joined = create_account(&aws, "joined-just-now", Some(&seeded.ous[0].id)).await;
+
+    let verified = engine::verify(&cfg, &ctx, &verify_opts())
+        .await
+        .expect("verify");
+    assert!(verified.has_problems());
+    let gap = verified
+        .gaps
+        .iter()
+        .find(|g| g.account == joined)
+        .unwrap_or_else(|| panic!("no gap for {joined}: {:#?}", verified.gaps));
+    assert_eq!(verified.gaps.len(), 1, "{:#?}", verified.gaps);
+    assert_eq!(gap.name, "joined-just-now");
+    assert!(
+        gap.joined.is_some() && gap.waited_s.is_some_and(|s| s < 60),
+        "{gap:?}"
+    );
+    for lacks in [
+        &format!("member-role-stack-instance {REGION}"),
+        "member-role-trusts-hub-role",
+        &format!("detector-enabled {REGION}"),
+        &format!("guardduty-members {REGION}"),
+    ] {
+        assert!(gap.missing.iter().any(|m| m == lacks), "{lacks}: {gap:?}");
+    }
+
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    let verified = engine::verify(&cfg, &ctx, &verify_opts())
+        .await
+        .expect("verify");
+    assert!(!verified.has_problems(), "{:#?}", failed_checks(&verified));
+    assert!(verified.gaps.is_empty());
+}

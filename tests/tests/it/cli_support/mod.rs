@@ -340,6 +340,7 @@ impl Schema {
         if !report["verify"].is_null() {
             self.check("verify", &report["verify"]);
             self.check_each("check", &report["verify"]["checks"]);
+            self.check_each("enrolment_gap", &report["verify"]["gaps"]);
         }
     }
 }
