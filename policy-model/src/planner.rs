@@ -376,16 +376,24 @@ pub struct GuardDutySources {
     pub org_id: Option<OrgId>,
     /// Opt-in: allow the `aws:SourceOrgID` form (unconfirmed for GuardDuty).
     pub allow_source_org_id: bool,
+    /// Accounts the document admits already whose detectors this run does not know (a run of
+    /// some accounts only, or accounts that failed): kept in the account-list forms, which then
+    /// are the only ones possible (their detector ARNs are not known).
+    pub retained_accounts: Vec<AccountId>,
+    /// The Regions whose regional principal the document admits already for those accounts.
+    pub retained_regions: Vec<crate::arn::Region>,
 }
 
 impl GuardDutySources {
     /// The Regions of the detectors (the builders admit the regional principals of the opt-in
-    /// ones, in every form: the Regions do not depend on how the detectors are scoped).
+    /// ones, in every form: the Regions do not depend on how the detectors are scoped), and the
+    /// retained ones.
     pub fn regions(&self) -> Vec<crate::arn::Region> {
         let mut out: Vec<crate::arn::Region> = self
             .detectors
             .iter()
             .filter_map(|d| crate::arn::Region::new(d.region()).ok())
+            .chain(self.retained_regions.iter().cloned())
             .collect();
         out.sort_by(|a, b| a.as_str().cmp(b.as_str()));
         out.dedup();
@@ -396,24 +404,30 @@ impl GuardDutySources {
     /// `merged_account_list` adds [`PolicyForm::SourceAccountListMerged`] after the account list
     /// (documents with two statements only).
     fn scopes(&self, merged_account_list: bool) -> Vec<(PolicyForm, DetectorScope, &'static str)> {
-        let accounts = DetectorScope::Accounts(
-            detector_accounts(&self.detectors)
-                .iter()
-                .filter_map(|a| AccountId::new(a).ok())
-                .collect(),
-        );
-        let mut scopes = vec![
-            (
+        let mut listed: Vec<AccountId> = detector_accounts(&self.detectors)
+            .iter()
+            .filter_map(|a| AccountId::new(a).ok())
+            .collect();
+        for a in &self.retained_accounts {
+            if !listed.contains(a) {
+                listed.push(a.clone());
+            }
+        }
+        let accounts = DetectorScope::Accounts(listed);
+        let mut scopes = Vec::new();
+        // Exact detector ARNs only when every admitted account's detectors are known.
+        if self.retained_accounts.is_empty() {
+            scopes.push((
                 PolicyForm::ExactSourceArn,
                 DetectorScope::Detectors(self.detectors.clone()),
                 "exact aws:SourceArn detector list",
-            ),
-            (
-                PolicyForm::SourceAccountList,
-                accounts.clone(),
-                "aws:SourceAccount list with an ArnLike detector pattern",
-            ),
-        ];
+            ));
+        }
+        scopes.push((
+            PolicyForm::SourceAccountList,
+            accounts.clone(),
+            "aws:SourceAccount list with an ArnLike detector pattern",
+        ));
         if merged_account_list {
             scopes.push((
                 PolicyForm::SourceAccountListMerged,
@@ -460,7 +474,7 @@ fn plan_statements(
 ) -> Result<PlannedDocument, PlanError> {
     sources.validate()?;
     let limit = size::limit(kind);
-    if sources.detectors.is_empty() {
+    if sources.detectors.is_empty() && sources.retained_accounts.is_empty() {
         let mut document = existing.clone();
         for sid in sids {
             document.remove_statement(sid)?;
@@ -500,8 +514,16 @@ fn plan_statements(
             Ok(_) => {
                 let reason = if tried.is_empty() {
                     format!(
-                        "{name} for {} detectors: {size} of {limit} bytes with the statements already in the policy",
-                        sources.detectors.len()
+                        "{name} for {} detectors{}: {size} of {limit} bytes with the statements already in the policy",
+                        sources.detectors.len(),
+                        if sources.retained_accounts.is_empty() {
+                            String::new()
+                        } else {
+                            format!(
+                                " and {} accounts admitted already",
+                                sources.retained_accounts.len()
+                            )
+                        }
                     )
                 } else {
                     format!(

@@ -346,6 +346,8 @@ proptest! {
             detectors: detectors.clone(),
             org_id: Some(org()),
             allow_source_org_id: opt_in,
+            retained_accounts: Vec::new(),
+            retained_regions: Vec::new(),
         };
         match planner::plan_guardduty_bucket(&before, &bucket(), &sources) {
             Ok(planned) => check_guardduty_plan(
@@ -394,6 +396,8 @@ proptest! {
             detectors: detectors.clone(),
             org_id: Some(org()),
             allow_source_org_id: opt_in,
+            retained_accounts: Vec::new(),
+            retained_regions: Vec::new(),
         };
         match planner::plan_guardduty_key(&before, &key(), &sources) {
             Ok(planned) => {
@@ -563,6 +567,8 @@ fn sources(n: usize, opt_in: bool) -> GuardDutySources {
         detectors: detectors(n, 1),
         org_id: Some(org()),
         allow_source_org_id: opt_in,
+        retained_accounts: Vec::new(),
+        retained_regions: Vec::new(),
     }
 }
 
@@ -810,6 +816,8 @@ fn opt_in_regions_regional_principals_are_admitted_in_every_form_and_fit_at_300_
             detectors: opt_in_detectors(accounts),
             org_id: Some(org()),
             allow_source_org_id: allow_org,
+            retained_accounts: Vec::new(),
+            retained_regions: Vec::new(),
         };
         let planned = planner::plan_guardduty_bucket(&empty, &bucket(), &sources)
             .unwrap_or_else(|e| panic!("{accounts} accounts: {e}"));
@@ -841,6 +849,8 @@ fn commercial_regions_get_no_regional_principal() {
         detectors: detectors(6, 2),
         org_id: Some(org()),
         allow_source_org_id: false,
+        retained_accounts: Vec::new(),
+        retained_regions: Vec::new(),
     };
     let planned =
         planner::plan_guardduty_bucket(&PolicyDocument::new(), &bucket(), &sources).unwrap();

@@ -378,6 +378,12 @@ impl EmulatorGuard {
         self.control("POST", "stacksets/fail", &body.to_string());
     }
 
+    /// The next deployment of `account`'s stack instance (only that one) fails with `reason`.
+    pub fn fail_stack_instance_once(&self, account: &str, reason: &str) {
+        let body = serde_json::json!({ "account": account, "reason": reason, "count": 1 });
+        self.control("POST", "stacksets/fail", &body.to_string());
+    }
+
     /// Removes every rule of [`EmulatorGuard::fail_stack_instances`].
     pub fn reset_stack_instance_failures(&self) {
         self.control("POST", "stacksets/fail/reset", "{}");

@@ -2,6 +2,7 @@
 //! one pass that shows what it changed; with a saved plan (`apply PLAN`), planned again and
 //! applied only when the fresh plan is the saved one, or nothing is written.
 
+use policy_model::AccountId;
 use std::path::{Path, PathBuf};
 
 use orchestrator::config::LoadedConfig;
@@ -22,9 +23,11 @@ pub(super) async fn run(
     yes: bool,
     report: Option<&Path>,
     started: Started,
+    only: Option<Vec<AccountId>>,
 ) -> Result<u8, CliError> {
     let cfg = &loaded.config;
-    let ctx = context::run_context(g, cfg, true).await?;
+    let mut ctx = context::run_context(g, cfg, true).await?;
+    ctx.only = only;
     if yes {
         // Nobody reviews the plan: one pass, which reads each resource once and writes what
         // differs, then shows what it changed (also in the report).

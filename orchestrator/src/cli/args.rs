@@ -149,6 +149,11 @@ pub enum Command {
         /// Save the plan to FILE for review; `apply FILE` applies exactly it
         #[arg(long, value_name = "FILE", conflicts_with = "offboard")]
         out: Option<PathBuf>,
+        /// Only these accounts (comma-separated 12-digit IDs, e.g. a new account from an
+        /// EventBridge rule): found with DescribeAccount and their parent chain instead of the
+        /// organization's listing; the shared documents keep every other account's entries
+        #[arg(long, value_name = "ID,...", value_delimiter = ',', conflicts_with_all = ["offboard", "out"])]
+        accounts: Vec<String>,
     },
     /// Onboard the organization (shows the plan and asks first)
     Apply {
@@ -169,6 +174,16 @@ pub enum Command {
         /// With PLAN: the oldest plan accepted (s, m, h or d)
         #[arg(long, value_name = "AGE", default_value = "24h", requires = "plan")]
         max_age: String,
+        /// Only these accounts (comma-separated 12-digit IDs, e.g. a new account from an
+        /// EventBridge rule): found with DescribeAccount and their parent chain instead of the
+        /// organization's listing; the shared documents keep every other account's entries
+        #[arg(
+            long,
+            value_name = "ID,...",
+            value_delimiter = ',',
+            conflicts_with = "plan"
+        )]
+        accounts: Vec<String>,
     },
     /// Render a plan saved with `plan --out` as the human plan (reads no AWS)
     Show {
@@ -193,6 +208,11 @@ pub enum Command {
         /// Write the JSON report here
         #[arg(long, value_name = "FILE")]
         report: Option<PathBuf>,
+        /// Only these accounts (comma-separated 12-digit IDs, e.g. a new account from an
+        /// EventBridge rule): found with DescribeAccount and their parent chain instead of the
+        /// organization's listing; the shared documents keep every other account's entries
+        #[arg(long, value_name = "ID,...", value_delimiter = ',')]
+        accounts: Vec<String>,
     },
     /// Remove what the product created or added (shows the plan and asks first)
     Offboard {

@@ -2,6 +2,7 @@
 //! AWS call (every problem in it is exit 2), and the run context built from it and the global
 //! flags (the SDK factory, the progress display, the concurrency).
 
+use policy_model::AccountId;
 use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::Arc;
@@ -52,5 +53,26 @@ pub(super) async fn run_context(
         aws,
         progress,
         concurrency: usize::try_from(concurrency).unwrap_or(1),
+        only: None,
     })
+}
+
+/// `--accounts`: the account IDs given (`None` when none was), each checked (exit 2 naming a
+/// bad one).
+pub(super) fn only(accounts: &[String]) -> Result<Option<Vec<AccountId>>, CliError> {
+    if accounts.is_empty() {
+        return Ok(None);
+    }
+    let mut out = Vec::new();
+    for a in accounts.iter().map(|a| a.trim()) {
+        let id = AccountId::new(a).map_err(|_| CliError::Usage {
+            message: format!(
+                "--accounts: `{a}` is not an account ID; give 12-digit IDs separated by commas, e.g. `--accounts 111122223333,444455556666`"
+            ),
+        })?;
+        if !out.contains(&id) {
+            out.push(id);
+        }
+    }
+    Ok(Some(out))
 }

@@ -127,7 +127,9 @@ fn run(cli: Cli) -> Result<u8, CliError> {
             offboard,
             keep_data,
             out,
+            accounts,
         } => {
+            let only = context::only(&accounts)?;
             let path = config.path();
             let loaded = context::load(&path)?;
             let what = if offboard {
@@ -143,6 +145,7 @@ fn run(cli: Cli) -> Result<u8, CliError> {
                 output,
                 detailed_exitcode,
                 save,
+                only,
             ))
         }
         Command::Apply {
@@ -151,7 +154,9 @@ fn run(cli: Cli) -> Result<u8, CliError> {
             report,
             plan,
             max_age,
+            accounts,
         } => {
+            let only = context::only(&accounts)?;
             let started = output::Started::now("apply");
             if let Some(plan) = plan {
                 let max_age =
@@ -175,6 +180,7 @@ fn run(cli: Cli) -> Result<u8, CliError> {
                 yes,
                 report.as_deref(),
                 started,
+                only,
             ))
         }
         Command::Show { plan } => show::run(&plan),
@@ -184,7 +190,9 @@ fn run(cli: Cli) -> Result<u8, CliError> {
             wait,
             output,
             report,
+            accounts,
         } => {
+            let only = context::only(&accounts)?;
             let loaded = context::load(&config.path())?;
             let started = output::Started::now("verify");
             let opts = VerifyOptions {
@@ -198,6 +206,7 @@ fn run(cli: Cli) -> Result<u8, CliError> {
                 output,
                 report.as_deref(),
                 started,
+                only,
             ))
         }
         Command::Offboard {

@@ -2,6 +2,7 @@
 //! they would make (human or JSON). `--out FILE` saves a plan without failures for `show` and
 //! `apply FILE`; `--detailed-exitcode` exits 4 when changes are pending.
 
+use policy_model::AccountId;
 use std::path::Path;
 
 use orchestrator::config::LoadedConfig;
@@ -29,8 +30,10 @@ pub(super) async fn run(
     output: OutputFormat,
     detailed: bool,
     save: Option<(&Path, &Path)>,
+    only: Option<Vec<AccountId>>,
 ) -> Result<u8, CliError> {
-    let ctx = context::run_context(g, &loaded.config, true).await?;
+    let mut ctx = context::run_context(g, &loaded.config, true).await?;
+    ctx.only = only;
     let outcome = match what {
         PlanOf::Apply => engine::plan(&loaded.config, &ctx).await?,
         PlanOf::Offboard(opts) => engine::plan_offboard(&loaded.config, &ctx, &opts).await?,

@@ -2,6 +2,7 @@
 //! `--sample-findings`, that GuardDuty's sample findings reach the bucket within `--wait`
 //! seconds), human or JSON, and writes the report of `--report`; exit 1 on any problem.
 
+use policy_model::AccountId;
 use std::path::Path;
 
 use orchestrator::config::LoadedConfig;
@@ -21,8 +22,10 @@ pub(super) async fn run(
     output: OutputFormat,
     report: Option<&Path>,
     started: Started,
+    only: Option<Vec<AccountId>>,
 ) -> Result<u8, CliError> {
-    let ctx = context::run_context(g, &loaded.config, true).await?;
+    let mut ctx = context::run_context(g, &loaded.config, true).await?;
+    ctx.only = only;
     let outcome = engine::verify(&loaded.config, &ctx, opts).await?;
     ctx.progress.finish();
     if let Some(path) = report {

@@ -321,6 +321,66 @@ impl OuWalk {
     }
 }
 
+/// [`discover_accounts`] of `--accounts`: the named accounts alone ([`describe_accounts`]).
+pub(crate) async fn discover_only(
+    cfg: &Config,
+    caller: &AccountClients,
+    pf: &Preflight,
+    ids: &[String],
+) -> Result<Discovery, EngineError> {
+    let topology = choose_topology(cfg, caller, pf).await?;
+    let (raw, parent_of) = describe_accounts(caller, pf, ids)
+        .await
+        .map_err(listing_failed)?;
+    Ok(decide(cfg, pf, &raw, &parent_of, topology))
+}
+
+/// `--accounts`: the named accounts alone, each read with `DescribeAccount` and its parent
+/// chain up to the root (`ListParents`), instead of the organization's listing and OU tree: a
+/// number of calls that does not depend on the organization's size. Returns them (in the order
+/// given) and the parent of each account and OU on their chains.
+pub(crate) async fn describe_accounts(
+    caller: &AccountClients,
+    pf: &Preflight,
+    ids: &[String],
+) -> Result<(Vec<RawAccount>, BTreeMap<String, String>), WorkerError> {
+    let org = caller.organizations(pf.home_region.as_str());
+    let mut raw = Vec::with_capacity(ids.len());
+    let mut parent_of = BTreeMap::new();
+    for id in ids {
+        let described = org
+            .describe_account()
+            .account_id(id)
+            .send()
+            .await
+            .map_err(|e| WorkerError::from_sdk("organizations:DescribeAccount", &e))?;
+        raw.extend(described.account);
+        let mut node = id.to_string();
+        // INVARIANT: the OU tree has no cycles; the bound only guards against a malformed answer.
+        for _ in 0..64 {
+            if parent_of.contains_key(&node) {
+                break;
+            }
+            let parents = org
+                .list_parents()
+                .child_id(&node)
+                .send()
+                .await
+                .map_err(|e| WorkerError::from_sdk("organizations:ListParents", &e))?;
+            let Some(parent) = parents.parents().first() else {
+                break;
+            };
+            let Some(pid) = parent.id() else { break };
+            parent_of.insert(node.clone(), pid.to_owned());
+            if parent.r#type() == Some(&aws_sdk_organizations::types::ParentType::Root) {
+                break;
+            }
+            node = pid.to_owned();
+        }
+    }
+    Ok((raw, parent_of))
+}
+
 /// Which accounts the run covers, and why the others are left out. `parent_of` may be empty when
 /// `organization.include_ous` is (the OUs are then only shown, and filled in later).
 pub(crate) fn decide(

@@ -265,7 +265,8 @@ pub(crate) async fn configure(
             }
             // The members.
             let resource = format!("{prefix}#members");
-            let present = enabled_members(&gd, detector)
+            let ids: Vec<&str> = members.iter().map(|m| m.id.as_str()).collect();
+            let present = members_among(run, &gd, detector, &ids)
                 .await
                 .map_err(super::common::hub_worker(&resource))?;
             if s3_protection {
@@ -347,6 +348,40 @@ pub(crate) async fn configure(
         admin.account.id
     ));
     Ok(report)
+}
+
+/// The enabled members among `accounts` in a run of some accounts only (`--accounts`:
+/// `GetMembers`, 50 a call, a number of calls that does not depend on the organization's size),
+/// else every enabled member ([`enabled_members`]).
+pub(crate) async fn members_among(
+    run: &Run<'_>,
+    gd: &aws_sdk_guardduty::Client,
+    detector: &str,
+    accounts: &[&str],
+) -> Result<std::collections::BTreeSet<String>, WorkerError> {
+    if run.only.is_none() {
+        return enabled_members(gd, detector).await;
+    }
+    let mut present = std::collections::BTreeSet::new();
+    for batch in accounts.chunks(MEMBER_BATCH) {
+        let out = gd
+            .get_members()
+            .detector_id(detector)
+            .set_account_ids(Some(batch.iter().map(|a| (*a).to_owned()).collect()))
+            .send()
+            .await
+            .map_err(|e| WorkerError::from_sdk("guardduty:GetMembers", &e))?;
+        present.extend(
+            out.members()
+                .iter()
+                .filter(|m| {
+                    m.relationship_status()
+                        .is_some_and(|s| s.eq_ignore_ascii_case("enabled"))
+                })
+                .filter_map(|m| m.account_id().map(str::to_owned)),
+        );
+    }
+    Ok(present)
 }
 
 /// The members of the administrator's `detector` that it has enabled (`ListMembers`, 50 a
@@ -582,7 +617,7 @@ pub(crate) async fn verify(
                 "members are not all enabled by the administrator: run apply"
             },
         ));
-        let members = match enabled_members(&gd, detector).await {
+        let members = match members_among(run, &gd, detector, covered).await {
             Ok(m) => m,
             Err(e) => {
                 out.push(Check::new(

@@ -113,6 +113,7 @@ pub(crate) fn stack_set<'r>(
         place: run.caller_place(mode),
         name: &run.cfg.members.stackset_name,
         admin,
+        only: run.only.as_deref(),
     }
 }
 
@@ -321,10 +322,12 @@ pub(crate) async fn deploy_instances(
                 .any(|w| &w.account.id == a && w.error.is_none())
         })
         .collect();
-    let first = stackset
-        .state
-        .as_ref()
-        .is_none_or(|s| s.instances.is_empty());
+    // A run of some accounts only deploys exactly these (their instances are all it read).
+    let first = run.only.is_none()
+        && stackset
+            .state
+            .as_ref()
+            .is_none_or(|s| s.instances.is_empty());
     let outcome = stackset
         .set
         .ensure_instances(

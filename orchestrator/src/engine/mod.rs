@@ -47,6 +47,10 @@ pub struct RunContext {
     pub progress: Arc<dyn Progress>,
     /// Accounts worked on at the same time (1 to 512).
     pub concurrency: usize,
+    /// `--accounts`: the run works on these accounts only (found with `DescribeAccount` and their
+    /// parent chain, not the organization's listing), and keeps what the shared documents say of
+    /// every other account. `None`: the whole organization.
+    pub only: Option<Vec<AccountId>>,
 }
 
 impl RunContext {
@@ -275,8 +279,17 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
     // Who may administer the member role's StackSet, before the listing (whose refusal would
     // not say what a StackSets delegated administrator needs).
     let stackset_admin = members::preflight(&run).await?;
-    let listing = discovery::AccountListing::start(caller, pf).await?;
-    let walk = discovery::OuWalk::start(caller, pf).await?;
+    let admin = cfg
+        .guardduty
+        .as_ref()
+        .and_then(|g| g.admin_account_id.as_ref());
+    let listings = match &run.only {
+        Some(_) => None,
+        None => Some((
+            discovery::AccountListing::start(caller, pf).await?,
+            discovery::OuWalk::start(caller, pf).await?,
+        )),
+    };
     step_done("preflight");
     progress.advance(1);
     progress.finish();
@@ -288,10 +301,6 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
     progress.phase("hub", 1);
     let mut log = HubLog::default();
     let checks = hub::Hub::check(&run).await?;
-    let admin = cfg
-        .guardduty
-        .as_ref()
-        .and_then(|g| g.admin_account_id.as_ref());
     let designate = match admin {
         Some(a) => gd_admin::check(&run, a).await?,
         None => Vec::new(),
@@ -302,18 +311,32 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
         checks,
     };
     let filter_by_ou = !cfg.organization.include_ous.is_empty();
-    let (facts, raw, mut pending_walk, parent_of) = if filter_by_ou {
-        let (facts, raw, parents) = futures::join!(
-            Box::pin(hub.ensure(&mut log)),
-            Box::pin(listing.finish()),
-            Box::pin(walk.finish())
-        );
-        let parents = parents.map_err(discovery::discovery_failed);
-        (facts, raw, None, parents)
-    } else {
-        let (facts, raw) =
-            futures::join!(Box::pin(hub.ensure(&mut log)), Box::pin(listing.finish()));
-        (facts, raw, Some(walk), Ok(BTreeMap::new()))
+    let (facts, raw, mut pending_walk, parent_of) = match listings {
+        None => {
+            let ids = run.only.as_deref().unwrap_or(&[]);
+            let (facts, found) = futures::join!(
+                Box::pin(hub.ensure(&mut log)),
+                Box::pin(discovery::describe_accounts(caller, pf, ids))
+            );
+            match found {
+                Ok((raw, parents)) => (facts, Ok(raw), None, Ok(parents)),
+                Err(e) => (facts, Err(e), None, Ok(BTreeMap::new())),
+            }
+        }
+        Some((listing, walk)) if filter_by_ou => {
+            let (facts, raw, parents) = futures::join!(
+                Box::pin(hub.ensure(&mut log)),
+                Box::pin(listing.finish()),
+                Box::pin(walk.finish())
+            );
+            let parents = parents.map_err(discovery::discovery_failed);
+            (facts, raw, None, parents)
+        }
+        Some((listing, walk)) => {
+            let (facts, raw) =
+                futures::join!(Box::pin(hub.ensure(&mut log)), Box::pin(listing.finish()));
+            (facts, raw, Some(walk), Ok(BTreeMap::new()))
+        }
     };
     // The hub's own failure is the one to report when both failed.
     let facts = facts?;
@@ -446,6 +469,10 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
         .filter(|w| w.failed())
         .map(|w| w.account.id.clone())
         .collect();
+    let keep = patch::Keep {
+        failed: &failed_accounts,
+        only: run.only.as_deref(),
+    };
     let patcher = patch::Patcher {
         cfg,
         consistency,
@@ -502,7 +529,7 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
         let mut part = HubLog::default();
         if let Some(gd) = &cfg.guardduty {
             patcher
-                .admit_detectors(gd, &mut part, bucket_exists, &detectors, &failed_accounts)
+                .admit_detectors(gd, &mut part, bucket_exists, &detectors, keep)
                 .await?;
         }
         Ok::<_, EngineError>(part)
@@ -510,7 +537,7 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
     let role_part = Box::pin(async {
         let mut part = HubLog::default();
         patcher
-            .hub_role_permissions(&mut part, role_exists, &member_roles, &failed_accounts)
+            .hub_role_permissions(&mut part, role_exists, &member_roles, keep)
             .await?;
         Ok::<_, EngineError>(part)
     });

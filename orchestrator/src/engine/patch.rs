@@ -28,18 +28,66 @@ fn condition_values(doc: &PolicyDocument, sid: &str, operator: &str, key: &str) 
         .unwrap_or_default()
 }
 
-/// Detector ARNs already admitted by `doc` whose account failed in this run: kept, so a
-/// transient failure never revokes an account that was onboarded before.
-fn retained_detectors(
-    doc: &PolicyDocument,
-    statement_sid: &str,
-    keep_accounts: &[String],
-) -> Vec<Arn> {
+/// The accounts whose entries a shared document keeps although this run does not give them:
+/// those that failed in this run (a transient failure never revokes an account that was
+/// onboarded before), and, in a run of some accounts only (`--accounts`), every other account.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Keep<'a> {
+    pub(crate) failed: &'a [String],
+    /// The run's accounts, when it covers only these.
+    pub(crate) only: Option<&'a [String]>,
+}
+
+impl Keep<'_> {
+    fn keeps(&self, account: &str) -> bool {
+        self.failed.iter().any(|f| f == account)
+            || self
+                .only
+                .is_some_and(|run| !run.iter().any(|a| a == account))
+    }
+}
+
+/// Detector ARNs already admitted by `doc` whose accounts are kept.
+fn retained_detectors(doc: &PolicyDocument, statement_sid: &str, keep: Keep<'_>) -> Vec<Arn> {
     condition_values(doc, statement_sid, "StringEquals", "aws:SourceArn")
         .iter()
         .filter_map(|v| v.parse::<Arn>().ok())
-        .filter(|a| keep_accounts.iter().any(|k| k == a.account()))
+        .filter(|a| keep.keeps(a.account()))
         .collect()
+}
+
+/// Accounts admitted by `doc`'s account list whose detectors are neither `known` nor retained
+/// as ARNs (the document is in an account-list form): kept as accounts, and the Regions of the
+/// regional GuardDuty principals the statement admits for them.
+fn retained_accounts(
+    doc: &PolicyDocument,
+    statement_sid: &str,
+    keep: Keep<'_>,
+    known: &[Arn],
+) -> (Vec<policy_model::AccountId>, Vec<policy_model::Region>) {
+    let accounts: Vec<policy_model::AccountId> =
+        condition_values(doc, statement_sid, "StringEquals", "aws:SourceAccount")
+            .iter()
+            .filter(|a| keep.keeps(a) && !known.iter().any(|k| k.account() == a.as_str()))
+            .filter_map(|a| policy_model::AccountId::new(a).ok())
+            .collect();
+    if accounts.is_empty() {
+        return (accounts, Vec::new());
+    }
+    let regions = doc
+        .statement(statement_sid)
+        .map(|s| {
+            s.principals("Service")
+                .iter()
+                .filter_map(|p| {
+                    p.strip_prefix("guardduty.")
+                        .and_then(|r| r.strip_suffix(".amazonaws.com"))
+                        .and_then(|r| policy_model::Region::new(r).ok())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    (accounts, regions)
 }
 
 fn merge_arns(base: &[Arn], extra: Vec<Arn>) -> Vec<Arn> {
@@ -91,15 +139,19 @@ impl Patcher<'_> {
         log: &mut HubLog,
         bucket_exists: bool,
         detectors: &[Arn],
-        keep_accounts: &[String],
+        keep: Keep<'_>,
     ) -> Result<(), EngineError> {
-        let sources = |doc: &PolicyDocument, statement_sid: &str| GuardDutySources {
-            detectors: merge_arns(
+        let sources = |doc: &PolicyDocument, statement_sid: &str| {
+            let detectors = merge_arns(detectors, retained_detectors(doc, statement_sid, keep));
+            let (retained_accounts, retained_regions) =
+                retained_accounts(doc, statement_sid, keep, &detectors);
+            GuardDutySources {
                 detectors,
-                retained_detectors(doc, statement_sid, keep_accounts),
-            ),
-            org_id: Some(self.facts.org_id.clone()),
-            allow_source_org_id: gd.allow_source_org_id,
+                org_id: Some(self.facts.org_id.clone()),
+                allow_source_org_id: gd.allow_source_org_id,
+                retained_accounts,
+                retained_regions,
+            }
         };
         let place = self.place();
         let findings_policy = BucketPolicy {
@@ -188,7 +240,7 @@ impl Patcher<'_> {
         log: &mut HubLog,
         role_exists: bool,
         member_roles: &[Arn],
-        keep_accounts: &[String],
+        keep_accounts: Keep<'_>,
     ) -> Result<(), EngineError> {
         let iam = self.hub.iam(self.facts.region.as_str());
         let role_name = &self.cfg.radiant.role_name;
@@ -255,7 +307,7 @@ impl Patcher<'_> {
                 .iter()
                 .filter_map(|r| r.parse::<Arn>().ok())
             {
-                if keep_accounts.iter().any(|k| k == a.account()) && !keep.contains(&a) {
+                if keep_accounts.keeps(a.account()) && !keep.contains(&a) {
                     keep.push(a);
                 }
             }

@@ -56,6 +56,9 @@ pub(crate) struct Run<'a> {
     /// Whether the findings bucket existed when the run started (the same `GetBucketLocation`
     /// answer: no second read is needed to know).
     pub(crate) findings_bucket_found: bool,
+    /// `--accounts`: the accounts the run works on, GuardDuty's managed administrator added
+    /// (it adds them as members); `None`: the whole organization.
+    pub(crate) only: Option<Vec<String>>,
 }
 
 fn totals_now(ctx: &RunContext) -> Totals {
@@ -88,6 +91,18 @@ impl<'a> Run<'a> {
             region_status: super::regions::RegionStatus::default(),
             findings_region: cfg.organization.home_region.clone(),
             findings_bucket_found: false,
+            only: ctx.only.as_ref().map(|ids| {
+                let mut ids: Vec<String> = ids.iter().map(|a| a.as_str().to_owned()).collect();
+                if let Some(a) = cfg
+                    .guardduty
+                    .as_ref()
+                    .and_then(|g| g.admin_account_id.as_ref())
+                    && !ids.iter().any(|i| i == a.as_str())
+                {
+                    ids.push(a.as_str().to_owned());
+                }
+                ids
+            }),
         };
         if run.pf.hub != run.pf.caller {
             let hub = run.pf.hub.clone();

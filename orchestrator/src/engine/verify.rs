@@ -39,7 +39,10 @@ pub(crate) async fn run(
     opts: &VerifyOptions,
 ) -> Result<VerifyOutcome, EngineError> {
     let run = Run::start(cfg, ctx).await?;
-    let disc = discovery::discover_accounts(cfg, &run.caller, &run.pf).await?;
+    let disc = match &run.only {
+        None => discovery::discover_accounts(cfg, &run.caller, &run.pf).await?,
+        Some(ids) => discovery::discover_only(cfg, &run.caller, &run.pf, ids).await?,
+    };
     let hub_role = Arn::role(
         run.pf.home_region.partition(),
         &run.pf.hub,
@@ -76,7 +79,12 @@ pub(crate) async fn run(
         .filter(|a| a.included())
         .map(|a| a.id.as_str())
         .collect();
-    let orphans = shared::orphans(cfg, run.findings_place(Mode::Plan), &covered).await;
+    // A run of some accounts cannot tell the others' entries from orphans: none are reported.
+    let orphans = if run.only.is_some() {
+        Vec::new()
+    } else {
+        shared::orphans(cfg, run.findings_place(Mode::Plan), &covered).await
+    };
 
     let member_role = MemberRole::desired(cfg, &hub_role, &run.consistency);
     let included: Vec<DiscoveredAccount> = disc

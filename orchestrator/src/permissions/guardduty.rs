@@ -126,6 +126,14 @@ pub(super) const OPERATIONS: &[Operation] = &[
         Member,
         PLAN | APPLY | VERIFY,
     ),
+    // `--accounts`: the given accounts' membership, without listing every member.
+    op(
+        "guardduty",
+        "GetMembers",
+        "guardduty:GetMembers",
+        Member,
+        PLAN | APPLY | VERIFY,
+    ),
     // The members' S3 protection, read and set through the delegated administrator.
     op(
         "guardduty",

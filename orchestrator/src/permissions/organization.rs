@@ -26,6 +26,21 @@ pub(super) const STS: &[Operation] = &[
 
 /// Organizations (preflight and discovery).
 pub(super) const ORGANIZATIONS: &[Operation] = &[
+    // `--accounts`: each given account and its parent chain, instead of the listing.
+    op(
+        "organizations",
+        "DescribeAccount",
+        "organizations:DescribeAccount",
+        Caller,
+        PLAN | APPLY | VERIFY,
+    ),
+    op(
+        "organizations",
+        "ListParents",
+        "organizations:ListParents",
+        Caller,
+        PLAN | APPLY | VERIFY,
+    ),
     op(
         "organizations",
         "DescribeOrganization",

@@ -610,6 +610,11 @@ fn delegated_administrator(cov: &mut Coverage) {
     member_s3_protection_off(&s.emu, &s.seed.accounts[0].id, &s.seed.accounts[1].id);
     s.step(cov, &["apply", "--yes", "-c", &c], 0);
     s.step(cov, &["verify", "-c", &c], 0);
+    // One account only (`--accounts`): found with DescribeAccount and its parents, its
+    // membership read with GetMembers, no listing.
+    let one = s.seed.accounts[1].id.clone();
+    s.step(cov, &["apply", "--yes", "-c", &c, "--accounts", &one], 0);
+    s.step(cov, &["verify", "-c", &c, "--accounts", &one], 0);
     s.step(cov, &["plan", "--offboard", "-c", &c], 0);
     s.step(cov, &["offboard", "--yes", "-c", &c], 0);
 }

@@ -47,6 +47,7 @@ async fn apply_converges_under_ten_seconds_of_propagation_delay() {
         aws,
         progress: waits.clone(),
         concurrency: 4,
+        only: None,
     };
 
     let out = engine::apply(&cfg, &ctx).await.expect("apply");

@@ -294,24 +294,30 @@ async fn member_role_tags(aws: &SdkFactory, account: &str) -> Option<Vec<(String
     )
 }
 
-/// The stack instances of the StackSet, by account (the management account's view).
+/// The stack instances of the StackSet, by account (the management account's view, every page).
 async fn instances(aws: &SdkFactory) -> BTreeMap<String, String> {
-    let out = hub(aws)
-        .cloudformation(REGION)
-        .list_stack_instances()
-        .stack_set_name(STACKSET)
-        .send()
-        .await
-        .unwrap();
-    out.summaries()
-        .iter()
-        .map(|s| {
-            (
+    let cf = hub(aws).cloudformation(REGION);
+    let mut out = BTreeMap::new();
+    let mut token = None;
+    loop {
+        let page = cf
+            .list_stack_instances()
+            .stack_set_name(STACKSET)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .unwrap();
+        for s in page.summaries() {
+            out.insert(
                 s.account().unwrap().to_owned(),
                 s.status().unwrap().as_str().to_owned(),
-            )
-        })
-        .collect()
+            );
+        }
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            return out;
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1014,4 +1020,157 @@ async fn verify_lists_an_account_not_covered_yet_with_when_it_joined() {
         .expect("verify");
     assert!(!verified.has_problems(), "{:#?}", failed_checks(&verified));
     assert!(verified.gaps.is_empty());
+}
+
+/// `apply --accounts NEW` (an EventBridge rule's run for an account that just joined, before
+/// automatic deployment and auto-enable reached it) in an organization of `accounts` members:
+/// every call it makes, by operation, and the newcomer covered after it.
+async fn calls_of_apply_for_one_account(accounts: usize) -> BTreeMap<String, u64> {
+    let emu = emulator();
+    let seeded = emu.seed(&SeedSpec {
+        accounts,
+        ous: 3,
+        regions: vec![REGION.to_owned()],
+        landing_zone: true,
+        seed: 28,
+        ..SeedSpec::default()
+    });
+    let lz = seeded.landing_zone.clone().expect("a landing zone");
+    let aws = factory(&emu).await;
+    let cfg = stackset_config(&lz, &[]);
+    let applied = engine::apply(&cfg, &context(aws.clone(), 16))
+        .await
+        .expect("apply");
+    assert!(!applied.has_failures(), "{}", failures(&applied));
+    // Automatic deployment failed for the newcomer (its one attempt), and GuardDuty's
+    // auto-enable has not reached it yet.
+    emu.set_stacksets(0.0, 1.0);
+    emu.set_guardduty_auto_enable_delay(600.0);
+    let joined = create_account(&aws, "joined", Some(&seeded.ous[0].id)).await;
+    emu.fail_stack_instance_once(
+        &joined,
+        "Injected failure: throttled while the account was new",
+    );
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_ne!(
+        instances(&aws).await.get(&joined).map(String::as_str),
+        Some("CURRENT")
+    );
+    let mut ctx = context(aws.clone(), 16);
+    ctx.only = Some(vec![joined.parse().expect("an account ID")]);
+    emu.reset_counters();
+    let one = engine::apply(&cfg, &ctx).await.expect("apply --accounts");
+    assert!(!one.has_failures(), "{}", failures(&one));
+    let calls = emu.counters().by_operation();
+    assert_eq!(
+        instances(&aws).await.get(&joined).map(String::as_str),
+        Some("CURRENT")
+    );
+    let verified = engine::verify(&cfg, &ctx, &verify_opts())
+        .await
+        .expect("verify --accounts");
+    assert!(!verified.has_problems(), "{:#?}", failed_checks(&verified));
+    assert!(verified.checks.iter().any(|c| c.scope == joined));
+    // Only the newcomer (and the administrator, which adds it as a member) were worked on.
+    let worked: Vec<&str> = one.accounts.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(worked.len(), 2, "{worked:?}");
+    assert!(worked.contains(&joined.as_str()) && worked.contains(&lz.audit.as_str()));
+    calls
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_for_one_account_makes_the_same_calls_at_30_and_300_accounts() {
+    let small = calls_of_apply_for_one_account(30).await;
+    let large = calls_of_apply_for_one_account(300).await;
+    assert_eq!(
+        small, large,
+        "30 accounts: {small:#?}\n300 accounts: {large:#?}"
+    );
+    assert!(
+        !small.contains_key("organizations:ListAccounts"),
+        "{small:#?}"
+    );
+    assert!(!small.contains_key("guardduty:ListMembers"), "{small:#?}");
+    assert_eq!(
+        small.get("cloudformation:CreateStackInstances"),
+        Some(&1),
+        "{small:#?}"
+    );
+    assert_eq!(small.get("guardduty:CreateMembers"), Some(&1), "{small:#?}");
+}
+
+/// `apply --accounts NEW` with direct roles and per-account export (the shared documents list
+/// accounts): the newcomer is added to the bucket and key policies and to the hub role's
+/// AssumeRole list, and every other account's entry stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_for_one_account_keeps_every_other_accounts_entries() {
+    let emu = emulator();
+    let seeded = emu.seed(&SeedSpec {
+        accounts: 4,
+        ous: 1,
+        regions: vec![REGION.to_owned()],
+        seed: 29,
+        ..SeedSpec::default()
+    });
+    let aws = factory(&emu).await;
+    enable_trusted_access(&aws).await;
+    let cfg = config(&[REGION], "");
+    let applied = engine::apply(&cfg, &context(aws.clone(), 8))
+        .await
+        .expect("apply");
+    assert!(!applied.has_failures(), "{}", failures(&applied));
+    let joined = create_account(&aws, "joined", Some(&seeded.ous[0].id)).await;
+    let mut ctx = context(aws.clone(), 8);
+    ctx.only = Some(vec![joined.parse().expect("an account ID")]);
+    let one = engine::apply(&cfg, &ctx).await.expect("apply --accounts");
+    assert!(!one.has_failures(), "{}", failures(&one));
+    let bucket = bucket_policy(&aws, GD_BUCKET).await.to_json_minified();
+    let managed = hub(&aws)
+        .iam(REGION)
+        .get_policy_version()
+        .policy_arn(format!(
+            "arn:aws:iam::{}:policy/radiant-aws-access-role-permissions",
+            integration_tests::MANAGEMENT_ACCOUNT_ID
+        ))
+        .version_id(
+            hub(&aws)
+                .iam(REGION)
+                .get_policy()
+                .policy_arn(format!(
+                    "arn:aws:iam::{}:policy/radiant-aws-access-role-permissions",
+                    integration_tests::MANAGEMENT_ACCOUNT_ID
+                ))
+                .send()
+                .await
+                .unwrap()
+                .policy()
+                .unwrap()
+                .default_version_id()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let managed =
+        percent_encoding::percent_decode_str(managed.policy_version().unwrap().document().unwrap())
+            .decode_utf8()
+            .unwrap()
+            .into_owned();
+    for a in seeded.active_account_ids().iter().chain([&joined]) {
+        assert!(
+            bucket.contains(&format!("{REGION}:{a}:detector/")),
+            "{a}: {bucket}"
+        );
+        assert!(
+            managed.contains(&format!("iam::{a}:role/{MEMBER_ROLE}")),
+            "{a}: {managed}"
+        );
+    }
+    // A whole-organization run after it changes nothing.
+    emu.reset_counters();
+    let again = engine::apply(&cfg, &context(aws.clone(), 8))
+        .await
+        .expect("re-run");
+    assert!(!again.has_failures(), "{}", failures(&again));
+    assert_eq!(emu.counters().writes(), 0, "{:#?}", writes(&emu));
 }

@@ -118,6 +118,9 @@ pub(crate) struct MemberStackSet<'a> {
     pub(crate) place: Place<'a>,
     pub(crate) name: &'a str,
     pub(crate) admin: Administrator,
+    /// `--accounts`: only these accounts' instances are read (one call each), not the
+    /// StackSet's whole list.
+    pub(crate) only: Option<&'a [String]>,
 }
 
 fn not_found<E: ProvideErrorMetadata>(e: &E) -> bool {
@@ -209,12 +212,31 @@ impl MemberStackSet<'_> {
             ou_ids: set.organizational_unit_ids().to_vec(),
             instances: BTreeMap::new(),
         };
+        let accounts: Vec<Option<&str>> = match self.only {
+            Some(ids) => ids.iter().map(|a| Some(a.as_str())).collect(),
+            None => vec![None],
+        };
+        for account in accounts {
+            self.read_instances(&mut state, account).await?;
+        }
+        Ok(Some(state))
+    }
+
+    /// The home Region's instances (of `account` only, when given) into `state`.
+    async fn read_instances(
+        &self,
+        state: &mut StackSetState,
+        account: Option<&str>,
+    ) -> Result<(), EngineError> {
+        let resource = self.resource();
+        let cf = self.cf();
         let mut token = None;
         loop {
             let page = cf
                 .list_stack_instances()
                 .stack_set_name(self.name)
                 .call_as(self.admin.call_as())
+                .set_stack_instance_account(account.map(str::to_owned))
                 .max_results(PAGE)
                 .set_next_token(token.take())
                 .send()
@@ -244,7 +266,7 @@ impl MemberStackSet<'_> {
             }
             token = page.next_token().map(str::to_owned);
             if token.is_none() {
-                return Ok(Some(state));
+                return Ok(());
             }
         }
     }

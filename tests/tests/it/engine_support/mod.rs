@@ -73,6 +73,7 @@ pub fn context(aws: SdkFactory, concurrency: usize) -> RunContext {
         aws,
         progress: Arc::new(NoProgress),
         concurrency,
+        only: None,
     }
 }
 
