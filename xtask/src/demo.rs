@@ -8,8 +8,9 @@
 //! `plan` again, and stops the emulator. Everything it writes is under `target/demo/`.
 //!
 //! `cargo xtask demo --landing-zone` runs plan / apply / verify on a Control Tower-like
-//! organization instead (hub in Log Archive, the organization trail reused), under
-//! `target/demo-landing-zone/`.
+//! organization instead (hub in Log Archive, the organization trail reused, GuardDuty through
+//! Audit, member roles by a StackSet), then creates two accounts and shows `verify` covering them
+//! with no run of apply, under `target/demo-landing-zone/`.
 
 use std::path::Path;
 use std::process::Command;
@@ -146,6 +147,7 @@ pub fn demo(sh: &Shell, args: &[String]) -> Result<()> {
 /// and that no guardrail was hit.
 fn landing_zone(sh: &Shell) -> Result<()> {
     let (binary, out, server) = prepare(sh, "target/demo-landing-zone")?;
+    let python = crate::emulator::ensure_venv(sh)?;
     let seeded = server.post(
         "seed",
         &json!({
@@ -166,7 +168,10 @@ fn landing_zone(sh: &Shell) -> Result<()> {
         text(&lz["trail_bucket"])
     );
     let config = out.join("onboard.toml");
-    std::fs::write(&config, landing_zone_config(&log_archive))?;
+    std::fs::write(
+        &config,
+        landing_zone_config(&log_archive, &text(&lz["audit"])),
+    )?;
     let env = server.client_env(REGIONS[0]);
     let run = |args: &[&str]| run_step(&binary, &config, &env, args);
     step("plan: the hub in Log Archive, the organization trail reused");
@@ -196,17 +201,98 @@ fn landing_zone(sh: &Shell) -> Result<()> {
     if guardrails["denials"] != json!(0) {
         bail!("Control Tower's guardrails denied calls: {guardrails}");
     }
+
+    // Zero-touch enrolment: two accounts join (as Account Factory creates them), and nobody
+    // runs apply.
+    let workloads = seeded["ous"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let joined = create_accounts(
+        &python,
+        &env,
+        &workloads,
+        &["demo-joined-1", "demo-joined-2"],
+    )?;
+    step(&format!(
+        "verify, after {} joined (no apply in between)",
+        joined.join(" and ")
+    ));
+    let verify_json = out.join("verify-after-join.json");
+    run_step_code(
+        &binary,
+        &config,
+        &env,
+        &["verify", "--report", path_str(&verify_json)?],
+    )?;
+    let verified: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&verify_json)?)?;
+    let checks = verified["verify"]["checks"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for account in &joined {
+        let of: Vec<&serde_json::Value> = checks
+            .iter()
+            .filter(|c| c["scope"] == json!(account))
+            .collect();
+        let ok = !of.is_empty() && of.iter().all(|c| c["ok"] == json!(true));
+        if !ok {
+            bail!("the account {account} that joined is not covered: {of:?}");
+        }
+    }
     drop(server);
     println!();
     println!("demo: no second trail was made; {trail} is reused as it is");
     println!("demo: Control Tower's guardrails denied no call");
+    println!(
+        "demo: {} joined after apply and are covered with no run of the tool (member role by StackSet automatic deployment, GuardDuty by the administrator's auto-enable, CloudTrail by the organization trail)",
+        joined.join(" and ")
+    );
     println!("demo: configuration      {}", config.display());
     println!("demo: apply report       {}", apply_report.display());
     println!("demo: the emulator is stopped; nothing is left running");
     Ok(())
 }
 
-fn landing_zone_config(log_archive: &str) -> String {
+/// Creates accounts in the OU `ou` through Organizations' API (`CreateAccount`, then
+/// `MoveAccount`), as Account Factory would, with the emulator's Python (boto3 is in its
+/// environment); their IDs.
+fn create_accounts(
+    python: &Path,
+    env: &[(String, String)],
+    ou: &str,
+    names: &[&str],
+) -> Result<Vec<String>> {
+    const SCRIPT: &str = r#"
+import os, sys, boto3
+org = boto3.client("organizations", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name="us-east-1")
+root = org.list_roots()["Roots"][0]["Id"]
+for name in sys.argv[2:]:
+    req = org.create_account(AccountName=name, Email=name + "@example.com")["CreateAccountStatus"]["Id"]
+    account = org.describe_create_account_status(CreateAccountRequestId=req)["CreateAccountStatus"]["AccountId"]
+    org.move_account(AccountId=account, SourceParentId=root, DestinationParentId=sys.argv[1])
+    print(account)
+"#;
+    let output = Command::new(python)
+        .args(["-c", SCRIPT, ou])
+        .args(names)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .context("creating the demo's new accounts")?;
+    if !output.status.success() {
+        bail!(
+            "creating the demo's new accounts failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect())
+}
+
+fn landing_zone_config(log_archive: &str, audit: &str) -> String {
     format!(
         r#"# radiant-onboard landing-zone demo configuration (written by `cargo xtask demo --landing-zone`)
 [organization]
@@ -228,7 +314,14 @@ sns_topic = "acme-cloudtrail-delivery"
 bucket = "{GUARDDUTY_BUCKET}"
 kms_alias = "{GUARDDUTY_KEY_ALIAS}"
 sns_topic = "acme-guardduty-findings"
-export = "per-account"
+# Audit is GuardDuty's delegated administrator: it exports for every member and auto-enables
+# the accounts that join.
+export = "delegated-admin"
+admin_account_id = "{audit}"
+
+[members]
+# A service-managed StackSet deploys the member role, also to accounts that join later.
+deploy = "stackset"
 
 [run]
 concurrency = 16
