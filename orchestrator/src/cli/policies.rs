@@ -85,10 +85,14 @@ fn review_stem(
             format!("key.{}.policy", safe_name(&alias))
         }
         "sns" => format!("topic.{}.policy", safe_name(tail)),
-        "cloudformation" => format!(
-            "stackset.{}.template",
-            safe_name(tail.trim_start_matches("stackset/"))
-        ),
+        "cloudformation" => {
+            let name = safe_name(tail.trim_start_matches("stackset/"));
+            match fragment.strip_prefix("template-") {
+                // One of the role's documents inside the template (`#template-trust`, ...).
+                Some(part) => format!("stackset.{name}.{}", safe_name(part)),
+                None => format!("stackset.{name}.template"),
+            }
+        }
         _ => safe_name(arn),
     }
 }
@@ -227,6 +231,13 @@ mod tests {
                 "template"
             ),
             "stackset.RadiantOnboardMemberRole.template"
+        );
+        assert_eq!(
+            stem(
+                "arn:aws:cloudformation:us-east-1:111111111111:stackset/RadiantOnboardMemberRole#template-trust",
+                ""
+            ),
+            "stackset.RadiantOnboardMemberRole.trust"
         );
         assert_eq!(
             stem("arn:aws:s3:::acme-logs#policy", ""),

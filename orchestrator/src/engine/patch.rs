@@ -226,13 +226,15 @@ impl Patcher<'_> {
     /// (plus those of `keep_accounts` already listed), in the planned form.
     /// False when the hub step only planned the hub role (plan mode, role missing).
     pub(crate) fn hub_role_exists(&self, log: &HubLog) -> bool {
-        let role_resource = self.facts.hub_role_arn.to_string();
+        // A plan that only updates the role's trust (another external ID) has the role: only a
+        // planned creation means it is missing.
+        let trust = format!("{}#trust", self.facts.hub_role_arn);
         self.mode == Mode::Apply
             || !log
                 .journal
-                .actions
+                .changes
                 .iter()
-                .any(|r| r.resource == role_resource && r.status == ResourceStatus::Planned)
+                .any(|c| c.resource == trust && c.action == ChangeAction::Create)
     }
 
     pub(crate) async fn hub_role_permissions(

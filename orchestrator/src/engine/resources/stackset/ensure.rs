@@ -4,6 +4,8 @@
 //! instances and bounded in time, and the removal of the instances and the StackSet (offboard,
 //! or the switch back to direct roles).
 
+use policy_model::PolicyDocument;
+
 use super::*;
 
 impl MemberStackSet<'_> {
@@ -59,6 +61,9 @@ impl MemberStackSet<'_> {
                     })),
                     "the member role's StackSet does not exist",
                 ));
+                log.journal
+                    .changes
+                    .extend(template_documents(&resource, None, &wants.template));
                 if apply {
                     self.cf()
                         .create_stack_set()
@@ -111,6 +116,12 @@ impl MemberStackSet<'_> {
                         Some(before),
                         Some(wants.template.clone()),
                         "the member role's template differs from the documents the configuration describes: every instance is updated",
+                    ));
+                    let current = serde_json::from_str(&state.template_body).ok();
+                    log.journal.changes.extend(template_documents(
+                        &resource,
+                        current.as_ref(),
+                        &wants.template,
                     ));
                 }
                 if !auto_ok {
@@ -507,4 +518,55 @@ impl MemberStackSet<'_> {
         }
         Ok(outcome)
     }
+}
+
+/// The role's documents in the template (its trust policy and each inline policy), as policy
+/// changes of their own: the plan shows them as statement diffs, and `policies` writes them. Only
+/// the documents that differ from `current`'s (the template CloudFormation has).
+fn template_documents(
+    resource: &str,
+    current: Option<&serde_json::Value>,
+    desired: &serde_json::Value,
+) -> Vec<Change> {
+    let role = |t: &serde_json::Value| {
+        t["Resources"][policy_model::template::MEMBER_ROLE_LOGICAL_ID]["Properties"].clone()
+    };
+    let doc = |v: &serde_json::Value| PolicyDocument::parse(&v.to_string()).ok();
+    let (want, have) = (role(desired), current.map(role));
+    let mut pairs = vec![(
+        "trust".to_owned(),
+        doc(&want["AssumeRolePolicyDocument"]),
+        have.as_ref()
+            .and_then(|h| doc(&h["AssumeRolePolicyDocument"])),
+    )];
+    for p in want["Policies"].as_array().into_iter().flatten() {
+        let name = p["PolicyName"].as_str().unwrap_or_default().to_owned();
+        let before = have.as_ref().and_then(|h| {
+            h["Policies"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|q| q["PolicyName"] == p["PolicyName"])
+                .and_then(|q| doc(&q["PolicyDocument"]))
+        });
+        pairs.push((format!("policy-{name}"), doc(&p["PolicyDocument"]), before));
+    }
+    pairs
+        .into_iter()
+        .filter_map(|(part, after, before)| {
+            let after = after?;
+            if before
+                .as_ref()
+                .is_some_and(|b| b.semantically_equal(&after))
+            {
+                return None;
+            }
+            Some(Change::policy(
+                format!("{resource}#template-{part}"),
+                before.as_ref(),
+                &after,
+                "the member role's document in the StackSet's template",
+            ))
+        })
+        .collect()
 }
