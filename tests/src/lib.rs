@@ -768,6 +768,10 @@ pub struct CallCount {
     pub write: bool,
     /// Number of calls.
     pub count: u64,
+    /// Of those, the attempts that got an injected fault (throttling, 500, dropped connection)
+    /// instead of an answer.
+    #[serde(default)]
+    pub faulted: u64,
 }
 
 impl Counters {

@@ -156,11 +156,16 @@ pub(crate) async fn discover_accounts(
     pf: &Preflight,
 ) -> Result<Discovery, EngineError> {
     let topology = choose_topology(cfg, caller, pf).await?;
-    let listing = AccountListing::start(caller, pf).await?;
-    let walk = OuWalk::start(caller, pf).await?;
-    let raw = listing.finish().await.map_err(listing_failed)?;
-    let parent_of = walk.finish().await.map_err(listing_failed)?;
-    Ok(decide(cfg, pf, &raw, &parent_of, topology))
+    let found = Discoverer::start(cfg, caller, pf, None)
+        .await?
+        .finish(caller, pf)
+        .await
+        .map_err(listing_failed)?;
+    let mut parent_of = found.parent_of;
+    if let Some(walk) = found.pending_walk {
+        parent_of = walk.finish().await.map_err(listing_failed)?;
+    }
+    Ok(decide(cfg, pf, &found.raw, &parent_of, topology))
 }
 
 fn listing_failed(e: WorkerError) -> EngineError {
@@ -318,6 +323,236 @@ impl OuWalk {
             }
         }
         Ok(parent_of)
+    }
+}
+
+/// How the run finds its accounts, started in preflight (its first call made before anything
+/// is written, so a caller who may not list the organization stops there) and finished
+/// alongside the hub step.
+pub(crate) enum Discoverer {
+    /// The whole organization: `ListAccounts` and the OU tree (walked alongside fan-out 1 when
+    /// no OU filter needs it first).
+    Whole {
+        listing: AccountListing,
+        walk: OuWalk,
+        filter_by_ou: bool,
+    },
+    /// `organization.include_ous`: only those OUs' accounts, OU by OU (`ListAccountsForParent`
+    /// and `ListOrganizationalUnitsForParent` below each), never the whole organization; the hub
+    /// and GuardDuty's managed administrator are read with `DescribeAccount` when outside.
+    Subtrees(OuSubtrees),
+    /// `--accounts`: the named accounts alone ([`describe_accounts`]).
+    Only(Vec<String>),
+}
+
+/// What discovery found: every account, the parent of each account and OU it knows, and the OU
+/// walk still to run (it only names each account's OU) when it was not needed.
+pub(crate) struct Found {
+    pub(crate) raw: Vec<RawAccount>,
+    pub(crate) parent_of: BTreeMap<String, String>,
+    pub(crate) pending_walk: Option<OuWalk>,
+}
+
+impl Discoverer {
+    /// Makes the first call of the discovery the configuration needs.
+    pub(crate) async fn start(
+        cfg: &Config,
+        caller: &AccountClients,
+        pf: &Preflight,
+        only: Option<&[String]>,
+    ) -> Result<Self, EngineError> {
+        if let Some(ids) = only {
+            return Ok(Self::Only(ids.to_vec()));
+        }
+        let include = &cfg.organization.include_ous;
+        if !include.is_empty() && !include.iter().any(|ou| ou.starts_with("r-")) {
+            let mut extra = vec![pf.hub.to_string()];
+            if let Some(a) = cfg
+                .guardduty
+                .as_ref()
+                .and_then(|g| g.admin_account_id.as_ref())
+            {
+                extra.push(a.to_string());
+            }
+            return Ok(Self::Subtrees(
+                OuSubtrees::start(caller, pf, include.clone(), extra).await?,
+            ));
+        }
+        Ok(Self::Whole {
+            listing: AccountListing::start(caller, pf).await?,
+            walk: OuWalk::start(caller, pf).await?,
+            filter_by_ou: !include.is_empty(),
+        })
+    }
+
+    /// The rest of the discovery.
+    pub(crate) async fn finish(
+        self,
+        caller: &AccountClients,
+        pf: &Preflight,
+    ) -> Result<Found, WorkerError> {
+        match self {
+            Self::Only(ids) => {
+                let (raw, parent_of) = describe_accounts(caller, pf, &ids).await?;
+                Ok(Found {
+                    raw,
+                    parent_of,
+                    pending_walk: None,
+                })
+            }
+            Self::Subtrees(subtrees) => {
+                let (raw, parent_of) = subtrees.finish(caller, pf).await?;
+                Ok(Found {
+                    raw,
+                    parent_of,
+                    pending_walk: None,
+                })
+            }
+            Self::Whole {
+                listing,
+                walk,
+                filter_by_ou: true,
+            } => {
+                let (raw, parent_of) = futures::join!(listing.finish(), walk.finish());
+                Ok(Found {
+                    raw: raw?,
+                    parent_of: parent_of?,
+                    pending_walk: None,
+                })
+            }
+            Self::Whole {
+                listing,
+                walk,
+                filter_by_ou: false,
+            } => Ok(Found {
+                raw: listing.finish().await?,
+                parent_of: BTreeMap::new(),
+                pending_walk: Some(walk),
+            }),
+        }
+    }
+}
+
+/// The accounts of some OUs (and every OU below them), read OU by OU, plus a few named
+/// accounts outside them (the hub, GuardDuty's administrator) with `DescribeAccount`.
+pub(crate) struct OuSubtrees {
+    org: aws_sdk_organizations::Client,
+    /// The OUs whose accounts are still to read.
+    queue: Vec<String>,
+    /// The OUs whose child OUs were read.
+    children_read: BTreeSet<String>,
+    parent_of: BTreeMap<String, String>,
+    extra: Vec<String>,
+}
+
+impl OuSubtrees {
+    /// Reads the first included OU's child OUs (the preflight check that the caller may list).
+    async fn start(
+        caller: &AccountClients,
+        pf: &Preflight,
+        include: Vec<String>,
+        extra: Vec<String>,
+    ) -> Result<Self, EngineError> {
+        let mut subtrees = Self {
+            org: caller.organizations(pf.home_region.as_str()),
+            queue: include.clone(),
+            children_read: BTreeSet::new(),
+            parent_of: BTreeMap::new(),
+            extra,
+        };
+        if let Some(first) = include.first() {
+            let below = subtrees.child_ous(first).await.map_err(listing_failed)?;
+            subtrees.children_read.insert(first.clone());
+            subtrees.queue.extend(below);
+        }
+        Ok(subtrees)
+    }
+
+    /// The OUs directly below `parent` (their parent recorded).
+    async fn child_ous(&mut self, parent: &str) -> Result<Vec<String>, WorkerError> {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .org
+                .list_organizational_units_for_parent()
+                .parent_id(parent)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| {
+                    WorkerError::from_sdk("organizations:ListOrganizationalUnitsForParent", &e)
+                })?;
+            for ou in page.organizational_units() {
+                if let Some(id) = ou.id() {
+                    self.parent_of.insert(id.to_owned(), parent.to_owned());
+                    out.push(id.to_owned());
+                }
+            }
+            token = page.next_token().map(str::to_owned);
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// Every OU below the included ones, and the accounts of each.
+    async fn finish(
+        mut self,
+        caller: &AccountClients,
+        pf: &Preflight,
+    ) -> Result<(Vec<RawAccount>, BTreeMap<String, String>), WorkerError> {
+        let mut raw: Vec<RawAccount> = Vec::new();
+        // An included OU below another included one is reached twice; its accounts read once.
+        let mut accounts_read: BTreeSet<String> = BTreeSet::new();
+        while let Some(ou) = self.queue.pop() {
+            if !accounts_read.insert(ou.clone()) {
+                continue;
+            }
+            if self.children_read.insert(ou.clone()) {
+                let below = self.child_ous(&ou).await?;
+                self.queue.extend(below);
+            }
+            let mut token: Option<String> = None;
+            loop {
+                let page = self
+                    .org
+                    .list_accounts_for_parent()
+                    .parent_id(&ou)
+                    .set_next_token(token.take())
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        WorkerError::from_sdk("organizations:ListAccountsForParent", &e)
+                    })?;
+                for a in page.accounts() {
+                    if let Some(id) = a.id()
+                        && !self.parent_of.contains_key(id)
+                    {
+                        self.parent_of.insert(id.to_owned(), ou.clone());
+                        raw.push(a.clone());
+                    }
+                }
+                token = page.next_token().map(str::to_owned);
+                if token.is_none() {
+                    break;
+                }
+            }
+        }
+        let outside: Vec<String> = self
+            .extra
+            .iter()
+            .filter(|a| !raw.iter().any(|r| r.id() == Some(a.as_str())))
+            .cloned()
+            .collect();
+        if !outside.is_empty() {
+            let (more, parents) = describe_accounts(caller, pf, &outside).await?;
+            raw.extend(more);
+            for (k, v) in parents {
+                self.parent_of.entry(k).or_insert(v);
+            }
+        }
+        Ok((raw, self.parent_of))
     }
 }
 

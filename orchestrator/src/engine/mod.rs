@@ -5,7 +5,6 @@
 //! write call and a failed run is finished by running again. One account's failure is recorded in
 //! the outcome and never stops the others. See `docs/engine.md`.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -283,13 +282,7 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
         .guardduty
         .as_ref()
         .and_then(|g| g.admin_account_id.as_ref());
-    let listings = match &run.only {
-        Some(_) => None,
-        None => Some((
-            discovery::AccountListing::start(caller, pf).await?,
-            discovery::OuWalk::start(caller, pf).await?,
-        )),
-    };
+    let discoverer = discovery::Discoverer::start(cfg, caller, pf, run.only.as_deref()).await?;
     step_done("preflight");
     progress.advance(1);
     progress.finish();
@@ -310,38 +303,18 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
         mode,
         checks,
     };
-    let filter_by_ou = !cfg.organization.include_ous.is_empty();
-    let (facts, raw, mut pending_walk, parent_of) = match listings {
-        None => {
-            let ids = run.only.as_deref().unwrap_or(&[]);
-            let (facts, found) = futures::join!(
-                Box::pin(hub.ensure(&mut log)),
-                Box::pin(discovery::describe_accounts(caller, pf, ids))
-            );
-            match found {
-                Ok((raw, parents)) => (facts, Ok(raw), None, Ok(parents)),
-                Err(e) => (facts, Err(e), None, Ok(BTreeMap::new())),
-            }
-        }
-        Some((listing, walk)) if filter_by_ou => {
-            let (facts, raw, parents) = futures::join!(
-                Box::pin(hub.ensure(&mut log)),
-                Box::pin(listing.finish()),
-                Box::pin(walk.finish())
-            );
-            let parents = parents.map_err(discovery::discovery_failed);
-            (facts, raw, None, parents)
-        }
-        Some((listing, walk)) => {
-            let (facts, raw) =
-                futures::join!(Box::pin(hub.ensure(&mut log)), Box::pin(listing.finish()));
-            (facts, raw, Some(walk), Ok(BTreeMap::new()))
-        }
-    };
+    let (facts, found) = futures::join!(
+        Box::pin(hub.ensure(&mut log)),
+        Box::pin(discoverer.finish(caller, pf))
+    );
     // The hub's own failure is the one to report when both failed.
     let facts = facts?;
-    let raw = raw.map_err(discovery::discovery_failed)?;
-    let mut disc = discovery::decide(cfg, pf, &raw, &parent_of?, topology);
+    let discovery::Found {
+        raw,
+        parent_of,
+        mut pending_walk,
+    } = found.map_err(discovery::discovery_failed)?;
+    let mut disc = discovery::decide(cfg, pf, &raw, &parent_of, topology);
     step_done("hub and discovery");
     progress.advance(1);
     progress.finish();

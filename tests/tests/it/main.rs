@@ -26,6 +26,7 @@ mod engine_enrolment;
 mod engine_hardening;
 mod engine_hub_failure;
 mod engine_landing_zone;
+mod engine_large_orgs;
 mod engine_notification_overlap;
 mod engine_offboard;
 mod engine_offboard_plan;
