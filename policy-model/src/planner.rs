@@ -382,6 +382,10 @@ pub struct GuardDutySources {
     pub retained_accounts: Vec<AccountId>,
     /// The Regions whose regional principal the document admits already for those accounts.
     pub retained_regions: Vec<crate::arn::Region>,
+    /// The document is in the `aws:SourceOrgID` form and this run does not know every account's
+    /// detectors (a run of some accounts only, or accounts that failed): only that form is
+    /// planned, since any other would drop the accounts it admits and this run does not name.
+    pub keep_org_form: bool,
 }
 
 impl GuardDutySources {
@@ -415,6 +419,16 @@ impl GuardDutySources {
         }
         let accounts = DetectorScope::Accounts(listed);
         let mut scopes = Vec::new();
+        if let (true, true, Some(org)) =
+            (self.keep_org_form, self.allow_source_org_id, &self.org_id)
+        {
+            scopes.push((
+                PolicyForm::SourceOrgId,
+                DetectorScope::Organization(org.clone()),
+                "aws:SourceOrgID (opted in; kept: this run does not name every account it admits)",
+            ));
+            return scopes;
+        }
         // Exact detector ARNs only when every admitted account's detectors are known.
         if self.retained_accounts.is_empty() {
             scopes.push((

@@ -348,6 +348,7 @@ proptest! {
             allow_source_org_id: opt_in,
             retained_accounts: Vec::new(),
             retained_regions: Vec::new(),
+            keep_org_form: false,
         };
         match planner::plan_guardduty_bucket(&before, &bucket(), &sources) {
             Ok(planned) => check_guardduty_plan(
@@ -398,6 +399,7 @@ proptest! {
             allow_source_org_id: opt_in,
             retained_accounts: Vec::new(),
             retained_regions: Vec::new(),
+            keep_org_form: false,
         };
         match planner::plan_guardduty_key(&before, &key(), &sources) {
             Ok(planned) => {
@@ -569,6 +571,7 @@ fn sources(n: usize, opt_in: bool) -> GuardDutySources {
         allow_source_org_id: opt_in,
         retained_accounts: Vec::new(),
         retained_regions: Vec::new(),
+        keep_org_form: false,
     }
 }
 
@@ -818,6 +821,7 @@ fn opt_in_regions_regional_principals_are_admitted_in_every_form_and_fit_at_300_
             allow_source_org_id: allow_org,
             retained_accounts: Vec::new(),
             retained_regions: Vec::new(),
+            keep_org_form: false,
         };
         let planned = planner::plan_guardduty_bucket(&empty, &bucket(), &sources)
             .unwrap_or_else(|e| panic!("{accounts} accounts: {e}"));
@@ -851,6 +855,7 @@ fn commercial_regions_get_no_regional_principal() {
         allow_source_org_id: false,
         retained_accounts: Vec::new(),
         retained_regions: Vec::new(),
+        keep_org_form: false,
     };
     let planned =
         planner::plan_guardduty_bucket(&PolicyDocument::new(), &bucket(), &sources).unwrap();

@@ -39,6 +39,12 @@ pub(crate) struct Keep<'a> {
 }
 
 impl Keep<'_> {
+    /// True when this run does not give every account its entries (some failed, or it covers
+    /// some accounts only).
+    pub(crate) fn partial(&self) -> bool {
+        !self.failed.is_empty() || self.only.is_some()
+    }
+
     fn keeps(&self, account: &str) -> bool {
         self.failed.iter().any(|f| f == account)
             || self
@@ -88,6 +94,16 @@ fn retained_accounts(
         })
         .unwrap_or_default();
     (accounts, regions)
+}
+
+/// True when the hub role's AssumeRole statement is in the organization-scoped form (a role
+/// ARN with `*` for its account).
+fn org_scoped_now(docs: &[(String, Option<PolicyDocument>)]) -> bool {
+    docs.iter().any(|(_, d)| {
+        d.as_ref()
+            .and_then(|d| d.statement(sid::ASSUME_MEMBER_ROLES))
+            .is_some_and(|s| s.resource_values().iter().any(|r| r.contains(":iam::*:")))
+    })
 }
 
 fn merge_arns(base: &[Arn], extra: Vec<Arn>) -> Vec<Arn> {
@@ -141,16 +157,26 @@ impl Patcher<'_> {
         detectors: &[Arn],
         keep: Keep<'_>,
     ) -> Result<(), EngineError> {
-        let sources = |doc: &PolicyDocument, statement_sid: &str| {
+        let sources = |doc: &PolicyDocument, sids: &[&str]| {
+            // The statement that carries the document's conditions: in the merged bucket form
+            // `GUARDDUTY_EXPORT` holds them, else the first of `sids` the document has.
+            let statement_sid = sids
+                .iter()
+                .copied()
+                .find(|s| doc.statement(s).is_some())
+                .unwrap_or(sids[0]);
             let detectors = merge_arns(detectors, retained_detectors(doc, statement_sid, keep));
             let (retained_accounts, retained_regions) =
                 retained_accounts(doc, statement_sid, keep, &detectors);
+            let org_form =
+                !condition_values(doc, statement_sid, "StringEquals", "aws:SourceOrgID").is_empty();
             GuardDutySources {
                 detectors,
                 org_id: Some(self.facts.org_id.clone()),
                 allow_source_org_id: gd.allow_source_org_id,
                 retained_accounts,
                 retained_regions,
+                keep_org_form: org_form && keep.partial(),
             }
         };
         let place = self.place();
@@ -179,8 +205,12 @@ impl Patcher<'_> {
                 findings_policy.read().await
             },
             |doc| {
-                plan_guardduty_bucket(doc, &bucket, &sources(doc, sid::GUARDDUTY_PUT_OBJECT))
-                    .map_err(plan_err(&resource))
+                plan_guardduty_bucket(
+                    doc,
+                    &bucket,
+                    &sources(doc, &[sid::GUARDDUTY_PUT_OBJECT, sid::GUARDDUTY_EXPORT]),
+                )
+                .map_err(plan_err(&resource))
             },
             async |text| findings_policy.write(text).await,
         ));
@@ -209,7 +239,7 @@ impl Patcher<'_> {
                 key_policy_of.read().await
             },
             |doc| {
-                plan_guardduty_key(doc, key, &sources(doc, sid::GUARDDUTY_GENERATE_DATA_KEY))
+                plan_guardduty_key(doc, key, &sources(doc, &[sid::GUARDDUTY_GENERATE_DATA_KEY]))
                     .map_err(plan_err(&key_resource))
             },
             async |text| key_policy_of.write(text).await,
@@ -363,6 +393,25 @@ impl Patcher<'_> {
                     &paths,
                     budget,
                 )
+            }
+            // The organization-scoped form already in place (the explicit list did not fit) is
+            // kept by a run that does not name every account: a list of this run's accounts
+            // would revoke the others.
+            MemberDeploy::Direct if keep_accounts.partial() && org_scoped_now(&current_docs) => {
+                plan_hub_role_org_scoped(
+                    &input,
+                    &self.cfg.radiant.member_role_name,
+                    &self.facts.org_id,
+                    &[],
+                    budget,
+                )
+                .map(|mut p| {
+                    p.decision.reason = format!(
+                        "sts:AssumeRole covers `arn:{}:iam::*:role/{}` in organization `{}` (aws:ResourceOrgID), the form already in place, kept: this run does not name every account",
+                        self.facts.partition, self.cfg.radiant.member_role_name, self.facts.org_id
+                    );
+                    p
+                })
             }
             MemberDeploy::Direct => plan_hub_role(&input, &members, budget),
         }

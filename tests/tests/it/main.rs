@@ -31,6 +31,7 @@ mod engine_notification_overlap;
 mod engine_offboard;
 mod engine_offboard_plan;
 mod engine_onboard;
+mod engine_partial_runs;
 mod engine_partition;
 mod engine_regions;
 mod engine_resilience;
