@@ -12,7 +12,6 @@
 //!
 //! StackSets never deploys to the management account: it gets its role directly in both modes.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use account_worker::{ErrorKind, MemberRoleSpec, Mode, RoleOrigin, WorkerError};
@@ -22,7 +21,8 @@ use super::common::HubLog;
 use super::fanout::AccountWork;
 use super::resources::member::{Member, MemberRole};
 use super::resources::stackset::{
-    Administrator, Instance, MemberStackSet, StackSetState, StackSetWants, instance_failure,
+    Administrator, Instance, MemberStackSet, OperationOutcome, StackSetState, StackSetWants,
+    instance_failure,
 };
 use super::run::Run;
 use super::{DiscoveredAccount, EngineError};
@@ -274,7 +274,7 @@ pub(crate) async fn deploy_instances(
                 run.ctx.progress.as_ref(),
             )
             .await?;
-        if let Some((account, reason)) = outcome.failed.iter().next() {
+        if let Some((account, reason)) = outcome.first_failure() {
             return Err(EngineError::Hub {
                 operation: "cloudformation:DeleteStackInstances".to_owned(),
                 resource: format!("{}#instances", stackset.set.resource()),
@@ -328,7 +328,7 @@ pub(crate) async fn deploy_instances(
             .state
             .as_ref()
             .is_none_or(|s| s.instances.is_empty());
-    let outcome = stackset
+    let outcome = match stackset
         .set
         .ensure_instances(
             log,
@@ -338,16 +338,25 @@ pub(crate) async fn deploy_instances(
             timeout(run),
             run.ctx.progress.as_ref(),
         )
-        .await?;
-    let timed_out = outcome.failed.get("").cloned();
+        .await
+    {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            // CloudFormation refused the operation (no instance was created): the roles just
+            // deleted for it are created again directly, so no account is left without one,
+            // and each account it was for fails with the refusal.
+            if mode == Mode::Apply {
+                restore_direct_roles(run, works, spec).await;
+            }
+            OperationOutcome {
+                operation_failed: Some(e.to_string()),
+                ..OperationOutcome::default()
+            }
+        }
+    };
     for w in works.iter_mut().filter(|w| missing.contains(&w.account.id)) {
         let arn = w.member_role_arn.clone().unwrap_or_default();
-        let failure = outcome
-            .failed
-            .get(&w.account.id)
-            .or(timed_out.as_ref())
-            .cloned();
-        match failure {
+        match outcome.failure_of(&w.account.id) {
             Some(reason) => w.error = Some(instance_failure(&reason)),
             None => w.journal.actions.push(ActionRecord::new(
                 &arn,
@@ -362,6 +371,30 @@ pub(crate) async fn deploy_instances(
         }
     }
     Ok(())
+}
+
+/// The roles deleted for a StackSet operation that CloudFormation then refused, created again
+/// directly (each failure is its account's).
+async fn restore_direct_roles(run: &Run<'_>, works: &mut [AccountWork], spec: &MemberRoleSpec) {
+    let tasks = works
+        .iter_mut()
+        .filter(|w| w.replace_direct_role && w.error.is_none())
+        .map(|w| async move {
+            let Some(clients) = w.clients.clone() else {
+                return;
+            };
+            let member = Member {
+                clients: &clients,
+                account: &w.account.id,
+                home: run.home(),
+                mode: Mode::Apply,
+            };
+            match (MemberRole { member, spec }).ensure().await {
+                Ok(report) => w.journal.extend(report.journal),
+                Err(e) => w.error = Some(e),
+            }
+        });
+    join_all(tasks).await;
 }
 
 /// `deploy = "direct"` after a StackSet run: the accounts whose role the StackSet deployed
@@ -383,14 +416,45 @@ pub(crate) async fn switch_to_direct(
         Administrator::DelegatedAdmin
     };
     let set = stack_set(run, admin, mode);
-    let outcome = set
-        .remove(log, timeout(run), run.ctx.progress.as_ref())
-        .await?;
-    let failed: BTreeMap<String, String> = outcome.failed;
-    let timed_out = failed.get("").cloned();
+    let refusal = if run.only.is_some() {
+        // Removing the StackSet removes every account's instance, not only these accounts'.
+        Some(
+            "the switch from the StackSet to direct roles removes the StackSet's instances in every account: run apply without --accounts"
+                .to_owned(),
+        )
+    } else {
+        // The StackSet goes only when every account holding its role gets a direct one now.
+        let unreachable: Vec<&str> = works
+            .iter()
+            .filter(|w| w.error.is_some())
+            .map(|w| w.account.id.as_str())
+            .collect();
+        (!unreachable.is_empty()).then(|| {
+            format!(
+                "the StackSet is kept (its roles with it) until every covered account can get its role directly; these failed in this run: {}; fix them and run apply again",
+                unreachable.join(", ")
+            )
+        })
+    };
+    let outcome = match refusal {
+        Some(reason) => OperationOutcome {
+            operation_failed: Some(reason),
+            ..OperationOutcome::default()
+        },
+        None => match set
+            .remove(log, timeout(run), run.ctx.progress.as_ref())
+            .await
+        {
+            Ok(outcome) => outcome,
+            Err(e) => OperationOutcome {
+                operation_failed: Some(e.to_string()),
+                ..OperationOutcome::default()
+            },
+        },
+    };
     let held = works.iter_mut().filter(|w| w.held_by_stack_set);
     let tasks = held.map(|w| {
-        let failure = failed.get(&w.account.id).or(timed_out.as_ref()).cloned();
+        let failure = outcome.failure_of(&w.account.id);
         async move {
             if let Some(reason) = failure {
                 w.error = Some(WorkerError::new(

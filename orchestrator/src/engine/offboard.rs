@@ -131,17 +131,32 @@ pub(crate) async fn run(
     // each deployed), then the StackSet; the management account's role, which StackSets never
     // deploys, goes with the accounts below.
     let mut stack_log = HubLog::default();
-    let mut failed_instances = std::collections::BTreeMap::new();
+    let mut removal = super::resources::stackset::OperationOutcome::default();
     if let Some(admin) = super::members::preflight(&run).await? {
         let set = super::members::stack_set(&run, admin.admin, mode);
-        failed_instances = set
+        // A refused StackSet call fails the accounts it deploys to; the others are offboarded.
+        removal = match set
             .remove(
                 &mut stack_log,
                 super::members::timeout(&run),
                 run.ctx.progress.as_ref(),
             )
-            .await?
-            .failed;
+            .await
+        {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                stack_log.record(
+                    &set.resource(),
+                    "cloudformation-stackset",
+                    crate::outcome::ResourceStatus::Failed,
+                    Some(e.to_string()),
+                );
+                super::resources::stackset::OperationOutcome {
+                    operation_failed: Some(e.to_string()),
+                    ..Default::default()
+                }
+            }
+        };
     }
 
     // Accounts first (destinations, detectors, member roles).
@@ -159,9 +174,7 @@ pub(crate) async fn run(
 
     let mut works = works;
     for w in &mut works {
-        if let Some(reason) = failed_instances
-            .get(&w.account.id)
-            .or_else(|| failed_instances.get(""))
+        if let Some(reason) = removal.failure_of(&w.account.id)
             && w.error.is_none()
             && super::members::by_stack_set(&run, &w.account)
         {
@@ -169,7 +182,7 @@ pub(crate) async fn run(
                 account_worker::ErrorKind::Other,
                 "cloudformation:DeleteStackInstances",
                 "StackInstanceFailed",
-                reason.clone(),
+                reason,
             ));
         }
     }

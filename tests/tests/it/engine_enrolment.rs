@@ -1182,3 +1182,115 @@ async fn apply_for_one_account_keeps_every_other_accounts_entries() {
     assert!(!again.has_failures(), "{}", failures(&again));
     assert_eq!(emu.counters().writes(), 0, "{:#?}", writes(&emu));
 }
+
+/// The switch from the StackSet back to direct roles removes every account's instance, so a
+/// run of some accounts does not make it: those accounts fail saying why, the StackSet and every
+/// instance stay, every role stays assumable; the run of the whole organization switches.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_switch_to_direct_roles_waits_for_a_run_of_the_whole_organization() {
+    let emu = emulator();
+    let seeded = emu.seed(&SeedSpec {
+        accounts: 5,
+        ous: 1,
+        regions: vec![REGION.to_owned()],
+        seed: 31,
+        ..SeedSpec::default()
+    });
+    let aws = factory(&emu).await;
+    enable_trusted_access(&aws).await;
+    let members = seeded.active_account_ids();
+    let direct = config(&[REGION], "");
+    let mut stackset = direct.clone();
+    stackset.members.deploy = orchestrator::config::MemberDeploy::Stackset;
+    let applied = engine::apply(&stackset, &context(aws.clone(), 8))
+        .await
+        .expect("apply stackset");
+    assert!(!applied.has_failures(), "{}", failures(&applied));
+    let before = instances(&aws).await;
+    assert_eq!(before.len(), members.len(), "{before:#?}");
+
+    let mut one = context(aws.clone(), 8);
+    one.only = Some(vec![members[0].parse().expect("an account ID")]);
+    let partial = engine::apply(&direct, &one)
+        .await
+        .expect("apply --accounts");
+    let failed = partial
+        .accounts
+        .iter()
+        .find(|a| a.id == members[0])
+        .expect("the account is reported");
+    let error = failed.error.as_ref().expect("the account fails");
+    assert!(error.message.contains("without --accounts"), "{error:?}");
+    assert_eq!(instances(&aws).await, before);
+    assert_eq!(
+        not_assumable(&emu, &stackset, &members).await,
+        Vec::<String>::new()
+    );
+
+    let whole = engine::apply(&direct, &context(aws.clone(), 8))
+        .await
+        .expect("apply direct");
+    assert!(!whole.has_failures(), "{}", failures(&whole));
+    assert_eq!(
+        not_assumable(&emu, &direct, &members).await,
+        Vec::<String>::new()
+    );
+}
+
+/// From direct roles to the StackSet, CloudFormation refuses the operation that creates the
+/// instances (after the direct roles were deleted to make room): the roles are created again
+/// directly, so every account keeps a working role, each account fails with the refusal, and
+/// the next run makes the switch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_stack_instance_operation_gives_the_replaced_roles_back() {
+    let emu = emulator();
+    let seeded = emu.seed(&SeedSpec {
+        accounts: 5,
+        ous: 1,
+        regions: vec![REGION.to_owned()],
+        seed: 32,
+        ..SeedSpec::default()
+    });
+    let aws = factory(&emu).await;
+    enable_trusted_access(&aws).await;
+    let members = seeded.active_account_ids();
+    let direct = config(&[REGION], "");
+    let mut stackset = direct.clone();
+    stackset.members.deploy = orchestrator::config::MemberDeploy::Stackset;
+    let ctx = context(aws.clone(), 8);
+    let applied = engine::apply(&direct, &ctx).await.expect("apply direct");
+    assert!(!applied.has_failures(), "{}", failures(&applied));
+
+    emu.deny("cloudformation", "CreateStackInstances", 0);
+    let refused = engine::apply(&stackset, &ctx)
+        .await
+        .expect("apply the switch");
+    emu.allow_all();
+    for m in &members {
+        let result = refused.accounts.iter().find(|a| &a.id == m).unwrap();
+        let error = result.error.as_ref().expect("the account fails");
+        assert!(
+            error.message.contains("CreateStackInstances"),
+            "{m}: {error:?}"
+        );
+        let tags = member_role_tags(&aws, m).await.expect("the role is back");
+        assert!(
+            !tags.iter().any(|(k, _)| k == "radiant-onboard:deployment"),
+            "{m}: {tags:?}"
+        );
+    }
+    assert_eq!(
+        not_assumable(&emu, &stackset, &members).await,
+        Vec::<String>::new()
+    );
+
+    let switched = engine::apply(&stackset, &ctx).await.expect("run again");
+    assert!(!switched.has_failures(), "{}", failures(&switched));
+    let now = instances(&aws).await;
+    assert!(
+        members
+            .iter()
+            .all(|m| now.get(m).map(String::as_str) == Some("CURRENT")),
+        "{now:#?}"
+    );
+}

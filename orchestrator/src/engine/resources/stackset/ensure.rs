@@ -256,13 +256,22 @@ impl MemberStackSet<'_> {
         log.record(
             &resource,
             "cloudformation-stack-instances",
-            if outcome.failed.is_empty() {
+            if outcome.ok() {
                 ResourceStatus::Created
             } else {
                 ResourceStatus::Failed
             },
-            (!outcome.failed.is_empty())
-                .then(|| format!("{} instances failed", outcome.failed.len())),
+            (!outcome.ok()).then(|| {
+                format!(
+                    "{} instances failed{}",
+                    outcome.failed.len(),
+                    outcome
+                        .operation_failed
+                        .as_deref()
+                        .map(|r| format!("; {r}"))
+                        .unwrap_or_default()
+                )
+            }),
         );
         Ok(outcome)
     }
@@ -373,18 +382,29 @@ impl MemberStackSet<'_> {
             if done || timed_out {
                 let mut outcome = OperationOutcome::default();
                 for (account, (ok, reason)) in results {
-                    if !ok {
+                    if ok {
+                        outcome.succeeded.insert(account);
+                    } else {
                         outcome.failed.insert(account, reason);
                     }
                 }
                 if timed_out {
-                    outcome.failed.insert(
-                        String::new(),
-                        format!(
-                            "the StackSet operation `{op}` did not end within {} s (`[members] operation_timeout_s`); it goes on in CloudFormation: run apply again once it has ended",
-                            timeout.as_secs()
-                        ),
-                    );
+                    outcome.operation_failed = Some(format!(
+                        "the StackSet operation `{op}` did not end within {} s (`[members] operation_timeout_s`); it goes on in CloudFormation: run apply again once it has ended",
+                        timeout.as_secs()
+                    ));
+                } else if status != StackSetOperationStatus::Succeeded {
+                    // A FAILED or STOPPED operation may name no account (e.g. it failed before
+                    // reaching any): every account it did not finish fails with its reason.
+                    let reason = out
+                        .stack_set_operation()
+                        .and_then(|o| o.status_reason())
+                        .filter(|r| !r.is_empty())
+                        .map_or_else(|| "no reason given".to_owned(), str::to_owned);
+                    outcome.operation_failed = Some(format!(
+                        "the StackSet operation `{op}` ended {}: {reason}",
+                        status.as_str()
+                    ));
                 }
                 break outcome;
             }
@@ -489,7 +509,7 @@ impl MemberStackSet<'_> {
                 outcome = self
                     .wait(&op, state.instances.len() as u64, timeout, progress)
                     .await?;
-                if !outcome.failed.is_empty() {
+                if !outcome.ok() {
                     return Ok(outcome);
                 }
             }

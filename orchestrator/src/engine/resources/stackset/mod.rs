@@ -111,10 +111,47 @@ pub(crate) struct StackSetState {
     pub(crate) instances: BTreeMap<String, Instance>,
 }
 
-/// What a StackSet operation left: the accounts whose instance failed, with the reason.
+/// What a StackSet operation left: the accounts whose instance failed, with the reason, the
+/// accounts whose instance succeeded, and, when the operation itself did not succeed (it ended
+/// `FAILED` or `STOPPED`, or was still running at the deadline), why.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct OperationOutcome {
     pub(crate) failed: BTreeMap<String, String>,
+    pub(crate) succeeded: std::collections::BTreeSet<String>,
+    pub(crate) operation_failed: Option<String>,
+}
+
+impl OperationOutcome {
+    /// Why `account`'s instance did not succeed in this operation: its own reason, else the
+    /// operation's when the account has no success of its own (an account the operation
+    /// finished is never failed by the operation's later timeout).
+    pub(crate) fn failure_of(&self, account: &str) -> Option<String> {
+        if let Some(reason) = self.failed.get(account) {
+            return Some(reason.clone());
+        }
+        if self.succeeded.contains(account) {
+            return None;
+        }
+        self.operation_failed.clone()
+    }
+
+    /// True when nothing failed.
+    pub(crate) fn ok(&self) -> bool {
+        self.failed.is_empty() && self.operation_failed.is_none()
+    }
+
+    /// The first failure, for a message: an account's, else the operation's.
+    pub(crate) fn first_failure(&self) -> Option<(String, String)> {
+        self.failed
+            .iter()
+            .next()
+            .map(|(a, r)| (a.clone(), r.clone()))
+            .or_else(|| {
+                self.operation_failed
+                    .clone()
+                    .map(|r| ("(the operation)".to_owned(), r))
+            })
+    }
 }
 
 /// The member role's StackSet, administered from `place` (the caller's account, home Region).
