@@ -153,6 +153,7 @@ pub fn plan_hub_role_org_scoped(
     member_role_name: &str,
     org_id: &OrgId,
     ou_paths: &[String],
+    excluded: &[AccountId],
     budget: AttachmentBudget,
 ) -> Result<PlannedPolicies, PlanError> {
     let kind = PolicyKind::IamManaged;
@@ -177,6 +178,17 @@ pub fn plan_hub_role_org_scoped(
             ou_paths,
         )?
     };
+    // The accounts the configuration excludes stay out of reach even if a role of that name
+    // appears there (automatic deployment ignores the StackSet's account filter).
+    let assume = if excluded.is_empty() {
+        assume
+    } else {
+        assume.condition(
+            "StringNotEquals",
+            "aws:ResourceAccount",
+            excluded.iter().map(AccountId::as_str),
+        )
+    };
     statements.push(assume);
     let doc = PolicyDocument::from_statements(statements);
     let size = size::check(&doc, kind).map_err(|e| no_room(e.to_string()))?;
@@ -186,6 +198,14 @@ pub fn plan_hub_role_org_scoped(
         format!(
             "in organization `{org_id}` below {} (aws:ResourceOrgID, aws:ResourceOrgPaths)",
             ou_paths.join(", ")
+        )
+    };
+    let scope = if excluded.is_empty() {
+        scope
+    } else {
+        format!(
+            "{scope} except the {} excluded accounts (aws:ResourceAccount)",
+            excluded.len()
         )
     };
     Ok(PlannedPolicies {

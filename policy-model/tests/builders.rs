@@ -135,6 +135,7 @@ fn hub_role_for_stackset_members_is_organization_scoped_whatever_the_accounts() 
         "radiant-member-role",
         &org(),
         &[],
+        &[],
         AttachmentBudget::default(),
     )
     .unwrap();
@@ -165,17 +166,37 @@ fn hub_role_for_stackset_members_is_organization_scoped_whatever_the_accounts() 
         "radiant-member-role",
         &org(),
         &paths,
+        &[],
         AttachmentBudget::default(),
     )
     .unwrap();
     insta::assert_snapshot!(some.documents[0].to_json_pretty());
+    // Excluded accounts: out of reach by aws:ResourceAccount, whatever role they hold.
+    let excluded = [policy_model::AccountId::new("222222222222").unwrap()];
+    let without = planner::plan_hub_role_org_scoped(
+        &input,
+        "radiant-member-role",
+        &org(),
+        &[],
+        &excluded,
+        AttachmentBudget::default(),
+    )
+    .unwrap();
+    let assume = without.documents[0]
+        .statement(builders::sid::ASSUME_MEMBER_ROLES)
+        .unwrap();
+    assert_eq!(
+        assume.condition_values("StringNotEquals", "aws:ResourceAccount"),
+        ["222222222222"]
+    );
+    assert!(without.decision.reason.contains("1 excluded accounts"));
     // No attachment left: an error naming the quota, not a policy that cannot be attached.
     let full = AttachmentBudget {
         quota: 10,
         already_attached: 10,
     };
     assert!(
-        planner::plan_hub_role_org_scoped(&input, "radiant-member-role", &org(), &[], full)
+        planner::plan_hub_role_org_scoped(&input, "radiant-member-role", &org(), &[], &[], full)
             .is_err()
     );
 }

@@ -391,6 +391,7 @@ impl Patcher<'_> {
                     &self.cfg.radiant.member_role_name,
                     &self.facts.org_id,
                     &paths,
+                    &self.cfg.organization.exclude_accounts,
                     budget,
                 )
             }
@@ -402,6 +403,7 @@ impl Patcher<'_> {
                     &input,
                     &self.cfg.radiant.member_role_name,
                     &self.facts.org_id,
+                    &[],
                     &[],
                     budget,
                 )

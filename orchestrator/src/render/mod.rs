@@ -109,19 +109,39 @@ pub fn accounts_summary(accounts: &[AccountResult], mode: RunMode) -> String {
 /// INVARIANT: the external ID is printed only in the hand-off.
 pub fn redact_external_ids(v: &Value) -> Value {
     match v {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| {
-                    let v = if k.eq_ignore_ascii_case("sts:ExternalId") {
-                        fingerprint(v)
-                    } else {
-                        redact_external_ids(v)
-                    };
-                    (k.clone(), v)
-                })
-                .collect(),
-        ),
+        Value::Object(map) => {
+            // A statement diff's field values (`{"field": "Condition.StringEquals.sts:ExternalId",
+            // "values": [...]}`) carry the value under another key.
+            let external_field = map
+                .get("field")
+                .and_then(Value::as_str)
+                .is_some_and(|f| f.to_ascii_lowercase().ends_with("sts:externalid"));
+            Value::Object(
+                map.iter()
+                    .map(|(k, v)| {
+                        let v = if k.eq_ignore_ascii_case("sts:ExternalId")
+                            || (external_field && k == "values")
+                        {
+                            fingerprint(v)
+                        } else {
+                            redact_external_ids(v)
+                        };
+                        (k.clone(), v)
+                    })
+                    .collect(),
+            )
+        }
         Value::Array(items) => Value::Array(items.iter().map(redact_external_ids).collect()),
+        // A document kept as text (a template body that is not JSON, say) that names an
+        // external ID: redacted inside when it parses, else not shown.
+        Value::String(text) if text.contains("sts:ExternalId") => {
+            match serde_json::from_str::<Value>(text) {
+                Ok(parsed) => Value::String(redact_external_ids(&parsed).to_string()),
+                Err(_) => {
+                    Value::String("<not shown: a document that holds an external ID>".to_owned())
+                }
+            }
+        }
         other => other.clone(),
     }
 }
@@ -681,6 +701,19 @@ mod tests {
             red["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"],
             other["sts:ExternalId"]
         );
+    }
+
+    #[test]
+    fn external_ids_in_statement_diffs_and_document_text_are_fingerprinted() {
+        let report = json!({"diff": {"changed": [{"sid": "T", "added": [
+            {"field": "Condition.StringEquals.sts:ExternalId", "values": ["secret-id"]},
+            {"field": "Resource", "values": ["arn:aws:iam::111111111111:role/r"]}
+        ]}]}, "before": "Resources: {Cond: {sts:ExternalId: secret-id}}",
+        "after": "{\"Condition\":{\"StringEquals\":{\"sts:ExternalId\":\"secret-id\"}}}"});
+        let text = redact_external_ids(&report).to_string();
+        assert!(!text.contains("secret-id"), "{text}");
+        assert!(text.contains("arn:aws:iam::111111111111:role/r"), "{text}");
+        assert!(text.contains("<external-id sha256:"), "{text}");
     }
 
     #[test]
