@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use account_worker::WorkerError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use policy_model::{AccountId, OrgId, Region};
 
 use super::{DiscoveredAccount, Discovery, EngineError, Topology};
@@ -144,6 +145,9 @@ pub(crate) async fn preflight(
         home_region,
     })
 }
+
+/// The status given to an ID of `--accounts` that the organization does not have.
+const NOT_IN_ORGANIZATION: &str = "NOT_IN_ORGANIZATION";
 
 /// An account as ListAccounts returns it.
 pub(crate) type RawAccount = aws_sdk_organizations::types::Account;
@@ -583,12 +587,23 @@ pub(crate) async fn describe_accounts(
     let mut raw = Vec::with_capacity(ids.len());
     let mut parent_of = BTreeMap::new();
     for id in ids {
-        let described = org
-            .describe_account()
-            .account_id(id)
-            .send()
-            .await
-            .map_err(|e| WorkerError::from_sdk("organizations:DescribeAccount", &e))?;
+        let described = match org.describe_account().account_id(id).send().await {
+            Ok(d) => d,
+            // An ID that is not (or no longer) in the organization is that account's skip, not
+            // the run's failure: the others named go on.
+            Err(e) if e.code() == Some("AccountNotFoundException") => {
+                raw.push(
+                    RawAccount::builder()
+                        .id(id)
+                        .status(aws_sdk_organizations::types::AccountStatus::from(
+                            NOT_IN_ORGANIZATION,
+                        ))
+                        .build(),
+                );
+                continue;
+            }
+            Err(e) => return Err(WorkerError::from_sdk("organizations:DescribeAccount", &e)),
+        };
         raw.extend(described.account);
         let mut node = id.to_string();
         // INVARIANT: the OU tree has no cycles; the bound only guards against a malformed answer.
@@ -680,6 +695,12 @@ pub(crate) fn skip_reason(
 ) -> Option<String> {
     if is_hub {
         return None;
+    }
+    if status == NOT_IN_ORGANIZATION {
+        return Some(
+            "not an account of the organization (DescribeAccount: AccountNotFoundException); check the ID"
+                .to_owned(),
+        );
     }
     if status != "ACTIVE" {
         return Some(format!(

@@ -40,7 +40,7 @@ pub(crate) fn topic(topic: &Arn, hub: &AccountId, home: &Region) -> HandoffTopic
         enter: arn.clone(),
         arn,
         note: Some(format!(
-            "the topic is {place} (S3 notifies only a topic of its bucket's account and Region): enter its ARN, since Radiant looks a name up in the hub's account and home Region"
+            "the topic is {place}: enter its ARN, since Radiant looks a name up in the hub's account and home Region"
         )),
     }
 }

@@ -247,3 +247,40 @@ async fn managed_document(aws: &SdkFactory, arn: &str) -> PolicyDocument {
             .into_owned();
     PolicyDocument::parse(&text).unwrap()
 }
+
+/// An ID of `--accounts` that the organization does not have is that account's skip, with the
+/// reason; the other accounts named are onboarded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_account_id_is_skipped_and_the_others_go_on() {
+    let (_emu, aws, seeded, cfg) = onboarded("", 64).await;
+    let all = accounts(&seeded);
+    let unknown = "999999999999";
+    let mut ctx = context(aws.clone(), 8);
+    ctx.only = Some(vec![
+        unknown.parse().expect("an account ID"),
+        all[1].as_str().parse().expect("an account ID"),
+    ]);
+    let run = engine::apply(&cfg, &ctx).await.expect("apply --accounts");
+    assert!(!run.has_failures(), "{}", failures(&run));
+    let skipped = run
+        .accounts
+        .iter()
+        .find(|a| a.id == unknown)
+        .expect("the unknown ID is reported");
+    assert!(
+        skipped
+            .skip_reason
+            .as_deref()
+            .is_some_and(|r| r.contains("not an account of the organization")),
+        "{skipped:#?}"
+    );
+    let known = run
+        .accounts
+        .iter()
+        .find(|a| a.id == all[1].as_str())
+        .unwrap();
+    assert!(
+        known.skip_reason.is_none() && known.error.is_none(),
+        "{known:#?}"
+    );
+}
