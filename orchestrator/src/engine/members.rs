@@ -148,6 +148,8 @@ pub(crate) struct StackSetRun<'r> {
     pub(crate) set: MemberStackSet<'r>,
     pub(crate) wants: StackSetWants,
     pub(crate) state: Option<StackSetState>,
+    /// What the update of the template left: each account whose instance was not updated.
+    pub(crate) updated: OperationOutcome,
 }
 
 impl StackSetRun<'_> {
@@ -168,7 +170,7 @@ pub(crate) async fn ensure_stack_set<'r>(
 ) -> Result<StackSetRun<'r>, EngineError> {
     let set = stack_set(run, admin.admin, mode);
     let wants = wants(run, admin, spec);
-    let state = set
+    let (state, updated) = set
         .ensure_stack_set(
             log,
             &wants,
@@ -177,7 +179,12 @@ pub(crate) async fn ensure_stack_set<'r>(
             run.ctx.progress.as_ref(),
         )
         .await?;
-    Ok(StackSetRun { set, wants, state })
+    Ok(StackSetRun {
+        set,
+        wants,
+        state,
+        updated,
+    })
 }
 
 /// True when the StackSet, not the fan-out, gives `account` its role: a covered account other
@@ -201,6 +208,22 @@ pub(crate) async fn first_pass(
         spec.partition, member.account, spec.role_name
     );
     work.member_role_arn = Some(arn.clone());
+    // The template's update did not reach this account's instance: its failure, with the
+    // stack's reason (the others are updated).
+    if stackset.updated.failed.contains_key(member.account)
+        || (stackset.updated.operation_failed.is_some()
+            && stackset.instance(member.account).is_some())
+    {
+        if let Some(reason) = stackset.updated.failure_of(member.account) {
+            work.error = Some(WorkerError::new(
+                ErrorKind::Other,
+                "cloudformation:UpdateStackSet",
+                "StackInstanceFailed",
+                reason,
+            ));
+            return;
+        }
+    }
     if stackset
         .instance(member.account)
         .is_some_and(Instance::current)

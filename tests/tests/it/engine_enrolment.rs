@@ -1308,3 +1308,52 @@ async fn a_refused_stack_instance_operation_gives_the_replaced_roles_back() {
         "{now:#?}"
     );
 }
+
+/// A new template (another external ID) whose update fails in one account: that account fails
+/// with the stack's reason, the others are updated, and the next run finishes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_template_update_that_fails_in_one_account_fails_only_that_account() {
+    let emu = emulator();
+    let seeded = emu.seed(&SeedSpec {
+        accounts: 4,
+        ous: 1,
+        regions: vec![REGION.to_owned()],
+        seed: 33,
+        ..SeedSpec::default()
+    });
+    let aws = factory(&emu).await;
+    enable_trusted_access(&aws).await;
+    let members = seeded.active_account_ids();
+    let mut cfg = config(&[REGION], "");
+    cfg.members.deploy = orchestrator::config::MemberDeploy::Stackset;
+    let ctx = context(aws.clone(), 8);
+    let applied = engine::apply(&cfg, &ctx).await.expect("apply");
+    assert!(!applied.has_failures(), "{}", failures(&applied));
+
+    cfg.radiant.external_id = policy_model::ExternalId::new("rs-credential-rotated").unwrap();
+    emu.fail_stack_instance_once(
+        &members[0],
+        "Injected failure: the role update was throttled",
+    );
+    let updated = engine::apply(&cfg, &ctx)
+        .await
+        .expect("apply the new template");
+    for m in &members {
+        let result = updated.accounts.iter().find(|a| &a.id == m).unwrap();
+        if m == &members[0] {
+            let error = result.error.as_ref().expect("its instance was not updated");
+            assert!(error.message.contains("throttled"), "{error:?}");
+        } else {
+            assert!(result.error.is_none(), "{m}: {result:#?}");
+        }
+    }
+    let again = engine::apply(&cfg, &ctx).await.expect("run again");
+    assert!(!again.has_failures(), "{}", failures(&again));
+    let now = instances(&aws).await;
+    assert!(
+        members
+            .iter()
+            .all(|m| now.get(m).map(String::as_str) == Some("CURRENT")),
+        "{now:#?}"
+    );
+}

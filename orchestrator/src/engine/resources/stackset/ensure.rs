@@ -10,7 +10,8 @@ use super::*;
 
 impl MemberStackSet<'_> {
     /// Trusted access, the StackSet and its template. Returns the StackSet as it is now (for a
-    /// plan, as it would be: `None` when it would be created).
+    /// plan, as it would be: `None` when it would be created) and what the update of its
+    /// instances left (each account whose instance was not updated, with the reason).
     pub(crate) async fn ensure_stack_set(
         &self,
         log: &mut HubLog,
@@ -18,7 +19,7 @@ impl MemberStackSet<'_> {
         access: bool,
         timeout: Duration,
         progress: &dyn Progress,
-    ) -> Result<Option<StackSetState>, EngineError> {
+    ) -> Result<(Option<StackSetState>, OperationOutcome), EngineError> {
         let resource = self.resource();
         let apply = self.place.apply();
         if !access {
@@ -91,9 +92,9 @@ impl MemberStackSet<'_> {
                     None,
                 );
                 if apply {
-                    return self.read().await;
+                    return Ok((self.read().await?, OperationOutcome::default()));
                 }
-                Ok(None)
+                Ok((None, OperationOutcome::default()))
             }
             Some(state) => {
                 let template_ok = same_template(&state.template_body, &wants.template);
@@ -105,7 +106,7 @@ impl MemberStackSet<'_> {
                         ResourceStatus::Unchanged,
                         None,
                     );
-                    return Ok(current);
+                    return Ok((current, OperationOutcome::default()));
                 }
                 if !template_ok {
                     let before = serde_json::from_str(&state.template_body)
@@ -139,6 +140,7 @@ impl MemberStackSet<'_> {
                         "accounts that join the covered OUs get their role only with automatic deployment",
                     ));
                 }
+                let mut updated = OperationOutcome::default();
                 if apply {
                     let mut update = self
                         .cf()
@@ -162,7 +164,8 @@ impl MemberStackSet<'_> {
                         .await
                         .map_err(hub_sdk("cloudformation:UpdateStackSet", &resource))?;
                     let op = op.operation_id().unwrap_or_default().to_owned();
-                    self.wait(&op, state.instances.len() as u64, timeout, progress)
+                    updated = self
+                        .wait(&op, state.instances.len() as u64, timeout, progress)
                         .await?;
                 }
                 log.record(
@@ -172,9 +175,9 @@ impl MemberStackSet<'_> {
                     None,
                 );
                 if apply {
-                    self.read().await
+                    Ok((self.read().await?, updated))
                 } else {
-                    Ok(current)
+                    Ok((current, updated))
                 }
             }
         }
