@@ -351,11 +351,23 @@ pub(crate) async fn deploy_instances(
             .state
             .as_ref()
             .is_none_or(|s| s.instances.is_empty());
+    // The first deployment targets the OUs minus the accounts left out: the covered accounts
+    // that failed this run are left out too, so it reaches no more than the plan shows.
+    let mut targets = stackset.wants.clone();
+    if first {
+        targets.excluded.extend(
+            works
+                .iter()
+                .filter(|w| by_stack_set(run, &w.account) && w.error.is_some())
+                .map(|w| w.account.id.clone())
+                .filter(|a| !stackset.wants.excluded.contains(a)),
+        );
+    }
     let outcome = match stackset
         .set
         .ensure_instances(
             log,
-            &stackset.wants,
+            &targets,
             &missing,
             first,
             timeout(run),

@@ -60,14 +60,14 @@ pub(super) const OPERATIONS: &[Operation] = &[
         "DescribeStackSetOperation",
         "cloudformation:DescribeStackSetOperation",
         Caller,
-        PLAN | APPLY | OFFBOARD,
+        APPLY | OFFBOARD,
     ),
     op(
         "cloudformation",
         "ListStackSetOperationResults",
         "cloudformation:ListStackSetOperationResults",
         Caller,
-        PLAN | APPLY | OFFBOARD,
+        APPLY | OFFBOARD,
     ),
     op(
         "cloudformation",

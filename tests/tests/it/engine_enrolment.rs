@@ -1357,3 +1357,56 @@ async fn a_template_update_that_fails_in_one_account_fails_only_that_account() {
         "{now:#?}"
     );
 }
+
+/// A role of the member role's name that the tool did not create fails its account
+/// ("RoleNameTaken") and is left alone; the first deployment leaves that account out, so it gets
+/// no instance the plan did not show, and the others are deployed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_foreign_role_of_that_name_fails_its_account_and_gets_no_instance() {
+    let emu = emulator();
+    let seeded = emu.seed(&SeedSpec {
+        accounts: 4,
+        ous: 1,
+        regions: vec![REGION.to_owned()],
+        seed: 34,
+        ..SeedSpec::default()
+    });
+    let aws = factory(&emu).await;
+    enable_trusted_access(&aws).await;
+    let members = seeded.active_account_ids();
+    let taken = &members[0];
+    member(&aws, taken)
+        .await
+        .iam(REGION)
+        .create_role()
+        .role_name(MEMBER_ROLE)
+        .assume_role_policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+        )
+        .send()
+        .await
+        .unwrap();
+    let mut cfg = config(&[REGION], "");
+    cfg.members.deploy = orchestrator::config::MemberDeploy::Stackset;
+    let applied = engine::apply(&cfg, &context(aws.clone(), 8))
+        .await
+        .expect("apply");
+    let failed = applied.accounts.iter().find(|a| &a.id == taken).unwrap();
+    let error = failed.error.as_ref().expect("its account fails");
+    assert_eq!(error.code, "RoleNameTaken", "{error:?}");
+    let now = instances(&aws).await;
+    assert!(!now.contains_key(taken.as_str()), "{now:#?}");
+    for m in members.iter().filter(|m| *m != taken) {
+        assert_eq!(
+            now.get(m).map(String::as_str),
+            Some("CURRENT"),
+            "{m}: {now:#?}"
+        );
+    }
+    // The customer's role is untouched.
+    assert!(
+        member_role_tags(&aws, taken)
+            .await
+            .is_some_and(|t| t.is_empty())
+    );
+}
