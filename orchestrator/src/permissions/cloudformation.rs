@@ -60,14 +60,14 @@ pub(super) const OPERATIONS: &[Operation] = &[
         "DescribeStackSetOperation",
         "cloudformation:DescribeStackSetOperation",
         Caller,
-        APPLY | OFFBOARD,
+        PLAN | APPLY | OFFBOARD,
     ),
     op(
         "cloudformation",
         "ListStackSetOperationResults",
         "cloudformation:ListStackSetOperationResults",
         Caller,
-        APPLY | OFFBOARD,
+        PLAN | APPLY | OFFBOARD,
     ),
     op(
         "cloudformation",

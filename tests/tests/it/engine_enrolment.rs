@@ -1410,3 +1410,70 @@ async fn a_foreign_role_of_that_name_fails_its_account_and_gets_no_instance() {
             .is_some_and(|t| t.is_empty())
     );
 }
+
+/// A StackSet of the configured name that radiant-onboard did not create is never adopted:
+/// apply stops naming it and the setting to change, verify fails it, offboard leaves it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stackset_of_that_name_the_tool_did_not_create_is_left_alone() {
+    let emu = emulator();
+    emu.seed(&SeedSpec {
+        accounts: 2,
+        ous: 1,
+        regions: vec![REGION.to_owned()],
+        seed: 35,
+        ..SeedSpec::default()
+    });
+    let aws = factory(&emu).await;
+    enable_trusted_access(&aws).await;
+    let cf = hub(&aws).cloudformation(REGION);
+    cf.activate_organizations_access().send().await.unwrap();
+    let template = r#"{"Resources":{"Topic":{"Type":"AWS::SNS::Topic"}}}"#;
+    cf.create_stack_set()
+        .stack_set_name(STACKSET)
+        .description("the platform team's own")
+        .template_body(template)
+        .permission_model(aws_sdk_cloudformation::types::PermissionModels::ServiceManaged)
+        .auto_deployment(
+            aws_sdk_cloudformation::types::AutoDeployment::builder()
+                .enabled(false)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let mut cfg = config(&[REGION], "");
+    cfg.members.deploy = orchestrator::config::MemberDeploy::Stackset;
+    let ctx = context(aws.clone(), 8);
+
+    let err = engine::apply(&cfg, &ctx)
+        .await
+        .expect_err("a foreign StackSet stops the run");
+    let text = err.to_string();
+    assert!(
+        text.contains("did not create") && text.contains("stackset_name"),
+        "{text}"
+    );
+    let verified = engine::verify(&cfg, &ctx, &verify_opts())
+        .await
+        .expect("verify");
+    assert!(
+        failed_checks(&verified)
+            .iter()
+            .any(|c| c.contains("member-role-stackset") && c.contains("did not create")),
+        "{:#?}",
+        failed_checks(&verified)
+    );
+    engine::offboard(&cfg, &ctx, &engine::OffboardOptions::default())
+        .await
+        .expect("offboard");
+    let still = cf
+        .describe_stack_set()
+        .stack_set_name(STACKSET)
+        .send()
+        .await
+        .unwrap();
+    let set = still.stack_set().unwrap();
+    assert_eq!(set.description(), Some("the platform team's own"));
+    assert_ne!(set.status().map(|s| s.as_str()), Some("DELETED"));
+    assert_eq!(set.template_body(), Some(template));
+}

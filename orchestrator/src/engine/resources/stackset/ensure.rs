@@ -45,7 +45,16 @@ impl MemberStackSet<'_> {
                 None,
             );
         }
-        let current = if access { self.read().await? } else { None };
+        // Read even with trusted access off: turning it off leaves the StackSet in place.
+        let current = self.read().await?;
+        if current.as_ref().is_some_and(|s| !s.ours) {
+            return Err(EngineError::Hub {
+                operation: "cloudformation:DescribeStackSet".to_owned(),
+                resource,
+                kind: account_worker::ErrorKind::InvalidState,
+                message: StackSetState::foreign(self.name),
+            });
+        }
         let body = wants.template.to_string();
         match &current {
             None => {
@@ -471,6 +480,15 @@ impl MemberStackSet<'_> {
         let Some(state) = self.read().await? else {
             return Ok(OperationOutcome::default());
         };
+        if !state.ours {
+            log.record(
+                &resource,
+                "cloudformation-stackset",
+                ResourceStatus::Unchanged,
+                Some(StackSetState::foreign(self.name)),
+            );
+            return Ok(OperationOutcome::default());
+        }
         let apply = self.place.apply();
         let mut outcome = OperationOutcome::default();
         if !state.instances.is_empty() {

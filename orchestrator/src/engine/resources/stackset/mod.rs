@@ -109,6 +109,18 @@ pub(crate) struct StackSetState {
     pub(crate) ou_ids: Vec<String>,
     /// The home Region's instances, by account.
     pub(crate) instances: BTreeMap<String, Instance>,
+    /// True when its description says radiant-onboard made it: a StackSet of that name that
+    /// the tool did not make is never updated nor removed.
+    pub(crate) ours: bool,
+}
+
+impl StackSetState {
+    /// The refusal to touch a StackSet of this name that radiant-onboard did not make.
+    pub(crate) fn foreign(name: &str) -> String {
+        format!(
+            "a StackSet named `{name}` exists that radiant-onboard did not create (its description does not say \"managed by radiant-onboard\"): it is left alone; set `[members] stackset_name` to another name"
+        )
+    }
 }
 
 /// What a StackSet operation left: the accounts whose instance failed, with the reason, the
@@ -253,6 +265,9 @@ impl MemberStackSet<'_> {
             ),
             ou_ids: set.organizational_unit_ids().to_vec(),
             instances: BTreeMap::new(),
+            ours: set
+                .description()
+                .is_some_and(|d| d.contains("managed by radiant-onboard")),
         };
         let accounts: Vec<Option<&str>> = match self.only {
             Some(ids) => ids.iter().map(|a| Some(a.as_str())).collect(),
@@ -325,6 +340,7 @@ impl MemberStackSet<'_> {
         let region = Some(self.place.region.as_str());
         let state = self.read().await;
         let (ok, detail) = match &state {
+            Ok(Some(s)) if !s.ours => (false, StackSetState::foreign(self.name)),
             Ok(Some(s)) if !same_template(&s.template_body, &wants.template) => (
                 false,
                 format!(
