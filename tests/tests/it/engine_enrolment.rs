@@ -1477,3 +1477,42 @@ async fn a_stackset_of_that_name_the_tool_did_not_create_is_left_alone() {
     assert_ne!(set.status().map(|s| s.as_str()), Some("DELETED"));
     assert_eq!(set.template_body(), Some(template));
 }
+
+/// `include_ous` narrowed after a StackSet run: verify says the StackSet still deploys to the
+/// OU no longer covered (automatic deployment keeps adding the role there) and how to remove it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_names_an_ou_the_stackset_deploys_to_that_is_no_longer_covered() {
+    let emu = emulator();
+    let seeded = emu.seed(&SeedSpec {
+        accounts: 4,
+        ous: 2,
+        regions: vec![REGION.to_owned()],
+        seed: 36,
+        ..SeedSpec::default()
+    });
+    let aws = factory(&emu).await;
+    enable_trusted_access(&aws).await;
+    let (kept, dropped) = (seeded.ous[0].id.clone(), seeded.ous[1].id.clone());
+    let mut cfg = config(&[REGION], "");
+    cfg.members.deploy = orchestrator::config::MemberDeploy::Stackset;
+    cfg.organization.include_ous = vec![kept.clone(), dropped.clone()];
+    let ctx = context(aws.clone(), 8);
+    let applied = engine::apply(&cfg, &ctx).await.expect("apply");
+    assert!(!applied.has_failures(), "{}", failures(&applied));
+    let verified = engine::verify(&cfg, &ctx, &verify_opts())
+        .await
+        .expect("verify");
+    assert!(!verified.has_problems(), "{:#?}", failed_checks(&verified));
+
+    cfg.organization.include_ous = vec![kept];
+    let verified = engine::verify(&cfg, &ctx, &verify_opts())
+        .await
+        .expect("verify");
+    let failing = failed_checks(&verified);
+    assert!(
+        failing.iter().any(|c| c.contains("member-role-stackset")
+            && c.contains("no longer covers")
+            && c.contains(&dropped)),
+        "{failing:#?}"
+    );
+}

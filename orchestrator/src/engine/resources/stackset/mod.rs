@@ -355,6 +355,21 @@ impl MemberStackSet<'_> {
                     self.name
                 ),
             ),
+            Ok(Some(s)) if s.ou_ids.iter().any(|o| !wants.targets.contains(o)) => (
+                false,
+                format!(
+                    "`{}` deploys to OUs the configuration no longer covers ({}): automatic deployment keeps giving accounts there the member role; remove their instances (`aws cloudformation delete-stack-instances --stack-set-name {} --deployment-targets OrganizationalUnitIds=OU --regions {} --no-retain-stacks`), keeping the covered OUs' (docs/runbook.md)",
+                    self.name,
+                    s.ou_ids
+                        .iter()
+                        .filter(|o| !wants.targets.contains(*o))
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    self.name,
+                    self.place.region
+                ),
+            ),
             Ok(Some(s)) if wants.excluded.iter().any(|a| s.instances.contains_key(a)) => (
                 false,
                 format!(
