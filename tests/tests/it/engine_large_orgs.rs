@@ -119,3 +119,43 @@ async fn include_ous_lists_only_those_ous_accounts() {
     assert!(in_ou.iter().all(|a| covered.contains(a)));
     assert!(covered.contains(&integration_tests::MANAGEMENT_ACCOUNT_ID));
 }
+
+/// One `sts:AssumeRole` per member account per run, its credentials used in every Region of
+/// that account (3 here): the count does not grow with the Regions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_assume_role_per_account_whatever_the_regions() {
+    let regions = ["us-east-1", "us-west-2", "eu-west-1"];
+    let emu = emulator();
+    let seeded = emu.seed(&SeedSpec {
+        accounts: 12,
+        ous: 2,
+        regions: regions.iter().map(|r| (*r).to_owned()).collect(),
+        seed: 44,
+        ..SeedSpec::default()
+    });
+    let aws = factory(&emu).await;
+    enable_trusted_access(&aws).await;
+    let cfg = config(&regions, "");
+    emu.reset_counters();
+    let applied = engine::apply(&cfg, &context(aws, 8)).await.expect("apply");
+    assert!(!applied.has_failures(), "{:#?}", applied.hub);
+    let members = seeded.active_account_ids();
+    let counters = emu.counters();
+    let assumed = counters.by_operation().get("sts:AssumeRole").copied();
+    assert_eq!(
+        assumed,
+        Some(members.len() as u64),
+        "{:#?}",
+        counters.by_operation()
+    );
+    // And each member account did work in every Region with those credentials.
+    for m in &members {
+        let in_account: u64 = counters
+            .calls
+            .iter()
+            .filter(|c| &c.account == m && c.service == "guardduty")
+            .map(|c| c.count)
+            .sum();
+        assert!(in_account >= regions.len() as u64, "{m}: {in_account}");
+    }
+}
