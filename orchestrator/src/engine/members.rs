@@ -210,19 +210,17 @@ pub(crate) async fn first_pass(
     work.member_role_arn = Some(arn.clone());
     // The template's update did not reach this account's instance: its failure, with the
     // stack's reason (the others are updated).
-    if stackset.updated.failed.contains_key(member.account)
+    let updating = stackset.updated.failed.contains_key(member.account)
         || (stackset.updated.operation_failed.is_some()
-            && stackset.instance(member.account).is_some())
-    {
-        if let Some(reason) = stackset.updated.failure_of(member.account) {
-            work.error = Some(WorkerError::new(
-                ErrorKind::Other,
-                "cloudformation:UpdateStackSet",
-                "StackInstanceFailed",
-                reason,
-            ));
-            return;
-        }
+            && stackset.instance(member.account).is_some());
+    if updating && let Some(reason) = stackset.updated.failure_of(member.account) {
+        work.error = Some(WorkerError::new(
+            ErrorKind::Other,
+            "cloudformation:UpdateStackSet",
+            "StackInstanceFailed",
+            reason,
+        ));
+        return;
     }
     if stackset
         .instance(member.account)
