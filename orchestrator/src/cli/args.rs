@@ -35,6 +35,10 @@ pub struct GlobalArgs {
     /// Never draw progress bars (they are hidden anyway when stderr is not a terminal)
     #[arg(long, global = true)]
     pub no_progress: bool,
+    /// List every change, failure and check; without it, more than 20 lines that differ only
+    /// by their account are shown as the first ones and a count
+    #[arg(long, short = 'v', global = true)]
+    pub verbose: bool,
     /// Log level of the diagnostics written to stderr
     #[arg(long, global = true, value_enum, default_value_t = LogLevel::Warn)]
     pub log_level: LogLevel,

@@ -98,6 +98,7 @@ fn init_tracing(g: &GlobalArgs) {
 }
 
 fn run(cli: Cli) -> Result<u8, CliError> {
+    output::set_verbose(cli.global.verbose);
     let Cli { global, command } = cli;
     match command {
         Command::Init { output, force } => init::run(&output, force),

@@ -12,10 +12,20 @@ use orchestrator::report::{Report, RunMetadata};
 use super::error::{CliError, EXIT_FAILURES, EXIT_OK};
 use crate::render::{self, Style};
 
+/// `--verbose`: human outputs list every line instead of grouping those that differ only by
+/// their account (set once, when the command line is parsed).
+static VERBOSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Records `--verbose` for [`stdout_style`].
+pub(super) fn set_verbose(on: bool) {
+    VERBOSE.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// The style of stdout: colour only on a terminal, and never with `NO_COLOR` set.
 pub(super) fn stdout_style() -> Style {
     Style {
         color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        verbose: VERBOSE.load(std::sync::atomic::Ordering::Relaxed),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Human and JSON rendering of outcomes, the hand-off and errors. Only the binary renders.
 
 pub mod diff;
+pub mod group;
 
 pub mod progress;
 
@@ -20,6 +21,8 @@ use serde_json::{Value, json};
 pub struct Style {
     /// Whether to emit ANSI colour codes.
     pub color: bool,
+    /// `--verbose`: every line, never grouped ([`group`]).
+    pub verbose: bool,
 }
 
 impl Style {
@@ -212,8 +215,32 @@ fn changes_human(out: &mut dyn Write, o: &RunOutcome, style: Style, label: &str)
         };
         writeln!(out, "{}", style.bold(nothing))?;
     }
-    for c in &o.changes {
-        change(out, c, style)?;
+    let keys: Vec<String> = o
+        .changes
+        .iter()
+        .map(|c| format!("{:?} {}", c.action, group::shape(&c.resource)))
+        .collect();
+    for (c, show) in o.changes.iter().zip(group::plan(&keys, 1, style.verbose)) {
+        match show {
+            group::Show::Full => change(out, c, style)?,
+            group::Show::FullThenSummary(all) => {
+                change(out, c, style)?;
+                let rest: Vec<&str> = all[1..]
+                    .iter()
+                    .filter_map(|&j| group::account_of(&o.changes[j].resource))
+                    .collect();
+                writeln!(
+                    out,
+                    "{}",
+                    style.bold(&format!(
+                        "  ... and the same {} in {}",
+                        action_word(c.action).0,
+                        group::more_accounts(&rest)
+                    ))
+                )?;
+            }
+            group::Show::Hidden => {}
+        }
     }
     if !o.size_decisions.is_empty() {
         writeln!(out)?;
@@ -247,7 +274,8 @@ fn changes_human(out: &mut dyn Write, o: &RunOutcome, style: Style, label: &str)
     writeln!(out, "{}", accounts_summary(&o.accounts, o.mode))
 }
 
-/// Failed hub resources and accounts, one line each.
+/// Failed hub resources and accounts, one line each; the same failure (or Region skip) in many
+/// accounts is grouped ([`group`]).
 pub fn failures(out: &mut dyn Write, o: &RunOutcome, style: Style) -> io::Result<()> {
     for r in &o.hub {
         if let Some(e) = &r.error {
@@ -263,43 +291,110 @@ pub fn failures(out: &mut dyn Write, o: &RunOutcome, style: Style) -> io::Result
             )?;
         }
     }
+    // (kind of line, account, the line, what the count line says of the kind)
+    let mut lines: Vec<(String, &str, String, String)> = Vec::new();
     for a in &o.accounts {
         if let Some(e) = &a.error {
-            writeln!(
-                out,
-                "{} account {} ({}): {} failed ({:?}, {}): {}",
-                style.red("failed:"),
-                a.id,
-                a.name,
-                e.operation,
-                e.kind,
-                e.code,
-                e.message
-            )?;
-        }
-        for r in &a.regions {
-            if let Some(reason) = &r.skip_reason {
-                writeln!(
-                    out,
-                    "{} account {} {}: {reason}",
-                    style.yellow("skipped:"),
-                    a.id,
-                    r.region
-                )?;
-            }
-            if let Some(e) = &r.error {
-                writeln!(
-                    out,
-                    "{} account {} {}: {} failed ({:?}, {}): {}",
+            lines.push((
+                format!(
+                    "failed {} {:?} {} {}",
+                    e.operation,
+                    e.kind,
+                    e.code,
+                    group::shape(&e.message)
+                ),
+                &a.id,
+                format!(
+                    "{} account {} ({}): {} failed ({:?}, {}): {}",
                     style.red("failed:"),
                     a.id,
-                    r.region,
+                    a.name,
                     e.operation,
                     e.kind,
                     e.code,
                     e.message
+                ),
+                format!(
+                    "{} ... and {} the same way: {} failed ({:?}, {})",
+                    style.red("failed:"),
+                    "{more}",
+                    e.operation,
+                    e.kind,
+                    e.code
+                ),
+            ));
+        }
+        for r in &a.regions {
+            if let Some(reason) = &r.skip_reason {
+                lines.push((
+                    format!("skipped {} {}", r.region, group::shape(reason)),
+                    &a.id,
+                    format!(
+                        "{} account {} {}: {reason}",
+                        style.yellow("skipped:"),
+                        a.id,
+                        r.region
+                    ),
+                    format!(
+                        "{} ... and {} {}: {}",
+                        style.yellow("skipped:"),
+                        "{more}",
+                        r.region,
+                        group::shape(reason)
+                    ),
+                ));
+            }
+            if let Some(e) = &r.error {
+                lines.push((
+                    format!(
+                        "failed {} {} {:?} {} {}",
+                        r.region,
+                        e.operation,
+                        e.kind,
+                        e.code,
+                        group::shape(&e.message)
+                    ),
+                    &a.id,
+                    format!(
+                        "{} account {} {}: {} failed ({:?}, {}): {}",
+                        style.red("failed:"),
+                        a.id,
+                        r.region,
+                        e.operation,
+                        e.kind,
+                        e.code,
+                        e.message
+                    ),
+                    format!(
+                        "{} ... and {} the same way in {}: {} failed ({:?}, {})",
+                        style.red("failed:"),
+                        "{more}",
+                        r.region,
+                        e.operation,
+                        e.kind,
+                        e.code
+                    ),
+                ));
+            }
+        }
+    }
+    let keys: Vec<String> = lines.iter().map(|l| l.0.clone()).collect();
+    for (i, show) in group::plan(&keys, group::SHOWN, style.verbose)
+        .into_iter()
+        .enumerate()
+    {
+        match show {
+            group::Show::Full => writeln!(out, "{}", lines[i].2)?,
+            group::Show::FullThenSummary(all) => {
+                writeln!(out, "{}", lines[i].2)?;
+                let rest: Vec<&str> = all[group::SHOWN..].iter().map(|&j| lines[j].1).collect();
+                writeln!(
+                    out,
+                    "{}",
+                    lines[i].3.replace("{more}", &group::more_accounts(&rest))
                 )?;
             }
+            group::Show::Hidden => {}
         }
     }
     Ok(())
@@ -438,18 +533,61 @@ pub fn new_accounts(out: &mut dyn Write, n: &NewAccounts, style: Style) -> io::R
 
 /// `verify`: one line per check, then orphans and a summary.
 pub fn verify_human(out: &mut dyn Write, v: &VerifyOutcome, style: Style) -> io::Result<()> {
-    for c in &v.checks {
+    // Passed checks of one name and Region are one kind; failed ones, by what they say.
+    let keys: Vec<String> = v
+        .checks
+        .iter()
+        .map(|c| {
+            let region = c.region.as_deref().unwrap_or("-");
+            if c.scope == "hub" {
+                format!("hub {} {region}", c.name)
+            } else if c.ok {
+                format!("ok {} {region}", c.name)
+            } else {
+                format!("FAIL {} {region} {}", c.name, group::shape(&c.detail))
+            }
+        })
+        .collect();
+    for (c, show) in v
+        .checks
+        .iter()
+        .zip(group::plan(&keys, group::SHOWN, style.verbose))
+    {
         let mark = if c.ok {
             style.green("ok  ")
         } else {
             style.red("FAIL")
         };
         let region = c.region.as_deref().unwrap_or("-");
-        writeln!(
-            out,
-            "{mark} {:<14} {:<16} {:<28} {}",
-            c.scope, region, c.name, c.detail
-        )?;
+        let line = |out: &mut dyn Write| {
+            writeln!(
+                out,
+                "{mark} {:<14} {:<16} {:<28} {}",
+                c.scope, region, c.name, c.detail
+            )
+        };
+        match show {
+            group::Show::Full => line(out)?,
+            group::Show::FullThenSummary(all) => {
+                line(out)?;
+                let rest: Vec<&str> = all[group::SHOWN..]
+                    .iter()
+                    .map(|&j| v.checks[j].scope.as_str())
+                    .collect();
+                writeln!(
+                    out,
+                    "{mark} ... {} {region} {}: {}",
+                    c.name,
+                    if c.ok {
+                        "passed"
+                    } else {
+                        "failed the same way"
+                    },
+                    group::more_accounts(&rest)
+                )?;
+            }
+            group::Show::Hidden => {}
+        }
     }
     for o in &v.orphans {
         writeln!(
@@ -458,19 +596,44 @@ pub fn verify_human(out: &mut dyn Write, v: &VerifyOutcome, style: Style) -> io:
             style.red("orphan")
         )?;
     }
-    for g in &v.gaps {
+    let gap_keys: Vec<String> = v.gaps.iter().map(|g| g.missing.join(", ")).collect();
+    for (g, show) in v
+        .gaps
+        .iter()
+        .zip(group::plan(&gap_keys, group::SHOWN, style.verbose))
+    {
         let joined = match (&g.joined, g.waited_s) {
             (Some(at), Some(s)) => format!("joined {at}, {} min ago", s / 60),
             _ => "joined at an unknown time".to_owned(),
         };
-        writeln!(
-            out,
-            "{} {} ({}), {joined}: not covered yet: {}",
-            style.red("gap"),
-            g.account,
-            g.name,
-            g.missing.join(", ")
-        )?;
+        let line = |out: &mut dyn Write| {
+            writeln!(
+                out,
+                "{} {} ({}), {joined}: not covered yet: {}",
+                style.red("gap"),
+                g.account,
+                g.name,
+                g.missing.join(", ")
+            )
+        };
+        match show {
+            group::Show::Full => line(out)?,
+            group::Show::FullThenSummary(all) => {
+                line(out)?;
+                let rest: Vec<&str> = all[group::SHOWN..]
+                    .iter()
+                    .map(|&j| v.gaps[j].account.as_str())
+                    .collect();
+                writeln!(
+                    out,
+                    "{} ... and {} not covered yet the same way: {}",
+                    style.red("gap"),
+                    group::more_accounts(&rest),
+                    g.missing.join(", ")
+                )?;
+            }
+            group::Show::Hidden => {}
+        }
     }
     for a in &v.advisories {
         writeln!(out, "{}", style.yellow(a))?;
@@ -651,7 +814,7 @@ pub fn permissions_human(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use orchestrator::outcome::AccountRole;
+    use orchestrator::outcome::{AccountRole, Check};
 
     fn acc(status: AccountStatus, reason: Option<&str>) -> AccountResult {
         AccountResult {
@@ -666,6 +829,114 @@ mod tests {
             error: None,
             skip_reason: reason.map(str::to_owned),
         }
+    }
+
+    const PLAIN: Style = Style {
+        color: false,
+        verbose: false,
+    };
+
+    fn check(scope: &str, region: Option<&str>, name: &str, ok: bool, detail: String) -> Check {
+        Check {
+            scope: scope.to_owned(),
+            region: region.map(str::to_owned),
+            name: name.to_owned(),
+            ok,
+            detail,
+        }
+    }
+
+    fn render(f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> String {
+        let mut out = Vec::new();
+        f(&mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// 1,000 accounts that all failed the same way (the message names each one's role) and 5
+    /// that failed otherwise: the human failures stay under 15 lines, `--verbose` has them all.
+    #[test]
+    fn failures_of_1000_accounts_are_grouped_by_kind_of_error() {
+        let mut o = RunOutcome::default();
+        for i in 0..1005u64 {
+            let mut a = acc(AccountStatus::Failed, None);
+            a.id = format!("{:012}", 100_000_000_000 + i);
+            let (code, message) = if i < 1000 {
+                (
+                    "AccessDenied",
+                    format!(
+                        "not authorized on arn:aws:iam::{}:role/OrganizationAccountAccessRole",
+                        a.id
+                    ),
+                )
+            } else {
+                ("Throttling", "Rate exceeded".to_owned())
+            };
+            a.error = Some(orchestrator::outcome::ErrorRecord {
+                kind: orchestrator::outcome::ErrorKind::AccessDenied,
+                operation: "sts:AssumeRole".into(),
+                code: code.into(),
+                message,
+            });
+            o.accounts.push(a);
+        }
+        let text = render(|out| failures(out, &o, PLAIN));
+        assert!(text.lines().count() < 15, "{text}");
+        assert!(
+            text.contains("... and 997 more accounts: 100000000003, "),
+            "{text}"
+        );
+        assert_eq!(text.matches("Rate exceeded").count(), 5, "{text}");
+        let all = render(|out| {
+            failures(
+                out,
+                &o,
+                Style {
+                    verbose: true,
+                    ..PLAIN
+                },
+            )
+        });
+        assert_eq!(all.lines().count(), 1005);
+    }
+
+    /// `verify` of 1,000 accounts x 2 checks, 10 of them failing: the passed checks are one
+    /// group each, every failure's kind shows its first lines; under 30 lines in all.
+    #[test]
+    fn verify_of_1000_accounts_is_grouped_by_check() {
+        let mut v = VerifyOutcome::default();
+        for i in 0..1000u64 {
+            let id = format!("{:012}", 200_000_000_000 + i);
+            v.checks.push(check(
+                &id,
+                None,
+                "member-role-trusts-hub-role",
+                true,
+                format!("arn:aws:iam::{id}:role/radiant-aws-member-role trusts the hub role"),
+            ));
+            let failing = i % 100 == 0;
+            v.checks.push(check(
+                &id,
+                Some("us-east-1"),
+                "detector-enabled",
+                !failing,
+                if failing {
+                    "no detector: run apply".to_owned()
+                } else {
+                    format!("detector/{i:032x} ENABLED")
+                },
+            ));
+        }
+        let text = render(|out| verify_human(out, &v, PLAIN));
+        assert!(text.lines().count() < 30, "{text}");
+        assert!(
+            text.contains("member-role-trusts-hub-role - passed: 997 more accounts"),
+            "{text}"
+        );
+        assert_eq!(text.matches("no detector: run apply").count(), 10, "{text}");
+        assert!(
+            text.ends_with("2000 checks, 10 failed, 0 orphans\n"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -726,7 +997,15 @@ mod tests {
             ..Handoff::default()
         };
         let mut out = Vec::new();
-        handoff(&mut out, &h, Style { color: false }).unwrap();
+        handoff(
+            &mut out,
+            &h,
+            Style {
+                color: false,
+                verbose: false,
+            },
+        )
+        .unwrap();
         let s = String::from_utf8(out).unwrap();
         for v in ["ct", "gd", "arn:aws:iam::111111111111:role/r", "ext"] {
             assert!(s.contains(v), "{s}");

@@ -45,7 +45,7 @@ impl Progress for BarProgress {
     fn phase(&self, name: &str, total: u64) {
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
         let style = ProgressStyle::with_template(
-            "{spinner} {prefix:<24} [{bar:30}] {pos}/{len} · {msg} · ETA {eta}",
+            "{spinner} {prefix:<24} [{bar:30}] {pos}/{len} · {per_sec} · {msg} · ETA {eta}",
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ");

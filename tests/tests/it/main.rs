@@ -11,6 +11,7 @@ mod engine_support;
 
 mod cli_commands;
 mod cli_config;
+mod cli_grouped_output;
 mod cli_permissions;
 mod cli_plan_output;
 mod cli_saved_plan;
