@@ -76,7 +76,9 @@ fn workspace_root() -> PathBuf {
     manifest.parent().map(PathBuf::from).unwrap_or(manifest)
 }
 
-fn python_path() -> Result<PathBuf, String> {
+/// The Python of the emulator's environment (also the tests' way to measure a child process's
+/// peak RSS with `resource.getrusage`).
+pub fn python_path() -> Result<PathBuf, String> {
     if let Some(path) = std::env::var_os(PYTHON_ENV_VAR) {
         return Ok(PathBuf::from(path));
     }

@@ -12,7 +12,7 @@ use super::args::GlobalArgs;
 use super::confirm::confirm;
 use super::context;
 use super::error::{CliError, EXIT_FAILURES};
-use super::output::{Shown, Started, finish_run, stdout_style, write_out};
+use super::output::{Shown, Started, account_lines, finish_run, stdout_style, write_out};
 use super::saved_plan;
 use crate::render;
 
@@ -31,6 +31,7 @@ pub(super) async fn run(
     if yes {
         // Nobody reviews the plan: one pass, which reads each resource once and writes what
         // differs, then shows what it changed (also in the report).
+        ctx.sink = account_lines(report)?;
         let outcome = engine::apply(cfg, &ctx).await?;
         ctx.progress.finish();
         write_out(|o| render::applied_human(o, &render::redact_outcome(&outcome), stdout_style()))?;
@@ -42,6 +43,7 @@ pub(super) async fn run(
     if planned.has_changes() && !confirm("Apply these changes?") {
         return Err(CliError::Cancelled { what: "apply" });
     }
+    ctx.sink = account_lines(report)?;
     let outcome = engine::apply(cfg, &ctx).await?;
     ctx.progress.finish();
     finish_run(&outcome, report, &started, &loaded.digest, Shown::Nothing)
@@ -61,7 +63,7 @@ pub(super) async fn run_saved(
     let config_path = config_override.unwrap_or_else(|| PathBuf::from(&plan.config_path));
     let loaded = context::load(&config_path)?;
     let cfg = &loaded.config;
-    let ctx = context::run_context(g, cfg, true).await?;
+    let mut ctx = context::run_context(g, cfg, true).await?;
     let fresh = engine::plan(cfg, &ctx).await?;
     ctx.progress.finish();
     let mut differences = saved_plan::differences(
@@ -85,6 +87,7 @@ pub(super) async fn run_saved(
         plan_path.display(),
         plan.changes.len()
     );
+    ctx.sink = account_lines(report)?;
     let mut outcome = engine::apply(cfg, &ctx).await?;
     ctx.progress.finish();
     // A read-diff-write apply from the plan's states makes the plan's changes; should anything

@@ -54,6 +54,7 @@ pub(super) async fn run_context(
         progress,
         concurrency: usize::try_from(concurrency).unwrap_or(1),
         only: None,
+        sink: None,
     })
 }
 

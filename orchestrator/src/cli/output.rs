@@ -84,6 +84,45 @@ pub(super) fn write_report(path: &Path, report: &Report) -> Result<(), CliError>
     })
 }
 
+/// `--report PATH`'s JSON Lines beside it (`PATH` with the extension `accounts.jsonl`): one
+/// account's result a line, written (and flushed) as soon as the result is final, so that a run
+/// that is killed still leaves every account that completed. External IDs are fingerprinted.
+pub(super) struct AccountLines {
+    file: std::sync::Mutex<std::io::BufWriter<std::fs::File>>,
+}
+
+impl orchestrator::engine::AccountSink for AccountLines {
+    fn completed(&self, result: &orchestrator::outcome::AccountResult) {
+        let value = render::redact_external_ids(&serde_json::to_value(result).unwrap_or_default());
+        if let Ok(mut file) = self.file.lock() {
+            // A failed write loses a line of the stream, never the run: the report has it all.
+            let _ = writeln!(file, "{value}").and_then(|()| file.flush());
+        }
+    }
+}
+
+/// The path of the JSON Lines of the report `report`.
+pub(super) fn account_lines_path(report: &Path) -> PathBuf {
+    report.with_extension("accounts.jsonl")
+}
+
+/// The sink of the JSON Lines of `--report` (none without it), the file created empty.
+pub(super) fn account_lines(
+    report: Option<&Path>,
+) -> Result<Option<std::sync::Arc<dyn orchestrator::engine::AccountSink>>, CliError> {
+    let Some(report) = report else {
+        return Ok(None);
+    };
+    let path = account_lines_path(report);
+    let file = std::fs::File::create(&path).map_err(|source| CliError::Write {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(Some(std::sync::Arc::new(AccountLines {
+        file: std::sync::Mutex::new(std::io::BufWriter::new(file)),
+    })))
+}
+
 /// What the terminal already shows of a run's outcome before its summary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Shown {

@@ -323,9 +323,13 @@ pub(crate) async fn fan_out_second(
     works: &mut [AccountWork],
     exporter: impl Fn(&AccountWork) -> bool,
     spec: &DestinationSpec,
+    done: &(dyn Fn(&AccountWork) + Sync),
 ) {
     let targets: Vec<&mut AccountWork> = works.iter_mut().filter(|w| exporter(w)).collect();
     env.run
-        .for_each_account("destinations", targets, |w| second_pass(env, w, spec))
+        .for_each_account("destinations", targets, |w| async move {
+            second_pass(env, w, spec).await;
+            done(w);
+        })
         .await;
 }

@@ -50,9 +50,25 @@ pub struct RunContext {
     /// parent chain, not the organization's listing), and keeps what the shared documents say of
     /// every other account. `None`: the whole organization.
     pub only: Option<Vec<AccountId>>,
+    /// Receives each account's result as soon as it is final (`--report`'s JSON Lines, so a
+    /// killed run still has every account that completed).
+    pub sink: Option<Arc<dyn AccountSink>>,
+}
+
+/// Where each account's final result goes as soon as it is known, before the run ends.
+pub trait AccountSink: Send + Sync {
+    /// `result` is final: nothing later in the run changes it.
+    fn completed(&self, result: &AccountResult);
 }
 
 impl RunContext {
+    /// Hands `result` to the sink, when there is one.
+    pub(crate) fn completed(&self, result: &AccountResult) {
+        if let Some(sink) = &self.sink {
+            sink.completed(result);
+        }
+    }
+
     /// How long steps wait for eventual consistency (`run.consistency_timeout_s`), reporting
     /// the waiting to the progress display.
     pub(crate) fn consistency(&self, cfg: &Config) -> account_worker::Consistency {
@@ -521,6 +537,22 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
     progress.advance(1);
     progress.finish();
 
+    // Every result that fan-out 2 does not change is final now: written out at once.
+    let second = cfg.guardduty.is_some()
+        && facts.findings_destination.is_some()
+        && facts.guardduty_key.is_some();
+    {
+        let index: std::collections::HashMap<&str, &fanout::AccountWork> =
+            works.iter().map(|w| (w.account.id.as_str(), w)).collect();
+        for a in &disc.accounts {
+            match index.get(a.id.as_str()) {
+                Some(w) if second && is_exporter(&disc.topology, &w.account.id) => {}
+                Some(w) => ctx.completed(&w.to_result(mode, false)),
+                None => ctx.completed(&skipped_result(a)),
+            }
+        }
+    }
+
     // Fan-out 2.
     if let (Some(gd), Some(dest), Some(key)) = (
         &cfg.guardduty,
@@ -540,6 +572,7 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
             &mut works,
             |w| is_exporter(&topology, &w.account.id),
             &spec,
+            &|w| ctx.completed(&w.to_result(mode, false)),
         )
         .await;
         step_done("fan-out 2");
@@ -548,8 +581,10 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
     // Results as data.
     let mut accounts = Vec::new();
     let mut changes = log.journal.changes;
+    let index: std::collections::HashMap<&str, &fanout::AccountWork> =
+        works.iter().map(|w| (w.account.id.as_str(), w)).collect();
     for a in &disc.accounts {
-        match works.iter().find(|w| w.account.id == a.id) {
+        match index.get(a.id.as_str()) {
             Some(w) => {
                 accounts.push(w.to_result(mode, false));
                 changes.extend(w.journal.changes.iter().cloned());

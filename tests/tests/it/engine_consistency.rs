@@ -48,6 +48,7 @@ async fn apply_converges_under_ten_seconds_of_propagation_delay() {
         progress: waits.clone(),
         concurrency: 4,
         only: None,
+        sink: None,
     };
 
     let out = engine::apply(&cfg, &ctx).await.expect("apply");

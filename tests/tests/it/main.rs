@@ -14,6 +14,7 @@ mod cli_config;
 mod cli_grouped_output;
 mod cli_permissions;
 mod cli_plan_output;
+mod cli_report_stream;
 mod cli_saved_plan;
 mod cli_verify_golden;
 mod cli_verify_offboard;

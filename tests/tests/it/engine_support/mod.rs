@@ -74,6 +74,7 @@ pub fn context(aws: SdkFactory, concurrency: usize) -> RunContext {
         progress: Arc::new(NoProgress),
         concurrency,
         only: None,
+        sink: None,
     }
 }
 
