@@ -32,14 +32,14 @@ pub(super) async fn run(
         // Nobody reviews the plan: one pass, which reads each resource once and writes what
         // differs, then shows what it changed (also in the report).
         ctx.sink = account_lines(report)?;
-        let outcome = engine::apply(cfg, &ctx).await?;
+        let outcome = render::redact_outcome(engine::apply(cfg, &ctx).await?);
         ctx.progress.finish();
-        write_out(|o| render::applied_human(o, &render::redact_outcome(&outcome), stdout_style()))?;
+        write_out(|o| render::applied_human(o, &outcome, stdout_style()))?;
         return finish_run(&outcome, report, &started, &loaded.digest, Shown::Results);
     }
-    let planned = engine::plan(cfg, &ctx).await?;
+    let planned = render::redact_outcome(engine::plan(cfg, &ctx).await?);
     ctx.progress.finish();
-    write_out(|o| render::plan_human(o, &render::redact_outcome(&planned), stdout_style()))?;
+    write_out(|o| render::plan_human(o, &planned, stdout_style()))?;
     if planned.has_changes() && !confirm("Apply these changes?") {
         return Err(CliError::Cancelled { what: "apply" });
     }
@@ -98,7 +98,8 @@ pub(super) async fn run_saved(
             "a change outside the saved plan was made (the organization changed while applying): {c}"
         ));
     }
-    write_out(|o| render::applied_human(o, &render::redact_outcome(&outcome), stdout_style()))?;
+    let outcome = render::redact_outcome(outcome);
+    write_out(|o| render::applied_human(o, &outcome, stdout_style()))?;
     let code = finish_run(&outcome, report, &started, &loaded.digest, Shown::Results)?;
     // What nobody reviewed was written: not a success.
     Ok(if outside.is_empty() {

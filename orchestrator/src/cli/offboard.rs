@@ -28,14 +28,14 @@ pub(super) async fn run(
     let ctx = context::run_context(g, cfg, true).await?;
     if yes {
         // Like `apply --yes`: one pass, then what it deleted or changed.
-        let outcome = engine::offboard(cfg, &ctx, opts).await?;
+        let outcome = render::redact_outcome(engine::offboard(cfg, &ctx, opts).await?);
         ctx.progress.finish();
-        write_out(|o| render::applied_human(o, &render::redact_outcome(&outcome), stdout_style()))?;
+        write_out(|o| render::applied_human(o, &outcome, stdout_style()))?;
         return finish_run(&outcome, report, &started, &loaded.digest, Shown::Results);
     }
-    let planned = engine::plan_offboard(cfg, &ctx, opts).await?;
+    let planned = render::redact_outcome(engine::plan_offboard(cfg, &ctx, opts).await?);
     ctx.progress.finish();
-    write_out(|o| render::plan_human(o, &render::redact_outcome(&planned), stdout_style()))?;
+    write_out(|o| render::plan_human(o, &planned, stdout_style()))?;
     if planned.has_changes() {
         let what = if opts.keep_data {
             "Delete and change these (buckets, keys and topics are kept)?"

@@ -47,7 +47,7 @@ pub(super) async fn run(
         _ => false,
     };
     let failed_save = save.is_some() && !saved;
-    let outcome = render::redact_outcome(&outcome);
+    let outcome = render::redact_outcome(outcome);
     match output {
         OutputFormat::Json => write_out(|o| {
             writeln!(

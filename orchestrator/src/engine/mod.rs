@@ -581,13 +581,17 @@ async fn onboard(cfg: &Config, ctx: &RunContext, mode: Mode) -> Result<RunOutcom
     // Results as data.
     let mut accounts = Vec::new();
     let mut changes = log.journal.changes;
-    let index: std::collections::HashMap<&str, &fanout::AccountWork> =
-        works.iter().map(|w| (w.account.id.as_str(), w)).collect();
+    // Each account's work is consumed as its result is made: its changes move into the
+    // outcome and its clients are dropped, so the results are not held twice.
+    let mut by_id: std::collections::HashMap<String, _> = works
+        .into_iter()
+        .map(|w| (w.account.id.clone(), w))
+        .collect();
     for a in &disc.accounts {
-        match index.get(a.id.as_str()) {
-            Some(w) => {
+        match by_id.remove(&a.id) {
+            Some(mut w) => {
                 accounts.push(w.to_result(mode, false));
-                changes.extend(w.journal.changes.iter().cloned());
+                changes.append(&mut w.journal.changes);
             }
             None => accounts.push(skipped_result(a)),
         }

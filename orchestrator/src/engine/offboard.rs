@@ -376,11 +376,17 @@ pub(crate) async fn run(
 
     let mut accounts = Vec::new();
     let mut changes = log.journal.changes;
+    // Each account's work is consumed as its result is made: its changes move into the
+    // outcome and its clients are dropped, so the results are not held twice.
+    let mut by_id: std::collections::HashMap<String, _> = works
+        .into_iter()
+        .map(|w| (w.account.id.clone(), w))
+        .collect();
     for a in &disc.accounts {
-        match works.iter().find(|w| w.account.id == a.id) {
-            Some(w) => {
+        match by_id.remove(&a.id) {
+            Some(mut w) => {
                 accounts.push(w.to_result(mode, true));
-                changes.extend(w.journal.changes.iter().cloned());
+                changes.append(&mut w.journal.changes);
             }
             None => accounts.push(skipped_result(a)),
         }

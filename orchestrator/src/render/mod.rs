@@ -153,6 +153,8 @@ pub fn redact_external_ids(v: &Value) -> Value {
 
 fn fingerprint(v: &Value) -> Value {
     match v {
+        // Already a fingerprint: left as it is (redacting twice gives the same text).
+        Value::String(s) if s.starts_with("<external-id sha256:") => v.clone(),
         Value::String(s) => {
             let hex = orchestrator::config::sha256_hex(s.as_bytes());
             Value::String(format!("<external-id sha256:{}>", &hex[..8]))
@@ -162,10 +164,10 @@ fn fingerprint(v: &Value) -> Value {
     }
 }
 
-/// The outcome with every change's documents passed through [`redact_external_ids`] (the typed
+/// The outcome (consumed, not copied) with every change's documents passed through
+/// [`redact_external_ids`] (the typed
 /// `diff` is left alone: JSON outputs go through [`redact_external_ids`] as a whole).
-pub fn redact_outcome(o: &RunOutcome) -> RunOutcome {
-    let mut o = o.clone();
+pub fn redact_outcome(mut o: RunOutcome) -> RunOutcome {
     for c in &mut o.changes {
         c.before = c.before.as_ref().map(redact_external_ids);
         c.after = c.after.as_ref().map(redact_external_ids);
