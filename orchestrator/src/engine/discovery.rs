@@ -283,50 +283,69 @@ impl OuWalk {
         let mut parent_of: BTreeMap<String, String> = BTreeMap::new();
         let mut queue = self.roots;
         while let Some(parent) = queue.pop() {
-            let mut token: Option<String> = None;
-            loop {
-                let page = org
-                    .list_organizational_units_for_parent()
-                    .parent_id(&parent)
-                    .set_next_token(token.take())
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        WorkerError::from_sdk("organizations:ListOrganizationalUnitsForParent", &e)
-                    })?;
-                for ou in page.organizational_units() {
-                    if let Some(id) = ou.id() {
-                        parent_of.insert(id.to_owned(), parent.clone());
-                        queue.push(id.to_owned());
-                    }
-                }
-                token = page.next_token().map(str::to_owned);
-                if token.is_none() {
-                    break;
-                }
+            for id in child_ous(&org, &parent).await? {
+                parent_of.insert(id.clone(), parent.clone());
+                queue.push(id);
             }
-            loop {
-                let page = org
-                    .list_accounts_for_parent()
-                    .parent_id(&parent)
-                    .set_next_token(token.take())
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        WorkerError::from_sdk("organizations:ListAccountsForParent", &e)
-                    })?;
-                for a in page.accounts() {
-                    if let Some(id) = a.id() {
-                        parent_of.insert(id.to_owned(), parent.clone());
-                    }
-                }
-                token = page.next_token().map(str::to_owned);
-                if token.is_none() {
-                    break;
+            for a in accounts_for_parent(&org, &parent).await? {
+                if let Some(id) = a.id() {
+                    parent_of.insert(id.to_owned(), parent.clone());
                 }
             }
         }
         Ok(parent_of)
+    }
+}
+
+/// The OUs directly below `parent`, every page.
+async fn child_ous(
+    org: &aws_sdk_organizations::Client,
+    parent: &str,
+) -> Result<Vec<String>, WorkerError> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = org
+            .list_organizational_units_for_parent()
+            .parent_id(parent)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| {
+                WorkerError::from_sdk("organizations:ListOrganizationalUnitsForParent", &e)
+            })?;
+        out.extend(
+            page.organizational_units()
+                .iter()
+                .filter_map(|ou| ou.id().map(str::to_owned)),
+        );
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            return Ok(out);
+        }
+    }
+}
+
+/// The accounts directly in `parent`, every page.
+async fn accounts_for_parent(
+    org: &aws_sdk_organizations::Client,
+    parent: &str,
+) -> Result<Vec<RawAccount>, WorkerError> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = org
+            .list_accounts_for_parent()
+            .parent_id(parent)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| WorkerError::from_sdk("organizations:ListAccountsForParent", &e))?;
+        out.extend(page.accounts().iter().cloned());
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            return Ok(out);
+        }
     }
 }
 
@@ -474,30 +493,11 @@ impl OuSubtrees {
 
     /// The OUs directly below `parent` (their parent recorded).
     async fn child_ous(&mut self, parent: &str) -> Result<Vec<String>, WorkerError> {
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let page = self
-                .org
-                .list_organizational_units_for_parent()
-                .parent_id(parent)
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(|e| {
-                    WorkerError::from_sdk("organizations:ListOrganizationalUnitsForParent", &e)
-                })?;
-            for ou in page.organizational_units() {
-                if let Some(id) = ou.id() {
-                    self.parent_of.insert(id.to_owned(), parent.to_owned());
-                    out.push(id.to_owned());
-                }
-            }
-            token = page.next_token().map(str::to_owned);
-            if token.is_none() {
-                return Ok(out);
-            }
+        let below = child_ous(&self.org, parent).await?;
+        for id in &below {
+            self.parent_of.insert(id.clone(), parent.to_owned());
         }
+        Ok(below)
     }
 
     /// Every OU below the included ones, and the accounts of each.
@@ -517,29 +517,12 @@ impl OuSubtrees {
                 let below = self.child_ous(&ou).await?;
                 self.queue.extend(below);
             }
-            let mut token: Option<String> = None;
-            loop {
-                let page = self
-                    .org
-                    .list_accounts_for_parent()
-                    .parent_id(&ou)
-                    .set_next_token(token.take())
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        WorkerError::from_sdk("organizations:ListAccountsForParent", &e)
-                    })?;
-                for a in page.accounts() {
-                    if let Some(id) = a.id()
-                        && !self.parent_of.contains_key(id)
-                    {
-                        self.parent_of.insert(id.to_owned(), ou.clone());
-                        raw.push(a.clone());
-                    }
-                }
-                token = page.next_token().map(str::to_owned);
-                if token.is_none() {
-                    break;
+            for a in accounts_for_parent(&self.org, &ou).await? {
+                if let Some(id) = a.id()
+                    && !self.parent_of.contains_key(id)
+                {
+                    self.parent_of.insert(id.to_owned(), ou.clone());
+                    raw.push(a);
                 }
             }
         }

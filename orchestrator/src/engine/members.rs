@@ -214,12 +214,7 @@ pub(crate) async fn first_pass(
         || (stackset.updated.operation_failed.is_some()
             && stackset.instance(member.account).is_some());
     if updating && let Some(reason) = stackset.updated.failure_of(member.account) {
-        work.error = Some(WorkerError::new(
-            ErrorKind::Other,
-            "cloudformation:UpdateStackSet",
-            "StackInstanceFailed",
-            reason,
-        ));
+        work.error = Some(instance_failure("cloudformation:UpdateStackSet", &reason));
         return;
     }
     if stackset
@@ -390,7 +385,12 @@ pub(crate) async fn deploy_instances(
     for w in works.iter_mut().filter(|w| missing.contains(&w.account.id)) {
         let arn = w.member_role_arn.clone().unwrap_or_default();
         match outcome.failure_of(&w.account.id) {
-            Some(reason) => w.error = Some(instance_failure(&reason)),
+            Some(reason) => {
+                w.error = Some(instance_failure(
+                    "cloudformation:CreateStackInstances",
+                    &reason,
+                ));
+            }
             None => w.journal.actions.push(ActionRecord::new(
                 &arn,
                 None,
@@ -490,11 +490,9 @@ pub(crate) async fn switch_to_direct(
         let failure = outcome.failure_of(&w.account.id);
         async move {
             if let Some(reason) = failure {
-                w.error = Some(WorkerError::new(
-                    ErrorKind::Other,
+                w.error = Some(instance_failure(
                     "cloudformation:DeleteStackInstances",
-                    "StackInstanceFailed",
-                    reason,
+                    &reason,
                 ));
                 return;
             }

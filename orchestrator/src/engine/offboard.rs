@@ -178,11 +178,9 @@ pub(crate) async fn run(
             && w.error.is_none()
             && super::members::by_stack_set(&run, &w.account)
         {
-            w.error = Some(account_worker::WorkerError::new(
-                account_worker::ErrorKind::Other,
+            w.error = Some(super::resources::stackset::instance_failure(
                 "cloudformation:DeleteStackInstances",
-                "StackInstanceFailed",
-                reason,
+                &reason,
             ));
         }
     }

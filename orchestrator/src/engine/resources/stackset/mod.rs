@@ -461,11 +461,12 @@ pub(super) fn preferences() -> StackSetOperationPreferences {
         .build()
 }
 
-/// The failure of `account` as the fan-out records it.
-pub(crate) fn instance_failure(account_reason: &str) -> WorkerError {
+/// The failure of an account's stack instance in the operation `operation`, as the fan-out
+/// records it.
+pub(crate) fn instance_failure(operation: &str, account_reason: &str) -> WorkerError {
     WorkerError::new(
         account_worker::ErrorKind::Other,
-        "cloudformation:CreateStackInstances",
+        operation,
         "StackInstanceFailed",
         account_reason.to_owned(),
     )
